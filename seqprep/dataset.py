@@ -1,0 +1,215 @@
+"""Reading datasets: a directory of shards + ``seqprep.json``, one Parquet/Arrow file, or ``-``.
+
+A source yields its rows as Arrow record batches, shard by shard, in order; memory stays
+bounded by ``batch_rows``. Writing lives in :mod:`seqprep.output`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .errors import InputError
+
+MANIFEST = "seqprep.json"
+FORMAT_VERSION = 1
+BATCH_ROWS = 4096
+META_PADDING = b"seqprep.padding"  # in every shard's and stream's schema: how seq is padded
+META_LINEAGE = b"seqprep.lineage"  # in a stream's schema: the steps that made it
+
+
+def shard_name(i: int) -> str:
+    return f"part-{i:05d}.parquet"
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def padding_of(schema: pa.Schema) -> dict | None:
+    """How ``seq`` is padded (length, side, value), from the schema metadata; None if it is not."""
+    meta = schema.metadata or {}
+    if META_PADDING not in meta:
+        return None
+    return json.loads(meta[META_PADDING])
+
+
+@dataclass
+class Source:
+    """An opened dataset: where it is, its shards, manifest and schema."""
+
+    path: str  # as the user gave it; "-" for stdin
+    schema: pa.Schema
+    shards: list[Path] = field(default_factory=list)
+    manifest: dict | None = None
+    input_sha256: str | None = None  # sha256 of the manifest (or of a stream's lineage)
+    lineage: list = field(default_factory=list)
+    _stream: pa.ipc.RecordBatchStreamReader | None = None
+    _file_kind: str | None = None  # "parquet" | "arrow" for a single file
+
+    @property
+    def rows(self) -> int | None:
+        return self.manifest["rows"] if self.manifest else None
+
+    @property
+    def padding(self) -> dict | None:
+        return padding_of(self.schema)
+
+    @property
+    def is_stream(self) -> bool:
+        return self._stream is not None
+
+    def shard_batches(self, batch_rows: int = BATCH_ROWS) -> Iterator[tuple[str, Iterator[pa.RecordBatch]]]:
+        """For each shard, its name and an iterator of its batches (a stream is one shard)."""
+        if self._stream is not None:
+            yield "stdin", guard("stdin", _stream_batches(self._stream))
+            return
+        for shard in self.shards:
+            yield str(shard), guard(str(shard), file_batches(shard, self._file_kind or "parquet", batch_rows))
+
+
+def _stream_batches(reader) -> Iterator[pa.RecordBatch]:
+    for batch in reader:
+        yield batch
+
+
+def file_batches(path: Path, kind: str, batch_rows: int) -> Iterator[pa.RecordBatch]:
+    if kind == "parquet":
+        yield from pq.ParquetFile(path).iter_batches(batch_size=batch_rows)
+        return
+    with pa.memory_map(str(path)) as f:
+        for batch in _open_ipc(f):
+            yield from batch.to_batches(max_chunksize=batch_rows) if isinstance(batch, pa.Table) else [batch]
+
+
+def _open_ipc(f):
+    try:
+        reader = pa.ipc.open_file(f)
+        return (reader.get_batch(i) for i in range(reader.num_record_batches))
+    except pa.ArrowInvalid:
+        f.seek(0)
+        return iter(pa.ipc.open_stream(f))
+
+
+def guard(name: str, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """Turn Arrow's read errors (a corrupt or truncated shard) into one line naming the shard."""
+    try:
+        yield from batches
+    except (pa.ArrowException, OSError, ValueError) as e:
+        raise InputError(f"{name}: cannot be read ({_first_line(e)}); is it corrupt or truncated?") from None
+
+
+def _first_line(e: Exception) -> str:
+    text = str(e).strip().splitlines()
+    return text[0] if text else type(e).__name__
+
+
+def read_schema(path: Path, kind: str) -> pa.Schema:
+    try:
+        if kind == "parquet":
+            return pq.read_schema(path)
+        with pa.memory_map(str(path)) as f:
+            try:
+                return pa.ipc.open_file(f).schema
+            except pa.ArrowInvalid:
+                f.seek(0)
+                return pa.ipc.open_stream(f).schema
+    except (pa.ArrowException, OSError) as e:
+        raise InputError(f"{path}: not a readable {kind} file ({_first_line(e)})") from None
+
+
+def file_kind(path: Path) -> str | None:
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        return "parquet"
+    if suffix in (".arrow", ".feather", ".ipc", ".arrows"):
+        return "arrow"
+    return None
+
+
+def open_source(path: str, *, need_seq: bool = True) -> Source:
+    """Open a dataset directory, a single Parquet/Arrow file, or ``-`` (an Arrow IPC stream on stdin)."""
+    if path == "-":
+        src = _open_stdin()
+    else:
+        p = Path(path)
+        if not p.exists():
+            raise InputError(f"{path}: no such file or directory")
+        src = _open_dir(p) if p.is_dir() else _open_file(p)
+    if need_seq:
+        for col in ("id", "seq"):
+            if col not in src.schema.names:
+                raise InputError(
+                    f"{path}: no {col!r} column (columns: {', '.join(src.schema.names)}); "
+                    "make a dataset with `seqprep ingest` first"
+                )
+    return src
+
+
+def _open_stdin() -> Source:
+    try:
+        reader = pa.ipc.open_stream(sys.stdin.buffer)
+    except (pa.ArrowException, OSError) as e:
+        raise InputError(
+            f"stdin: not an Arrow IPC stream ({_first_line(e)}); pipe in the output of a seqprep command given '-'"
+        ) from None
+    meta = reader.schema.metadata or {}
+    lineage_bytes = meta.get(META_LINEAGE, b"[]")
+    return Source(
+        path="-",
+        schema=reader.schema,
+        lineage=json.loads(lineage_bytes),
+        input_sha256=hashlib.sha256(lineage_bytes).hexdigest(),
+        _stream=reader,
+    )
+
+
+def _open_dir(p: Path) -> Source:
+    mpath = p / MANIFEST
+    if not mpath.exists():
+        raise InputError(
+            f"{p}: not a seqprep dataset, or an incomplete one (no {MANIFEST}); make it with `seqprep ingest`"
+        )
+    raw = mpath.read_bytes()
+    try:
+        manifest = json.loads(raw)
+        shards = [p / s["path"] for s in manifest["shards"]]
+        version = manifest["version"]
+    except (ValueError, KeyError, TypeError) as e:
+        raise InputError(f"{mpath}: not a valid manifest ({_first_line(e)}); regenerate the dataset") from None
+    if version > FORMAT_VERSION:
+        raise InputError(f"{mpath}: format version {version} is newer than this seqprep reads ({FORMAT_VERSION}); upgrade seqprep")
+    for s in shards:
+        if not s.exists():
+            raise InputError(f"{s}: shard listed in {MANIFEST} is missing; regenerate the dataset")
+    schema = read_schema(shards[0], "parquet") if shards else pa.schema([])
+    return Source(
+        path=str(p),
+        schema=schema,
+        shards=shards,
+        manifest=manifest,
+        input_sha256=hashlib.sha256(raw).hexdigest(),
+        lineage=list(manifest.get("lineage", [])),
+    )
+
+
+def _open_file(p: Path) -> Source:
+    kind = file_kind(p)
+    if kind is None:
+        raise InputError(
+            f"{p}: not a dataset (expected a directory, a .parquet or .arrow file, or '-'); "
+            "turn other formats into one with `seqprep ingest`"
+        )
+    schema = read_schema(p, kind)
+    return Source(path=str(p), schema=schema, shards=[p], _file_kind=kind)

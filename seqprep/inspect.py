@@ -1,0 +1,134 @@
+"""What a dataset holds: rows, step type, labels, the length distribution, and what a
+candidate length would keep. One streaming pass; the CLI renders the report."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .dataset import BATCH_ROWS, open_source
+from .engine import Progress
+from .errors import UsageError
+from .output import Stats, describe_steps, length_summary
+
+QUANTILES = (0.5, 0.75, 0.9, 0.95, 0.99, 1.0)
+
+
+@dataclass
+class Report:
+    path: str
+    rows: int
+    shards: int
+    steps: dict
+    padding: dict | None
+    labels: dict | None  # label -> count
+    null_labels: int
+    lengths: dict
+    histogram: dict  # edges (len bins + 1) and counts
+    candidates: list[dict]  # length, share of sequences that fit, share of steps truncation keeps
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def round_up_2sig(x: int) -> int:
+    """Round up to two significant digits: 1847 -> 1900, 97 -> 97."""
+    if x < 100:
+        return int(x)
+    step = 10 ** (int(math.log10(x)) - 1)
+    return int(-(-x // step) * step)
+
+
+def candidates(lengths: np.ndarray) -> list[dict]:
+    """For lengths near the 50th..100th percentiles: the share of sequences that fit, and of steps kept."""
+    if len(lengths) == 0:
+        return []
+    total = lengths.sum()
+    out = []
+    for q in QUANTILES:
+        cand = max(1, round_up_2sig(int(np.quantile(lengths, q, method="inverted_cdf"))))
+        if out and cand <= out[-1]["length"]:
+            continue
+        out.append({
+            "length": cand,
+            "quantile": q,
+            "fit": float(np.mean(lengths <= cand)),
+            "kept": float(np.minimum(lengths, cand).sum() / total) if total else 1.0,
+        })
+    return out
+
+
+def histogram(lengths: np.ndarray, bins: int = 20) -> dict:
+    """Counts of lengths in at most ``bins`` integer bins [edges[i], edges[i+1]), log-spaced when
+    lengths span more than 50x, else linear; one bin per length when there are few lengths."""
+    if len(lengths) == 0:
+        return {"edges": [], "counts": [], "log": False}
+    lo, hi = int(lengths.min()), int(lengths.max())
+    log = hi > 50 * max(lo, 1)
+    if hi - lo + 1 <= bins:
+        edges = np.arange(lo, hi + 2)
+    else:
+        raw = np.geomspace(max(lo, 1), hi + 1, bins + 1) if log else np.linspace(lo, hi + 1, bins + 1)
+        edges = np.unique(np.concatenate([[lo], np.ceil(raw[1:-1]), [hi + 1]]).astype(np.int64))
+    counts = np.histogram(lengths, bins=edges)[0]
+    return {"edges": edges.tolist(), "counts": counts.tolist(), "log": bool(log)}
+
+
+def inspect(src: str, *, bins: int = 20, batch_rows: int = BATCH_ROWS, progress: Progress | None = None) -> Report:
+    """Read ``src`` once and describe it."""
+    if bins < 1:
+        raise UsageError(f"--bins {bins} must be positive")
+    source = open_source(src)
+    stats = Stats()
+    if progress is not None:
+        progress.start(source.rows)
+    for _, batches in source.shard_batches(batch_rows):
+        for batch in batches:
+            stats.add(batch)
+            if progress is not None:
+                progress.advance(batch.num_rows)
+    lengths = stats.lengths
+    summary = stats.summary()
+    return Report(
+        path=src,
+        rows=stats.rows,
+        shards=len(source.shards) if not source.is_stream else 1,
+        steps=describe_steps(source.schema),
+        padding=source.padding,
+        labels=summary["labels"]["counts"] if summary["labels"] else None,
+        null_labels=summary["labels"]["nulls"] if summary["labels"] else 0,
+        lengths=length_summary(lengths),
+        histogram=histogram(lengths, bins),
+        candidates=candidates(lengths),
+    )
+
+
+def plot(report: Report, path: str) -> None:
+    """Write the length histogram as a PNG (needs matplotlib: ``pip install 'seqprep[plot]'``)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise UsageError("--plot needs matplotlib; install it with: pip install 'seqprep[plot]'") from None
+    edges, counts = report.histogram["edges"], report.histogram["counts"]
+    fig, ax = plt.subplots(figsize=(7, 3.5), dpi=100)
+    if counts:
+        ax.stairs(counts, edges, fill=True, color="#4477aa")
+        if report.histogram["log"]:
+            ax.set_xscale("symlog", linthresh=1)
+        for c in report.candidates:
+            if c["quantile"] in (0.5, 0.95):
+                ax.axvline(c["length"], color="#cc6677", linestyle="--", linewidth=1)
+                ax.annotate(f"p{int(c['quantile'] * 100)} ~ {c['length']}", (c["length"], max(counts)),
+                            rotation=90, va="top", ha="right", fontsize=8)
+    ax.set_xlabel("sequence length (steps)")
+    ax.set_ylabel("sequences")
+    ax.set_title(f"{Path(report.path).name}: {report.rows:,} sequences")
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Software": None})
+    plt.close(fig)

@@ -1,0 +1,60 @@
+"""Truncation: keep the start, the end, or both ends of each sequence."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import UsageError
+from ..ragged import Ragged, segment_indices
+
+KEEPS = ("start", "end", "both")
+
+
+def default_head(length: int) -> int:
+    """Steps kept from the start with ``keep="both"`` when no head is given: a quarter of the length.
+
+    The head+tail split that Sun et al. (2019) found best for long documents was 128 + 382 of 512.
+    """
+    return length // 4
+
+
+def check_options(length: int, keep: str, head: int | None) -> int | None:
+    """Validate the options; returns the head to use (None unless keep="both")."""
+    if length < 1:
+        raise UsageError(f"--length {length} must be positive")
+    if keep not in KEEPS:
+        raise UsageError(f"--keep {keep!r} must be one of {', '.join(KEEPS)}")
+    if keep != "both":
+        if head is not None:
+            raise UsageError(f"--head {head} applies only with --keep both")
+        return None
+    head = default_head(length) if head is None else head
+    if not 0 <= head < length:
+        raise UsageError(f"--head {head} must be at least 0 and below --length {length}")
+    return head
+
+
+def truncate(batch: Ragged, *, length: int, keep: str = "end", head: int | None = None) -> Ragged:
+    """Cut every sequence longer than ``length`` down to ``length`` steps.
+
+    keep="end" keeps the last ``length`` steps (keras ``truncating="pre"``), "start" the first
+    (``truncating="post"``), "both" the first ``head`` and the last ``length - head``.
+    Shorter sequences are kept whole.
+    """
+    head = check_options(length, keep, head)
+    lens = batch.lengths
+    row_starts = batch.offsets[:-1]
+    kept = np.minimum(lens, length)
+    if keep == "start":
+        idx = segment_indices(row_starts, kept)
+    elif keep == "end":
+        idx = segment_indices(row_starts + lens - kept, kept)
+    else:
+        # Two segments per row, head then tail; rows that fit are all "head".
+        fits = lens <= length
+        head_count = np.where(fits, lens, head)
+        tail_count = np.where(fits, 0, length - head)
+        starts = np.stack([row_starts, row_starts + lens - tail_count], axis=1).reshape(-1)
+        counts = np.stack([head_count, tail_count], axis=1).reshape(-1)
+        idx = segment_indices(starts, counts)
+    return Ragged.from_lengths(batch.take(idx), kept)

@@ -1,0 +1,445 @@
+"""Writing datasets: Parquet shards + manifest, an Arrow IPC stream, or model-ready NPY arrays.
+
+Every sink writes into a temporary directory beside OUT and renames it into place at the
+end, so an interrupted or failed run leaves the old OUT, or none. A sink is a context
+manager: leaving it by an exception removes what it wrote.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from . import __version__
+from .dataset import FORMAT_VERSION, MANIFEST, META_LINEAGE, META_PADDING, sha256_file, shard_name
+from .errors import InputError, OutputError, UsageError
+
+TMP_MARK = ".seqprep-tmp-"
+
+
+# ---------------------------------------------------------------------------------------------
+# Where the output goes
+
+
+def check_target(out: str, *, inputs: tuple[str, ...] = (), overwrite: bool = False) -> None:
+    """Refuse an OUT that would clobber an input or an existing dataset, before any work starts."""
+    if out == "-":
+        return
+    target = Path(out).resolve()
+    for i in inputs:
+        if i != "-" and Path(i).resolve() == target:
+            raise OutputError(f"{out}: OUT is the same as the input; write to another path")
+    if target.exists() and not overwrite:
+        raise OutputError(f"{out}: already exists; pass --overwrite to replace it")
+    parent = target.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not os.access(parent, os.W_OK):
+        raise OutputError(f"{out}: cannot write in {parent} (permission denied)")
+
+
+class AtomicDir:
+    """A directory built under a temporary name beside ``out`` and renamed into place."""
+
+    def __init__(self, out: str, *, overwrite: bool = False):
+        self.out = Path(out)
+        self.overwrite = overwrite
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temps(self.out)
+        self.tmp = self.out.parent / f".{self.out.name}{TMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.tmp.mkdir()
+
+    def commit(self) -> None:
+        if self.out.exists():
+            if not self.overwrite:
+                raise OutputError(f"{self.out}: appeared while writing; pass --overwrite to replace it")
+            old = self.out.parent / f".{self.out.name}{TMP_MARK}old-{uuid.uuid4().hex[:8]}"
+            self.out.rename(old)
+            self.tmp.rename(self.out)
+            _remove(old)
+        else:
+            self.tmp.rename(self.out)
+
+    def abort(self) -> None:
+        _remove(self.tmp)
+
+
+def _remove(p: Path) -> None:
+    if p.is_dir():
+        shutil.rmtree(p, ignore_errors=True)
+    elif p.exists():
+        p.unlink()
+
+
+def _remove_stale_temps(out: Path) -> None:
+    """Remove temporaries that killed runs left beside ``out`` (their process is gone)."""
+    for p in out.parent.glob(f".{out.name}{TMP_MARK}*"):
+        rest = p.name.split(TMP_MARK, 1)[1]
+        pid = rest.split("-", 1)[0]
+        if pid.isdigit() and _alive(int(pid)):
+            continue
+        _remove(p)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# What every sink records
+
+
+def describe_steps(schema: pa.Schema) -> dict:
+    """The step type of ``seq``: value type, channels, fixed length."""
+    if "seq" not in schema.names:
+        return {"type": None, "channels": None, "fixed_length": None}
+    t = schema.field("seq").type
+    fixed = t.list_size if pa.types.is_fixed_size_list(t) else None
+    step = t.value_type
+    channels = None
+    if pa.types.is_fixed_size_list(step):
+        channels, step = step.list_size, step.value_type
+    return {"type": str(step), "channels": channels, "fixed_length": fixed}
+
+
+class Stats:
+    """Row count, per-row lengths and label counts, accumulated batch by batch."""
+
+    def __init__(self):
+        self.rows = 0
+        self._lengths: list[np.ndarray] = []
+        self.labels: dict = {}
+        self.null_labels = 0
+        self.label_type: str | None = None
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        self.rows += batch.num_rows
+        self._lengths.append(row_lengths(batch))
+        if "label" in batch.schema.names:
+            col = batch.column("label")
+            self.label_type = "string" if pa.types.is_string(col.type) else "int64"
+            self.null_labels += col.null_count
+            for item in pc.value_counts(col.drop_null()).to_pylist():
+                self.labels[item["values"]] = self.labels.get(item["values"], 0) + item["counts"]
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.concatenate(self._lengths) if self._lengths else np.zeros(0, dtype=np.int64)
+
+    def summary(self) -> dict:
+        return {
+            "lengths": length_summary(self.lengths),
+            "labels": None
+            if self.label_type is None
+            else {
+                "type": self.label_type,
+                "counts": {str(k): v for k, v in sorted(self.labels.items())},
+                "nulls": self.null_labels,
+            },
+        }
+
+
+def row_lengths(batch: pa.RecordBatch) -> np.ndarray:
+    """Real steps per row: the ``length`` column of padded data, else the list lengths."""
+    if "length" in batch.schema.names:
+        return batch.column("length").to_numpy(zero_copy_only=False).astype(np.int64)
+    if "seq" not in batch.schema.names:
+        return np.zeros(batch.num_rows, dtype=np.int64)
+    return pc.list_value_length(batch.column("seq")).fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def length_summary(lengths: np.ndarray) -> dict:
+    if len(lengths) == 0:
+        return {"min": None, "median": None, "mean": None, "p95": None, "p99": None, "max": None, "total": 0}
+    q = np.quantile(lengths, [0.95, 0.99], method="inverted_cdf")
+    return {
+        "min": int(lengths.min()),
+        "median": float(np.median(lengths)),
+        "mean": round(float(lengths.mean()), 3),
+        "p95": int(q[0]),
+        "p99": int(q[1]),
+        "max": int(lengths.max()),
+        "total": int(lengths.sum()),
+    }
+
+
+def with_padding_meta(schema: pa.Schema, padding: dict | None) -> pa.Schema:
+    meta = dict(schema.metadata or {})
+    meta.pop(META_PADDING, None)
+    meta.pop(b"ARROW:schema", None)
+    if padding is not None:
+        meta[META_PADDING] = json.dumps(padding, sort_keys=True).encode()
+    return schema.with_metadata(meta or None)
+
+
+def conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    """The batch with the sink's schema (the first batch's); a type that cannot be cast is an error."""
+    if batch.schema.equals(schema, check_metadata=False):
+        return batch
+    if batch.schema.names != schema.names:
+        raise InputError(f"columns changed between batches: {batch.schema.names} after {schema.names}")
+    try:
+        table = pa.Table.from_batches([batch]).cast(schema)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
+        raise InputError(f"column types changed between batches ({str(e).splitlines()[0]})") from None
+    batches = table.combine_chunks().to_batches()
+    return batches[0] if batches else pa.RecordBatch.from_pylist([], schema=schema)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sinks
+
+
+class Sink:
+    """Receives batches shard by shard; ``finish()`` returns the manifest (or meta) it wrote."""
+
+    def __init__(self, *, lineage: list, padding: dict | None):
+        self.lineage = lineage
+        self.padding = padding
+        self.schema: pa.Schema | None = None
+        self.stats = Stats()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:
+            self.abort()
+        return False
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        if self.schema is None:
+            self.schema = with_padding_meta(batch.schema, self.padding)
+        batch = conform(batch, self.schema)
+        self.stats.add(batch)
+        self._write(batch)
+
+    def end_shard(self) -> None:
+        """The input shard ended; sinks that mirror shards start a new one."""
+
+    def _write(self, batch: pa.RecordBatch) -> None:
+        raise NotImplementedError
+
+    def finish(self) -> dict:
+        raise NotImplementedError
+
+    def abort(self) -> None:
+        raise NotImplementedError
+
+
+def parquet_writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
+    return pq.ParquetWriter(path, schema, compression="snappy", write_statistics=["id"])
+
+
+class DatasetSink(Sink):
+    """A directory of Parquet shards, then ``seqprep.json`` last.
+
+    Shards mirror the input's (``end_shard``); with ``shard_rows`` a shard is also cut after
+    that many rows, for sources without shards (streams, ingest).
+    """
+
+    def __init__(self, out: str, *, lineage: list, padding: dict | None = None, overwrite: bool = False,
+                 shard_rows: int | None = None):
+        super().__init__(lineage=lineage, padding=padding)
+        self.dir = AtomicDir(out, overwrite=overwrite)
+        self.shard_rows = shard_rows
+        self.shards: list[dict] = []
+        self._writer: pq.ParquetWriter | None = None
+        self._shard_rows_now = 0
+
+    def _write(self, batch: pa.RecordBatch) -> None:
+        while True:
+            if self._writer is None:
+                self._writer = parquet_writer(self.dir.tmp / shard_name(len(self.shards)), self.schema)
+                self._shard_rows_now = 0
+            room = batch.num_rows if self.shard_rows is None else self.shard_rows - self._shard_rows_now
+            part, batch = batch.slice(0, room), batch.slice(room)
+            if part.num_rows or self._shard_rows_now == 0:
+                self._writer.write_batch(part)
+                self._shard_rows_now += part.num_rows
+            if batch.num_rows == 0:
+                return
+            self.end_shard()
+
+    def end_shard(self) -> None:
+        if self._writer is None:
+            return
+        self._writer.close()
+        self._writer = None
+        name = shard_name(len(self.shards))
+        self.shards.append({"path": name, "rows": self._shard_rows_now, "sha256": sha256_file(self.dir.tmp / name)})
+
+    def finish(self) -> dict:
+        self.end_shard()
+        if self.schema is None:
+            raise InputError("the input holds no schema to write (no batches at all)")
+        manifest = {
+            "format": "seqprep-dataset",
+            "version": FORMAT_VERSION,
+            "rows": self.stats.rows,
+            "schema": [{"name": f.name, "type": str(f.type)} for f in self.schema],
+            "steps": describe_steps(self.schema),
+            "padding": self.padding,
+            "shards": self.shards,
+            **self.stats.summary(),
+            "lineage": self.lineage,
+        }
+        (self.dir.tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
+        self.dir.commit()
+        return manifest
+
+    def abort(self) -> None:
+        if self._writer is not None:
+            try:
+                self._writer.close()
+            except Exception:  # noqa: BLE001 - the run already failed; keep its error
+                pass
+        self.dir.abort()
+
+
+class StreamSink(Sink):
+    """An Arrow IPC stream on stdout; the lineage and padding travel in the schema metadata."""
+
+    def __init__(self, *, lineage: list, padding: dict | None = None, stream=None):
+        super().__init__(lineage=lineage, padding=padding)
+        self.stream = stream if stream is not None else sys.stdout.buffer
+        self._writer = None
+
+    def _write(self, batch: pa.RecordBatch) -> None:
+        if self._writer is None:
+            meta = dict(self.schema.metadata or {})
+            meta[META_LINEAGE] = json.dumps(self.lineage, sort_keys=True).encode()
+            self._writer = pa.ipc.new_stream(self.stream, self.schema.with_metadata(meta))
+        self._writer.write_batch(batch)
+
+    def finish(self) -> dict:
+        if self._writer is not None:
+            self._writer.close()
+        self.stream.flush()
+        return {"rows": self.stats.rows, "lineage": self.lineage, **self.stats.summary()}
+
+    def abort(self) -> None:
+        """A stream cannot be unwritten; the reader sees it end without its end-of-stream marker."""
+
+
+NPY_HEADER_BYTES = 256  # reserved so N can be filled in at the end, when a stream's row count is known
+
+
+def npy_header(dtype: np.dtype, shape: tuple) -> bytes:
+    d = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": tuple(shape)}
+    body = repr(d).encode("latin1")
+    pad = NPY_HEADER_BYTES - 10 - len(body) - 1
+    if pad < 0:
+        raise ValueError(f"npy header for shape {shape} does not fit in {NPY_HEADER_BYTES} bytes")
+    return b"\x93NUMPY\x01\x00" + (len(body) + pad + 1).to_bytes(2, "little") + body + b" " * pad + b"\n"
+
+
+class NpySink(Sink):
+    """Model-ready arrays: X.npy (N, L) or (N, L, C), y.npy, lengths.npy, ids.npy, meta.json.
+
+    X is written as batches arrive; y (class indices, -1 for a null label), lengths and ids are
+    small (one value per row) and written at the end, with the classes sorted.
+    """
+
+    def __init__(self, out: str, *, lineage: list, padding: dict | None, overwrite: bool = False):
+        super().__init__(lineage=lineage, padding=padding)
+        self.dir = AtomicDir(out, overwrite=overwrite)
+        self._x = open(self.dir.tmp / "X.npy", "wb")
+        self._x.write(b"\0" * NPY_HEADER_BYTES)
+        self._dtype = None
+        self._row_shape = None
+        self._ids: list[np.ndarray] = []
+        self._labels: list[pa.Array] = []
+
+    def _write(self, batch: pa.RecordBatch) -> None:
+        seq = batch.column("seq")
+        t = seq.type
+        if not pa.types.is_fixed_size_list(t):
+            raise UsageError("--format npy needs fixed-length rows; drop --no-pad")
+        values = seq.flatten()
+        if pa.types.is_fixed_size_list(values.type):
+            row_shape = (t.list_size, values.type.list_size)
+            values = values.flatten()
+        else:
+            row_shape = (t.list_size,)
+        if not (pa.types.is_integer(values.type) or pa.types.is_floating(values.type)):
+            raise UsageError(f"--format npy needs numbers, but seq holds {values.type}; map tokens to ids first")
+        arr = values.to_numpy(zero_copy_only=False)
+        self._dtype, self._row_shape = arr.dtype, row_shape
+        arr.tofile(self._x)
+        self._ids.append(batch.column("id").to_numpy(zero_copy_only=False).astype(np.int64))
+        if "label" in batch.schema.names:
+            self._labels.append(batch.column("label"))
+
+    def finish(self) -> dict:
+        if self._row_shape is None:  # no batches: an empty array of the padded length
+            length = (self.padding or {}).get("length", 0)
+            self._dtype, self._row_shape = np.dtype(np.int32), (length,)
+        n = self.stats.rows
+        self._x.seek(0)
+        self._x.write(npy_header(self._dtype, (n,) + self._row_shape))
+        self._x.close()
+        tmp = self.dir.tmp
+        np.save(tmp / "lengths.npy", self.stats.lengths.astype(np.int32))
+        np.save(tmp / "ids.npy", np.concatenate(self._ids) if self._ids else np.zeros(0, np.int64))
+        classes = None
+        if self._labels:
+            labels = pa.chunked_array(self._labels)
+            classes = sorted(set(labels.drop_null().to_pylist()))
+            index = pc.index_in(labels, value_set=pa.array(classes, labels.type)).fill_null(-1)
+            np.save(tmp / "y.npy", index.to_numpy().astype(np.int64))
+        meta = {
+            "format": "seqprep-npy",
+            "version": FORMAT_VERSION,
+            "rows": n,
+            "shape": [n, *self._row_shape],
+            "dtype": str(self._dtype),
+            "classes": classes,
+            "padding": self.padding,
+            **self.stats.summary(),
+            "lineage": self.lineage,
+        }
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+        self.dir.commit()
+        return meta
+
+    def abort(self) -> None:
+        self._x.close()
+        self.dir.abort()
+
+
+def open_sink(out: str, *, format: str, lineage: list, padding: dict | None = None, overwrite: bool = False,
+              shard_rows: int | None = None) -> Sink:
+    if out == "-":
+        if format == "npy":
+            raise UsageError("--format npy writes a directory; give OUT as a path, not '-'")
+        return StreamSink(lineage=lineage, padding=padding)
+    if format == "npy":
+        return NpySink(out, lineage=lineage, padding=padding, overwrite=overwrite)
+    return DatasetSink(out, lineage=lineage, padding=padding, overwrite=overwrite, shard_rows=shard_rows)
+
+
+def step_record(command: str, params: dict, *, input_sha256: str | None, seed: int | None = None) -> dict:
+    """One lineage entry: the command, its full parameters and seed, and what it read."""
+    return {
+        "command": command,
+        "params": params,
+        "seed": seed,
+        "input_sha256": input_sha256,
+        "seqprep_version": __version__,
+    }
