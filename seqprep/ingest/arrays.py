@@ -91,6 +91,9 @@ def read_table(path: Path, opts: IngestOptions, kind: str) -> Iterator[pa.Record
 def load_npy(path: Path) -> np.ndarray:
     """Memory-mapped, never through pickle."""
     try:
+        with open(path, "rb") as f:
+            if f.read(6) != b"\x93NUMPY":
+                raise InputError(f"{path}: not a valid .npy file (it does not start with the NPY magic bytes)")
         return np.load(path, mmap_mode="r", allow_pickle=False)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None

@@ -93,7 +93,7 @@ def read_fasta(path: Path, opts: IngestOptions) -> Iterator[pa.RecordBatch]:
         elif regex is not None:
             m = regex.search(header)
             if m is None:
-                raise InputError(f"{path}:{line_no}: --label-regex {opts.label_regex!r} does not match header {header!r}")
+                raise InputError(f"{path}:{line_no}: --label-regex '{opts.label_regex}' does not match header {header!r}")
             labels.append(m.group(1) if regex.groups else m.group(0))
         seqs.append(bases.lower() if opts.lowercase else bases)
         names.append(name)

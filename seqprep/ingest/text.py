@@ -100,7 +100,7 @@ def read_jsonl(path: Path, opts: IngestOptions) -> Iterator[pa.RecordBatch]:
             continue
         where = f"{path}:{number}"
         try:
-            obj = json.loads(line)
+            obj = json.loads(line.rstrip("\r\n"))
         except json.JSONDecodeError as e:
             raise InputError(f"{where}: not valid JSON ({e.msg} at column {e.colno})") from None
         if not isinstance(obj, dict):
