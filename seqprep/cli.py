@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from . import __version__
-from .errors import SeqprepError
+from .errors import OutputError, SeqprepError
 
 # Click's base class for usage errors; Typer may vendor Click, so reach it through a public subclass.
 ClickException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
@@ -34,14 +34,12 @@ class SeqprepGroup(typer.core.TyperGroup):
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except ClickException as e:
-            where = f" See '{e.ctx.command_path} --help'." if getattr(e, "ctx", None) else ""
-            code = _fail(f"{e.format_message()}{where}", e.exit_code)
+            message = e.format_message().rstrip()
+            if getattr(e, "ctx", None) is not None:
+                message += ("" if message.endswith((".", "!", "?")) else ".") + f" See '{e.ctx.command_path} --help'."
+            code = _fail(message, e.exit_code)
         except SeqprepError as e:
             code = _fail(str(e), e.exit_code)
-        except BrokenPipeError:
-            # The reader went away (`| head`): say so once, and keep Python from complaining at exit.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            code = _fail("stdout was closed before all the data was written", 1)
         except typer.Abort:
             code = _fail("aborted", 130)
         else:
@@ -49,6 +47,15 @@ class SeqprepGroup(typer.core.TyperGroup):
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            # The reader went away (`| head`): say so once, and keep Python from failing again at exit.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise OutputError("stdout was closed before all the data was written") from None
 
 
 def _fail(message: str, code: int) -> int:
@@ -106,13 +113,18 @@ def _summary(command: str, target: str, manifest: dict) -> None:
     err.print(f"{command}: wrote {manifest['rows']:,} rows{where} to {target}", markup=False)
 
 
-@app.callback()
-def _root(
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
-) -> None:
-    if version:
+def _version(value: bool) -> None:
+    if value:
         out.print(f"seqprep {__version__}")
         raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Turn very long sequences into model-ready fixed-length datasets."""
 
 
 SRC_HELP = "Input dataset: a directory, a .parquet/.arrow file, or - for an Arrow stream on stdin."
@@ -141,7 +153,7 @@ def ingest(
                                             "a folder of LABEL/*.txt, FASTA, .ts, or NPY.")],
     dest: Annotated[str, typer.Argument(metavar="OUT", help="The dataset directory to write.")],
     format: Annotated[InFormat, typer.Option("--format", help="Input format; auto tells it from the name.")] = InFormat.auto,
-    shard_rows: Annotated[int, typer.Option(min=1, help="Rows per Parquet shard.")] = 10_000,
+    shard_rows: Annotated[int, typer.Option(help="Rows per Parquet shard.")] = 10_000,
     text_column: Annotated[str, typer.Option(help="JSON lines/CSV: the field holding the document.")] = "text",
     label_column: Annotated[Optional[str], typer.Option(help="The label field or column [default: label, if present].")] = None,
     seq_column: Annotated[str, typer.Option(help="Parquet/Arrow: the column of sequences (lists, or text to tokenize).")] = "seq",
@@ -166,12 +178,12 @@ def ingest(
 # --------------------------------------------------------------------------------------------- inspect
 
 
-@app.command(epilog="Example: seqprep truncate data/raw - --length 500 | seqprep inspect -")
+@app.command(epilog="Example: seqprep inspect data/reviews --plot lengths.png   (or piped: seqprep truncate data/raw - --length 500 | seqprep inspect -)")
 def inspect(
     src: Annotated[str, typer.Argument(help=SRC_HELP)],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
     plot: Annotated[Optional[str], typer.Option(help="Also write the length histogram to this PNG file.")] = None,
-    bins: Annotated[int, typer.Option(min=1, max=200, help="Histogram bins.")] = 20,
+    bins: Annotated[int, typer.Option(help="Histogram bins.")] = 20,
 ) -> None:
     """Rows, step type, labels, the length distribution, and what candidate lengths keep."""
     from .inspect import inspect as run_inspect
@@ -248,9 +260,9 @@ class OutFormat(str, Enum):
 def truncate(
     src: Annotated[str, typer.Argument(help=SRC_HELP)],
     dest: Annotated[str, typer.Argument(metavar="OUT", help=OUT_HELP)],
-    length: Annotated[int, typer.Option("--length", "-l", min=1, help="Steps to keep per sequence.")],
+    length: Annotated[int, typer.Option("--length", "-l", help="Steps to keep per sequence.")],
     keep: Annotated[Keep, typer.Option(help="Keep the first L steps (start), the last (end), or the first --head and the last L-head (both).")] = Keep.end,
-    head: Annotated[Optional[int], typer.Option(min=0, help="With --keep both: steps kept from the start [default: L // 4].")] = None,
+    head: Annotated[Optional[int], typer.Option(help="With --keep both: steps kept from the start [default: L // 4].")] = None,
     pad: Annotated[bool, typer.Option("--pad/--no-pad", help="Pad shorter sequences to exactly L steps (fixed_size_list + a length column).")] = True,
     pad_side: Annotated[Side, typer.Option(help="Where padding goes: before the steps (start) or after (end).")] = Side.start,
     pad_value: Annotated[Optional[str], typer.Option(help="The padding value [default: 0 for numbers, null for string tokens].")] = None,

@@ -20,7 +20,7 @@ class Cli:
         self.runner = CliRunner(env={"COLUMNS": "100", "TERM": "dumb"})
 
     def __call__(self, *args, input: bytes | None = None):
-        return self.runner.invoke(app, [str(a) for a in args], input=input)
+        return self.runner.invoke(app, [str(a) for a in args], input=input, prog_name="seqprep")
 
 
 @pytest.fixture

@@ -1,0 +1,140 @@
+"""The command line: help, one-line errors with Click's exit codes, and real pipes."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from seqprep.cli import app
+
+from .conftest import listing, make_dataset, manifest, read_table
+
+SEQPREP = [sys.executable, "-m", "seqprep"]
+COMMANDS = sorted(c.name or c.callback.__name__ for c in app.registered_commands)
+
+
+def test_commands_are_registered():
+    assert COMMANDS == ["ingest", "inspect", "truncate"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example(cli, command):
+    result = cli(command, "--help")
+    assert result.exit_code == 0
+    assert "Example: seqprep " + command in " ".join(result.stdout.split())
+
+
+def test_version(cli):
+    result = cli("--version")
+    assert result.exit_code == 0 and result.stdout.startswith("seqprep 0.")
+
+
+@pytest.fixture
+def raw(tmp_path):
+    return make_dataset(tmp_path / "raw", [[1, 2, 3, 4], [5]], labels=["a", "b"], seq_type=pa.int32())
+
+
+def one_line_error(result, code: int) -> str:
+    assert result.exit_code == code, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr and lines[0].startswith("Error: ")
+    return lines[0]
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["--length", "0"], 2, "Error: --length 0 must be positive"),
+    (["--length", "-4"], 2, "Error: --length -4 must be positive"),
+    (["--length", "ten"], 2, "Error: Invalid value for '--length' / '-l': Input should be a valid integer, "
+                             "unable to parse string as an integer. See 'seqprep truncate --help'."),
+    (["--length", "3", "--keep", "both", "--head", "3"], 2, "Error: --head 3 must be at least 0 and below --length 3"),
+    (["--length", "3", "--head", "1"], 2, "Error: --head 1 applies only with --keep both"),
+    (["--length", "3", "--pad-value", "zero"], 2, "Error: --pad-value 'zero' is not an integer, but seq holds int32 token ids"),
+    (["--length", "3", "--keep", "middle"], 2, "Error: Invalid value for '--keep': Value error, 'middle' is not one "
+                                          "of 'start', 'end', 'both'. See 'seqprep truncate --help'."),
+])
+def test_truncate_bad_usage(cli, raw, tmp_path, args, code, message):
+    result = cli("truncate", raw, tmp_path / "out", *args)
+    assert one_line_error(result, code) == message
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_data_and_paths_exit_1(cli, tmp_path, raw):
+    line = one_line_error(cli("truncate", tmp_path / "missing", tmp_path / "out", "--length", "3"), 1)
+    assert line == f"Error: {tmp_path / 'missing'}: no such file or directory"
+    (tmp_path / "bad.ts").write_text("@classLabel true a\n@data\n1,2,oops:a\n")
+    line = one_line_error(cli("ingest", tmp_path / "bad.ts", tmp_path / "out"), 1)
+    assert line == f"Error: {tmp_path / 'bad.ts'}:3: value 'oops' in dimension 1 is not a number ('?' marks a missing value)"
+    (tmp_path / "out").mkdir()
+    line = one_line_error(cli("truncate", raw, tmp_path / "out", "--length", "3"), 1)
+    assert line == f"Error: {tmp_path / 'out'}: already exists; pass --overwrite to replace it"
+
+
+def test_ingest_truncate_inspect(cli, tmp_path):
+    (tmp_path / "d.jsonl").write_text('{"text": "a b c d", "label": "x"}\n{"text": "e", "label": "y"}\n')
+    result = cli("ingest", tmp_path / "d.jsonl", tmp_path / "raw")
+    assert result.exit_code == 0 and result.stderr.strip() == f"ingest: wrote 2 rows in 1 shard to {tmp_path / 'raw'}"
+    result = cli("truncate", tmp_path / "raw", tmp_path / "t", "-l", "2", "--keep", "start", "--pad-side", "end",
+                 "--pad-value", "<pad>")
+    assert result.exit_code == 0
+    assert read_table(tmp_path / "t").column("seq").to_pylist() == [["a", "b"], ["e", "<pad>"]]
+    result = cli("inspect", tmp_path / "t", "--json")
+    report = json.loads(result.stdout)
+    assert report["rows"] == 2 and report["labels"] == {"x": 1, "y": 1}
+    assert report["lengths"]["max"] == 2 and report["steps"]["fixed_length"] == 2
+    result = cli("inspect", tmp_path / "raw", "--plot", tmp_path / "h.png")
+    assert result.exit_code == 0 and "2 sequences in 1 shard" in result.stdout and "if you cut to length L" in result.stdout
+    assert (tmp_path / "h.png").exists()
+
+
+def test_truncate_npy_via_cli(cli, raw, tmp_path):
+    result = cli("truncate", raw, tmp_path / "npy", "--length", "3", "--format", "npy")
+    assert result.exit_code == 0, result.stderr
+    assert np.load(tmp_path / "npy" / "X.npy", mmap_mode="r").tolist() == [[2, 3, 4], [0, 0, 5]]
+
+
+def test_stdin_stream_via_cli(cli, raw, tmp_path):
+    piped = cli("truncate", raw, "-", "--length", "2")
+    assert piped.exit_code == 0 and piped.stderr == ""
+    result = cli("truncate", "-", tmp_path / "out", "--length", "1", input=piped.stdout_bytes)
+    assert result.exit_code == 0, result.stderr
+    assert read_table(tmp_path / "out").column("seq").to_pylist() == [[4], [5]]
+    lineage = manifest(tmp_path / "out")["lineage"]
+    assert [s["command"] for s in lineage] == ["test", "truncate", "truncate"]
+    line = one_line_error(cli("inspect", "-", input=b"hello"), 1)
+    assert line.startswith("Error: stdin: not an Arrow IPC stream")
+
+
+def run(*args, **kw):
+    return subprocess.run([*SEQPREP, *map(str, args)], capture_output=True, **kw)
+
+
+def test_real_pipe_between_processes(raw):
+    producer = subprocess.Popen([*SEQPREP, "truncate", str(raw), "-", "--length", "3"], stdout=subprocess.PIPE)
+    consumer = subprocess.run([*SEQPREP, "inspect", "-", "--json"], stdin=producer.stdout, capture_output=True)
+    producer.stdout.close()
+    assert producer.wait() == 0 and consumer.returncode == 0, consumer.stderr
+    report = json.loads(consumer.stdout)
+    assert report["rows"] == 2 and report["padding"] == {"length": 3, "side": "start", "value": 0}
+
+
+def test_reader_closing_the_pipe_early(tmp_path):
+    big = make_dataset(tmp_path / "big", [[i, i + 1, i + 2] for i in range(60_000)], seq_type=pa.int64())
+    producer = subprocess.Popen([*SEQPREP, "truncate", str(big), "-", "--length", "3"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    head = subprocess.run(["head", "-c", "100"], stdin=producer.stdout, capture_output=True)
+    producer.stdout.close()
+    code = producer.wait()
+    err = producer.stderr.read().decode()
+    assert len(head.stdout) == 100
+    assert code == 1 and err.strip() == "Error: stdout was closed before all the data was written"
+
+
+def test_python_dash_m(raw, tmp_path):
+    result = run("truncate", raw, tmp_path / "out", "--length", "2")
+    assert result.returncode == 0 and listing(tmp_path / "out") == ["part-00000.parquet", "seqprep.json"]
+    result = run("truncate", raw, tmp_path / "out2", "--length", "0")
+    assert result.returncode == 2 and result.stderr.decode().count("\n") == 1
