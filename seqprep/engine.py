@@ -6,7 +6,9 @@ is scheduled. Memory stays bounded by the batch size.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import queue
+import threading
+from collections.abc import Callable, Iterator
 from typing import Protocol
 
 import pyarrow as pa
@@ -25,6 +27,51 @@ class Progress(Protocol):
 Transform = Callable[[pa.RecordBatch], pa.RecordBatch]
 
 
+_DONE = object()
+
+
+def prefetch(items: Iterator, depth: int = 2) -> Iterator:
+    """``items``, produced by a background thread up to ``depth`` ahead, in the same order.
+
+    Parquet decoding releases the GIL, so the next batch is read while this one is
+    transformed and written. An error in the producer is raised here, in the consumer.
+    """
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(entry) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False  # the consumer has gone
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    return
+            put((_DONE, None))
+        except BaseException as e:  # noqa: BLE001 - handed to the consumer, which raises it
+            put((_DONE, e))
+
+    thread = threading.Thread(target=produce, name="seqprep-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = q.get()
+            if item is _DONE:
+                if error is not None:
+                    raise error
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
 def empty_batch(schema: pa.Schema) -> pa.RecordBatch:
     return pa.RecordBatch.from_pylist([], schema=schema)
 
@@ -37,7 +84,7 @@ def run(source: Source, sink: Sink, transform: Transform, *, batch_rows: int = B
             progress.start(source.rows)
         for name, batches in source.shard_batches(batch_rows):
             wrote = False
-            for batch in batches:
+            for batch in prefetch(batches):
                 sink.write(_apply(name, transform, batch))
                 wrote = True
                 if progress is not None:

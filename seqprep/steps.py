@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-import numpy as np
 import pyarrow as pa
 
-from .kernels.pad import SIDES, pad
+from .kernels.pad import SIDES
 from .kernels.truncate import check_options as check_truncate
 from .kernels.truncate import truncate as truncate_kernel
+from .kernels.truncate import truncate_pad
 from .dataset import BATCH_ROWS, Source, open_source
 from .engine import Progress, run
 from .errors import UsageError
@@ -61,12 +61,14 @@ def ragged_of(batch: pa.RecordBatch, padding_in: dict | None) -> Ragged:
     return from_arrow(seq)
 
 
-def with_seq(batch: pa.RecordBatch, ragged: Ragged, *, length: int | None, padding: Padding, value) -> pa.RecordBatch:
-    """``batch`` with ``seq`` replaced by ``ragged``, padded to ``length`` with a ``length`` column if asked."""
+def with_seq(batch: pa.RecordBatch, ragged: Ragged | None = None, *, padded=None,
+             length: int | None = None) -> pa.RecordBatch:
+    """``batch`` with ``seq`` replaced: by ``ragged`` as lists (dropping any ``length`` column), or
+    by ``padded`` = (values, lengths) as ``fixed_size_list<T, length>`` with a ``length`` column."""
     names = batch.schema.names
     columns = dict(zip(names, batch.columns))
-    if padding.pad and length is not None:
-        values, lengths = pad(ragged, length=length, side=padding.side, value=value)
+    if padded is not None:
+        values, lengths = padded
         columns["seq"] = fixed_to_arrow(values, length)
         columns["length"] = pa.array(lengths, pa.int32())
         if "length" not in names:
@@ -104,8 +106,11 @@ def truncate(src: str, out: str, *, length: int, keep: str = "end", head: int | 
     lineage = source.lineage + [step_record("truncate", params, input_sha256=source.input_sha256)]
 
     def transform(batch: pa.RecordBatch) -> pa.RecordBatch:
-        kept = truncate_kernel(ragged_of(batch, padding_in), length=length, keep=keep, head=head)
-        return with_seq(batch, kept, length=length, padding=padding, value=value)
+        rows = ragged_of(batch, padding_in)
+        if padding.pad:
+            padded = truncate_pad(rows, length=length, keep=keep, head=head, side=padding.side, value=value)
+            return with_seq(batch, padded=padded, length=length)
+        return with_seq(batch, truncate_kernel(rows, length=length, keep=keep, head=head))
 
     sink = open_sink(out, format=format, lineage=lineage, padding=out_padding, overwrite=overwrite,
                      shard_rows=10_000 if source.is_stream else None)

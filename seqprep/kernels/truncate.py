@@ -6,6 +6,7 @@ import numpy as np
 
 from ..errors import UsageError
 from ..ragged import Ragged, segment_indices
+from .pad import SIDES, pad
 
 KEEPS = ("start", "end", "both")
 
@@ -58,3 +59,43 @@ def truncate(batch: Ragged, *, length: int, keep: str = "end", head: int | None 
         counts = np.stack([head_count, tail_count], axis=1).reshape(-1)
         idx = segment_indices(starts, counts)
     return Ragged.from_lengths(batch.take(idx), kept)
+
+
+def truncate_pad(batch: Ragged, *, length: int, keep: str = "end", head: int | None = None,
+                 side: str = "start", value=0):
+    """``pad(truncate(batch, ...), ...)`` in one pass, for numeric values.
+
+    Every padded row is one contiguous window of the flat values: seen through a strided
+    view of all windows of ``length`` steps, gathering the rows is a row-by-row copy, and a
+    mask then writes the padding. keep="both" and string tokens take the two-step path.
+    Returns ``(values, lengths)`` as :func:`seqprep.kernels.pad.pad` does.
+    """
+    head = check_options(length, keep, head)
+    values = batch.values
+    if keep == "both" or not isinstance(values, np.ndarray):
+        return pad(truncate(batch, length=length, keep=keep, head=head), length=length, side=side, value=value)
+    if side not in SIDES:
+        raise UsageError(f"--pad-side {side!r} must be one of {', '.join(SIDES)}")
+    if batch.n_rows == 0:
+        return np.zeros((0,) + values.shape[1:], dtype=values.dtype), np.zeros(0, dtype=np.int32)
+    lens = batch.lengths
+    kept = np.minimum(lens, length)
+    src = batch.offsets[:-1] + (lens - kept if keep == "end" else 0)  # first kept step of each row
+    window = src - (length - kept) if side == "start" else src  # where each output row's window starts
+    # Extend the values with padding on both sides so every window lies inside them.
+    n = len(values)
+    before = int(max(0, -window.min()))
+    after = int(max(0, window.max() + length - n))
+    if before or after:
+        fill_before = np.full((before,) + values.shape[1:], value, dtype=values.dtype)
+        fill_after = np.full((after,) + values.shape[1:], value, dtype=values.dtype)
+        values = np.concatenate([fill_before, values, fill_after])
+    values = np.ascontiguousarray(values)
+    windows = np.lib.stride_tricks.as_strided(
+        values, shape=(len(values) - length + 1, length) + values.shape[1:],
+        strides=(values.strides[0],) + values.strides, writeable=False)
+    out = windows[window + before]  # (N, length[, C]): a copy
+    steps = np.arange(length)
+    is_pad = steps < (length - kept)[:, None] if side == "start" else steps >= kept[:, None]
+    out[is_pad] = value
+    return out.reshape((-1,) + values.shape[1:]), kept.astype(np.int32)

@@ -119,3 +119,30 @@ def test_matches_per_row_reference(rows, length, keep, head_frac):
     head = int(head_frac * length) if keep == "both" else None
     out = truncate(ragged(rows), length=length, keep=keep, head=head)
     assert rows_of(out) == [truncate_row(r, length, keep, head) for r in rows]
+
+
+# The fused kernel must give exactly what pad(truncate(...)) gives.
+
+from seqprep.kernels.truncate import truncate_pad  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows=rows_strategy, length=st.integers(1, 10), keep=st.sampled_from(["start", "end", "both"]),
+       side=st.sampled_from(["start", "end"]), channels=st.sampled_from([None, 2]))
+def test_truncate_pad_equals_two_steps(rows, length, keep, side, channels):
+    batch = ragged(rows)
+    if channels:
+        batch = Ragged(np.stack([batch.values, -batch.values], axis=1).astype(np.float32), batch.offsets)
+    head = length // 2 if keep == "both" else None
+    got_values, got_lengths = truncate_pad(batch, length=length, keep=keep, head=head, side=side, value=-99)
+    want_values, want_lengths = pad(truncate(batch, length=length, keep=keep, head=head), length=length, side=side, value=-99)
+    assert got_values.dtype == want_values.dtype and got_values.tolist() == want_values.tolist()
+    assert got_lengths.tolist() == want_lengths.tolist()
+
+
+def test_truncate_pad_exact():
+    vals, lengths = truncate_pad(ragged(ROWS), length=4, keep="end", side="start", value=0)
+    assert vals.reshape(5, 4).tolist() == [[0, 0, 0, 0], [0, 0, 0, 1], [0, 1, 2, 3], [1, 2, 3, 4], [4, 5, 6, 7]]
+    assert lengths.tolist() == [0, 1, 3, 4, 4]
+    vals, _ = truncate_pad(ragged(ROWS), length=4, keep="start", side="end", value=9)
+    assert vals.reshape(5, 4).tolist() == [[9, 9, 9, 9], [1, 9, 9, 9], [1, 2, 3, 9], [1, 2, 3, 4], [1, 2, 3, 4]]
