@@ -72,6 +72,57 @@ def prefetch(items: Iterator, depth: int = 2) -> Iterator:
         thread.join()
 
 
+class Writer:
+    """Runs calls one at a time, in order, on a background thread (the sink's writes).
+
+    At most ``depth`` calls wait; an error in one is raised by the next ``submit`` or by
+    ``drain``, and later calls are skipped.
+    """
+
+    def __init__(self, depth: int = 2):
+        self.q: queue.Queue = queue.Queue(maxsize=depth)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._work, name="seqprep-writer", daemon=True)
+        self.thread.start()
+
+    def _work(self) -> None:
+        while True:
+            call = self.q.get()
+            if call is None:
+                return
+            if self.error is None:
+                try:
+                    call[0](*call[1:])
+                except BaseException as e:  # noqa: BLE001 - raised in the caller
+                    self.error = e
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+
+    def submit(self, fn, *args) -> None:
+        self._raise()
+        self.q.put((fn, *args))
+
+    def drain(self) -> None:
+        """Wait for every submitted call; raise the first error."""
+        self.close()
+        self._raise()
+
+    def close(self) -> None:
+        if self.thread.is_alive():
+            self.q.put(None)
+            self.thread.join()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
 def empty_batch(schema: pa.Schema) -> pa.RecordBatch:
     return pa.RecordBatch.from_pylist([], schema=schema)
 
@@ -79,19 +130,22 @@ def empty_batch(schema: pa.Schema) -> pa.RecordBatch:
 def run(source: Source, sink: Sink, transform: Transform, *, batch_rows: int = BATCH_ROWS,
         progress: Progress | None = None) -> dict:
     """Stream every batch of ``source`` through ``transform`` into ``sink``; returns the manifest."""
-    with sink:
+    # Three stages overlap: the next batch is read (prefetch), this one transformed, the last
+    # one written (Writer). Each stage keeps the order, so the output is the same as serial.
+    with sink, Writer() as writer:
         if progress is not None:
             progress.start(source.rows)
         for name, batches in source.shard_batches(batch_rows):
             wrote = False
             for batch in prefetch(batches):
-                sink.write(_apply(name, transform, batch))
+                writer.submit(sink.write, _apply(name, transform, batch))
                 wrote = True
                 if progress is not None:
                     progress.advance(batch.num_rows)
             if not wrote:  # an empty shard still carries the output schema
-                sink.write(_apply(name, transform, empty_batch(source.schema)))
-            sink.end_shard()
+                writer.submit(sink.write, _apply(name, transform, empty_batch(source.schema)))
+            writer.submit(sink.end_shard)
+        writer.drain()
         return sink.finish()
 
 

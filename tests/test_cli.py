@@ -138,3 +138,19 @@ def test_python_dash_m(raw, tmp_path):
     assert result.returncode == 0 and listing(tmp_path / "out") == ["part-00000.parquet", "seqprep.json"]
     result = run("truncate", raw, tmp_path / "out2", "--length", "0")
     assert result.returncode == 2 and result.stderr.decode().count("\n") == 1
+
+
+def test_ingest_from_stdin_and_to_stdout(cli, tmp_path):
+    docs = b'{"text": "a b", "label": "x"}\n{"text": "c", "label": "y"}\n'
+    result = cli("ingest", "-", tmp_path / "raw", "--format", "jsonl", input=docs)
+    assert result.exit_code == 0, result.stderr
+    assert read_table(tmp_path / "raw").column("seq").to_pylist() == [["a", "b"], ["c"]]
+    streamed = cli("ingest", "-", "-", "--format", "jsonl", input=docs)
+    assert streamed.exit_code == 0 and streamed.stderr == ""
+    result = cli("ingest", "-", tmp_path / "again", "--id-column", "id", input=streamed.stdout_bytes)  # Arrow by default
+    assert result.exit_code == 0, result.stderr
+    assert read_table(tmp_path / "again").column("label").to_pylist() == ["x", "y"]
+    line = one_line_error(cli("ingest", "-", tmp_path / "bad", "--format", "jsonl", input=b'{"text": 1}\n'), 1)
+    assert line == "Error: stdin:1: 'text' is int, not text"
+    line = one_line_error(cli("ingest", "-", tmp_path / "bad", "--format", "npy"), 2)
+    assert line == "Error: --format npy cannot be read from stdin; stdin takes arrow, jsonl, csv, fasta, ts"

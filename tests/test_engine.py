@@ -35,3 +35,25 @@ def test_consumer_stopping_early_does_not_hang_the_producer():
     it.close()  # the consumer leaves with the queue full
     assert not any(t.name == "seqprep-prefetch" for t in threading.enumerate())
     assert len(produced) < 10
+
+
+def test_writer_runs_calls_in_order_and_raises_errors():
+    from seqprep.engine import Writer
+
+    seen = []
+    with Writer() as w:
+        for i in range(50):
+            w.submit(seen.append, i)
+        w.drain()
+    assert seen == list(range(50))
+
+    def boom(x):
+        raise OSError(f"disk full at {x}")
+
+    w = Writer(depth=1)
+    w.submit(boom, 1)
+    with pytest.raises(OSError, match="disk full at 1"):
+        for i in range(100):
+            w.submit(seen.append, i)
+        w.drain()
+    w.close()

@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from ..engine import Progress, write_all
 from ..errors import InputError, UsageError
-from ..output import DatasetSink, check_target, step_record
+from ..output import check_target, open_sink, step_record
 from .arrays import read_npy, read_table
 from .common import IngestOptions
 from .fasta import read_fasta
@@ -46,6 +46,7 @@ SUFFIXES = {
     ".ts": "ts",
     ".npy": "npy",
 }
+STDIN_FORMATS = ("arrow", "jsonl", "csv", "fasta", "ts")
 EMPTY_STEP = {"ts": pa.float32(), "npy": pa.float32()}  # the step type of an input with no rows
 
 
@@ -103,15 +104,25 @@ def ingest(src: str, out: str, *, options: IngestOptions = IngestOptions(), over
     if options.format not in FORMATS:
         raise UsageError(f"--format {options.format!r} must be one of {', '.join(FORMATS)}")
     path = Path(src)
-    if not path.exists():
+    if src == "-":
+        fmt = "arrow" if options.format == "auto" else options.format
+        if fmt not in STDIN_FORMATS:
+            raise UsageError(f"--format {fmt} cannot be read from stdin; stdin takes {', '.join(STDIN_FORMATS)}")
+    elif not path.exists():
         raise InputError(f"{src}: no such file or directory")
-    fmt = detect_format(path) if options.format == "auto" else options.format
+    else:
+        fmt = detect_format(path) if options.format == "auto" else options.format
     if (options.labels or options.label_regex) and fmt != "fasta":
         raise UsageError("--labels and --label-regex apply to FASTA input only")
     check_target(out, inputs=(src,), overwrite=overwrite)
     params = {"source": src, **asdict(options), "format": fmt}
     params.pop("batch_rows")
     lineage = [step_record("ingest", params, input_sha256=None)]
-    sink = DatasetSink(out, lineage=lineage, overwrite=overwrite, shard_rows=options.shard_rows)
+    sink = open_sink(out, format="parquet", lineage=lineage, overwrite=overwrite, shard_rows=options.shard_rows)
     batches = _with_ids(READERS[fmt](path, options), src, EMPTY_STEP.get(fmt, pa.string()))
-    return write_all(batches, sink, progress=progress)
+    try:
+        return write_all(batches, sink, progress=progress)
+    except InputError as e:
+        if src == "-" and str(e).startswith("-:"):  # readers name their file; stdin has none
+            raise InputError("stdin:" + str(e)[2:]) from None
+        raise

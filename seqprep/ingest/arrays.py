@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,9 +57,21 @@ def table_files(path: Path, kind: str) -> list[Path]:
     return files
 
 
-def read_table(path: Path, opts: IngestOptions, kind: str) -> Iterator[pa.RecordBatch]:
+def table_sources(path: Path, kind: str, batch_rows: int):
+    """(name, column names, batches) for each file, or for the Arrow stream on stdin."""
+    if str(path) == "-":
+        try:
+            reader = pa.ipc.open_stream(sys.stdin.buffer)
+        except (pa.ArrowException, OSError) as e:
+            raise InputError(f"stdin: not an Arrow IPC stream ({str(e).splitlines()[0]})") from None
+        yield "stdin", reader.schema.names, guard("stdin", iter(reader))
+        return
     for f in table_files(path, kind):
-        names = read_schema(f, kind).names
+        yield f, read_schema(f, kind).names, guard(str(f), file_batches(f, kind, batch_rows))
+
+
+def read_table(path: Path, opts: IngestOptions, kind: str) -> Iterator[pa.RecordBatch]:
+    for f, names, batches in table_sources(path, kind, opts.batch_rows):
         label_col = opts.label_column or "label"
         wanted = [(opts.seq_column, "--seq-column"), (opts.id_column, "--id-column")]
         if opts.label_column is not None:
@@ -75,7 +88,7 @@ def read_table(path: Path, opts: IngestOptions, kind: str) -> Iterator[pa.Record
             if n not in renames and n in ("seq", "id", "label"):
                 hint = "pass --id-column id to keep those ids" if n == "id" else f"rename it, or name it with --{n}-column"
                 raise InputError(f"{f}: has a column {n!r} that is not the one ingest reads as {n}; {hint}")
-        for batch in guard(str(f), file_batches(f, kind, opts.batch_rows)):
+        for batch in batches:
             columns = {}
             for n, arr in zip(batch.schema.names, batch.columns):
                 new = renames.get(n, n)

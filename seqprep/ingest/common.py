@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,7 +42,9 @@ class IngestOptions:
 
 
 def open_binary(path: Path):
-    """A binary reader, through gzip for ``.gz`` files."""
+    """A binary reader, through gzip for ``.gz`` files; ``-`` is stdin."""
+    if str(path) == "-":
+        return sys.stdin.buffer
     if path.suffix == ".gz":
         return gzip.open(path, "rb")
     return open(path, "rb")
