@@ -149,15 +149,15 @@ class InFormat(str, Enum):
 
 @app.command(epilog="Example: seqprep ingest reviews.jsonl data/reviews --tokenizer whitespace --lowercase")
 def ingest(
-    src: Annotated[str, typer.Argument(help="A file or folder: Parquet/Arrow, JSON lines, CSV/TSV, "
-                                            "a folder of LABEL/*.txt, FASTA, .ts, or NPY.")],
-    dest: Annotated[str, typer.Argument(metavar="OUT", help="The dataset directory to write.")],
+    src: Annotated[str, typer.Argument(metavar="SRC", help="A file or folder: Parquet/Arrow, JSON lines, CSV/TSV, "
+                                            "a folder of LABEL/*.txt, FASTA, .ts, or NPY; - for stdin.")],
+    dest: Annotated[str, typer.Argument(metavar="OUT", help="The dataset directory to write, or - for an Arrow stream on stdout.")],
     format: Annotated[InFormat, typer.Option("--format", help="Input format; auto tells it from the name.")] = InFormat.auto,
     shard_rows: Annotated[int, typer.Option(help="Rows per Parquet shard.")] = 10_000,
     text_column: Annotated[str, typer.Option(help="JSON lines/CSV: the field holding the document.")] = "text",
-    label_column: Annotated[Optional[str], typer.Option(help="The label field or column [default: label, if present].")] = None,
+    label_column: Annotated[Optional[str], typer.Option(help="The label field or column.", show_default="label, if present")] = None,
     seq_column: Annotated[str, typer.Option(help="Parquet/Arrow: the column of sequences (lists, or text to tokenize).")] = "seq",
-    id_column: Annotated[Optional[str], typer.Option(help="Keep this integer column as the ids [default: 0..N-1 in input order].")] = None,
+    id_column: Annotated[Optional[str], typer.Option(help="Keep this integer column as the ids.", show_default="0..N-1 in input order")] = None,
     tokenizer: Annotated[str, typer.Option(help="Text: whitespace, char, or regex:PATTERN (every match is a token).")] = "whitespace",
     lowercase: Annotated[bool, typer.Option("--lowercase", help="Lowercase text (and FASTA bases) first.")] = False,
     labels: Annotated[Optional[str], typer.Option(help="FASTA: a CSV of record id,label.")] = None,
@@ -180,7 +180,7 @@ def ingest(
 
 @app.command(epilog="Example: seqprep inspect data/reviews --plot lengths.png   (or piped: seqprep truncate data/raw - --length 500 | seqprep inspect -)")
 def inspect(
-    src: Annotated[str, typer.Argument(help=SRC_HELP)],
+    src: Annotated[str, typer.Argument(metavar="IN", help=SRC_HELP)],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
     plot: Annotated[Optional[str], typer.Option(help="Also write the length histogram to this PNG file.")] = None,
     bins: Annotated[int, typer.Option(help="Histogram bins.")] = 20,
@@ -206,7 +206,8 @@ def _render_report(r) -> None:
         kind += f", fixed length {steps['fixed_length']}"
         if r.padding:
             kind += f" (padded at the {r.padding['side']} with {r.padding['value']!r})"
-    out.print(f"[bold]{r.path}[/]: {r.rows:,} sequences in {r.shards} shard{'s' * (r.shards != 1)}; steps: {kind}")
+    name = "stdin" if r.path == "-" else r.path
+    out.print(f"[bold]{name}[/]: {r.rows:,} sequences in {r.shards} shard{'s' * (r.shards != 1)}; steps: {kind}")
     if r.labels is not None:
         labels = ", ".join(f"{k} {v:,}" for k, v in r.labels.items())
         nulls = f"; {r.null_labels:,} without a label" if r.null_labels else ""
@@ -258,14 +259,14 @@ class OutFormat(str, Enum):
 
 @app.command(epilog="Example: seqprep truncate data/reviews data/reviews-500 --length 500 --keep both --head 128")
 def truncate(
-    src: Annotated[str, typer.Argument(help=SRC_HELP)],
+    src: Annotated[str, typer.Argument(metavar="IN", help=SRC_HELP)],
     dest: Annotated[str, typer.Argument(metavar="OUT", help=OUT_HELP)],
     length: Annotated[int, typer.Option("--length", "-l", help="Steps to keep per sequence.")],
     keep: Annotated[Keep, typer.Option(help="Keep the first L steps (start), the last (end), or the first --head and the last L-head (both).")] = Keep.end,
-    head: Annotated[Optional[int], typer.Option(help="With --keep both: steps kept from the start [default: L // 4].")] = None,
+    head: Annotated[Optional[int], typer.Option(help="With --keep both: steps kept from the start.", show_default="L // 4")] = None,
     pad: Annotated[bool, typer.Option("--pad/--no-pad", help="Pad shorter sequences to exactly L steps (fixed_size_list + a length column).")] = True,
     pad_side: Annotated[Side, typer.Option(help="Where padding goes: before the steps (start) or after (end).")] = Side.start,
-    pad_value: Annotated[Optional[str], typer.Option(help="The padding value [default: 0 for numbers, null for string tokens].")] = None,
+    pad_value: Annotated[Optional[str], typer.Option(help="The padding value.", show_default="0 for numbers, null for string tokens")] = None,
     format: Annotated[OutFormat, typer.Option("--format", help="parquet: a dataset; npy: X.npy, y.npy, lengths.npy, ids.npy, meta.json.")] = OutFormat.parquet,
     overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
 ) -> None:
