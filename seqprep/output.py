@@ -334,7 +334,19 @@ class StreamSink(Sink):
         return {"rows": self.stats.rows, "lineage": self.lineage, **self.stats.summary()}
 
     def abort(self) -> None:
-        """A stream cannot be unwritten; the reader sees it end without its end-of-stream marker."""
+        """A stream cannot be unwritten, and a reader would take one that just stops as complete.
+        So end it with the start of a message that never comes: the reader fails instead."""
+        if self._writer is None:
+            return  # nothing written: the reader fails on an empty stream
+        try:
+            self.stream.write(POISON)
+            self.stream.flush()
+        except OSError:
+            pass  # the reader is gone already
+
+
+# A continuation marker and a metadata length, then too few bytes: an unfinished IPC message.
+POISON = b"\xff\xff\xff\xff" + (64).to_bytes(4, "little") + b"\0" * 8
 
 
 NPY_HEADER_BYTES = 256  # reserved so N can be filled in at the end, when a stream's row count is known

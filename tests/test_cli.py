@@ -154,3 +154,19 @@ def test_ingest_from_stdin_and_to_stdout(cli, tmp_path):
     assert line == "Error: stdin:1: 'text' is int, not text"
     line = one_line_error(cli("ingest", "-", tmp_path / "bad", "--format", "npy"), 2)
     assert line == "Error: --format npy cannot be read from stdin; stdin takes arrow, jsonl, csv, fasta, ts"
+
+
+def test_a_producer_failing_mid_stream_makes_the_consumer_fail(tmp_path):
+    src = make_dataset(tmp_path / "raw", [[1, 2]] * 10, seq_type=pa.int32(), shard_rows=5)
+    second = src / "part-00001.parquet"
+    raw = second.read_bytes()
+    second.write_bytes(raw[:30] + b"\0" * (len(raw) - 60) + raw[-30:])
+    producer = subprocess.Popen([*SEQPREP, "truncate", str(src), "-", "--length", "1"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    consumer = subprocess.run([*SEQPREP, "truncate", "-", str(tmp_path / "out"), "--length", "1"],
+                              stdin=producer.stdout, capture_output=True)
+    producer.stdout.close()
+    assert producer.wait() == 1 and b"part-00001.parquet" in producer.stderr.read()
+    assert consumer.returncode == 1
+    assert consumer.stderr.decode().startswith("Error: stdin: cannot be read")
+    assert not (tmp_path / "out").exists()
