@@ -1,0 +1,153 @@
+"""The command line: each command parses options, calls one library function, prints.
+
+Data goes to stdout; messages, summaries and progress bars to stderr. Errors users can fix
+(SeqprepError, and Click's usage errors) print one line and exit 1 (bad data) or 2 (bad usage).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from .. import __version__
+from ..errors import OutputError, SeqprepError
+
+# Click's base class for usage errors; Typer may vendor Click, so reach it through a public subclass.
+ClickException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+
+
+class SeqprepGroup(typer.core.TyperGroup):
+    """Turns the errors a user can fix into one line on stderr; bugs keep their traceback."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except ClickException as e:
+            message = e.format_message().rstrip()
+            if getattr(e, "ctx", None) is not None:
+                message += ("" if message.endswith((".", "!", "?")) else ".") + f" See '{e.ctx.command_path} --help'."
+            code = _fail(message, e.exit_code)
+        except SeqprepError as e:
+            code = _fail(str(e), e.exit_code)
+        except typer.Abort:
+            code = _fail("aborted", 130)
+        else:
+            code = rv if isinstance(rv, int) else 0
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            # The reader went away (`| head`): say so once, and keep Python from failing again at exit.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise OutputError("stdout was closed before all the data was written") from None
+
+
+def _fail(message: str, code: int) -> int:
+    err.print(f"Error: {message}", markup=False)
+    return code
+
+
+app = typer.Typer(
+    cls=SeqprepGroup,
+    help="Turn very long sequences into model-ready fixed-length datasets.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def main() -> None:
+    app()
+
+
+class RichProgress:
+    """A progress bar on stderr, only when stderr is a terminal."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.bar: Progress | None = None
+        self.task = None
+
+    def __enter__(self):
+        return self
+
+    def start(self, total: int | None) -> None:
+        if not err.is_terminal:
+            return
+        self.bar = Progress(TextColumn(self.label), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),
+                            TimeElapsedColumn(), console=err, transient=True)
+        self.bar.start()
+        self.task = self.bar.add_task(self.label, total=total)
+
+    def advance(self, rows: int) -> None:
+        if self.bar is not None:
+            self.bar.advance(self.task, rows)
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.stop()
+        return False
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"seqprep {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Turn very long sequences into model-ready fixed-length datasets."""
+
+
+class Side(str, Enum):
+    start = "start"
+    end = "end"
+
+
+class OutFormat(str, Enum):
+    parquet = "parquet"
+    npy = "npy"
+
+
+# Options that several commands share, declared once.
+PadOpt = Annotated[bool, typer.Option("--pad/--no-pad", help="Pad shorter rows to exactly L steps (fixed_size_list + a length column).")]
+PadSideOpt = Annotated[Side, typer.Option(help="Where padding goes: before the steps (start) or after (end).")]
+PadValueOpt = Annotated[Optional[str], typer.Option(help="The padding value.", show_default="0 for numbers, null for string tokens")]
+FormatOpt = Annotated[OutFormat, typer.Option("--format", help="parquet: a dataset; npy: X.npy, y.npy, lengths.npy, ids.npy, meta.json.")]
+OverwriteOpt = Annotated[bool, typer.Option("--overwrite", help="Replace OUT if it exists (atomically).")]
+InArg = Annotated[str, typer.Argument(metavar="IN", help="Input dataset: a directory, a .parquet/.arrow file, or - for an Arrow stream on stdin.")]
+OutArg = Annotated[str, typer.Argument(metavar="OUT", help="Output: a directory (written beside and renamed at the end), or - for an Arrow stream on stdout.")]
+LengthOpt = Annotated[int, typer.Option("--length", "-l", help="Steps per output row.")]
+
+
+def summary(command: str, target: str, manifest: dict) -> None:
+    if target == "-":
+        return
+    shards = manifest.get("shards")
+    where = f" in {len(shards)} shard{'s' * (len(shards) != 1)}" if shards is not None else ""
+    err.print(f"{command}: wrote {manifest['rows']:,} rows{where} to {target}", markup=False)
+
+
+
+
+
+
+from . import data, fitting, shorten  # noqa: E402,F401  (register the commands)

@@ -1,0 +1,119 @@
+"""Commands that read files and datasets: ingest, inspect."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from . import InArg, OverwriteOpt, RichProgress, app, out, summary
+
+# --------------------------------------------------------------------------------------------- ingest
+
+
+class InFormat(str, Enum):
+    auto = "auto"
+    parquet = "parquet"
+    arrow = "arrow"
+    jsonl = "jsonl"
+    csv = "csv"
+    text = "text"
+    fasta = "fasta"
+    ts = "ts"
+    npy = "npy"
+
+
+@app.command(epilog="Example: seqprep ingest reviews.jsonl data/reviews --tokenizer whitespace --lowercase")
+def ingest(
+    src: Annotated[str, typer.Argument(metavar="SRC", help="A file or folder: Parquet/Arrow, JSON lines, CSV/TSV, "
+                                            "a folder of LABEL/*.txt, FASTA, .ts, or NPY; - for stdin.")],
+    dest: Annotated[str, typer.Argument(metavar="OUT", help="The dataset directory to write, or - for an Arrow stream on stdout.")],
+    format: Annotated[InFormat, typer.Option("--format", help="Input format; auto tells it from the name.")] = InFormat.auto,
+    shard_rows: Annotated[int, typer.Option(help="Rows per Parquet shard.")] = 10_000,
+    text_column: Annotated[str, typer.Option(help="JSON lines/CSV: the field holding the document.")] = "text",
+    label_column: Annotated[Optional[str], typer.Option(help="The label field or column.", show_default="label, if present")] = None,
+    seq_column: Annotated[str, typer.Option(help="Parquet/Arrow: the column of sequences (lists, or text to tokenize).")] = "seq",
+    id_column: Annotated[Optional[str], typer.Option(help="Keep this integer column as the ids.", show_default="0..N-1 in input order")] = None,
+    tokenizer: Annotated[str, typer.Option(help="Text: whitespace, char, or regex:PATTERN (every match is a token).")] = "whitespace",
+    lowercase: Annotated[bool, typer.Option("--lowercase", help="Lowercase text (and FASTA bases) first.")] = False,
+    labels: Annotated[Optional[str], typer.Option(help="FASTA: a CSV of record id,label.")] = None,
+    label_regex: Annotated[Optional[str], typer.Option(help="FASTA: a regex on the header; group 1 (or the match) is the label.")] = None,
+    overwrite: OverwriteOpt = False,
+) -> None:
+    """Turn the files you have into a dataset: Parquet shards with id, seq, label."""
+    from ..ingest import IngestOptions, ingest as run_ingest
+
+    options = IngestOptions(format=format.value, text_column=text_column, label_column=label_column,
+                            seq_column=seq_column, id_column=id_column, tokenizer=tokenizer, lowercase=lowercase,
+                            labels=labels, label_regex=label_regex, shard_rows=shard_rows)
+    with RichProgress("ingest") as progress:
+        manifest = run_ingest(src, dest, options=options, overwrite=overwrite, progress=progress)
+    summary("ingest", dest, manifest)
+
+
+# --------------------------------------------------------------------------------------------- inspect
+
+
+@app.command(epilog="Example: seqprep inspect data/reviews --plot lengths.png   (or piped: seqprep truncate data/raw - --length 500 | seqprep inspect -)")
+def inspect(
+    src: InArg,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
+    plot: Annotated[Optional[str], typer.Option(help="Also write the length histogram to this PNG file.")] = None,
+    bins: Annotated[int, typer.Option(help="Histogram bins.")] = 20,
+) -> None:
+    """Rows, step type, labels, the length distribution, and what candidate lengths keep."""
+    from ..inspect import inspect as run_inspect
+    from ..inspect import plot as write_plot
+
+    with RichProgress("inspect") as progress:
+        report = run_inspect(src, bins=bins, progress=progress)
+    if plot:
+        write_plot(report, plot)
+    if as_json:
+        out.print(json.dumps(report.to_dict(), indent=2), markup=False)
+        return
+    _render_report(report)
+
+
+def _render_report(r) -> None:
+    steps = r.steps
+    kind = steps["type"] + (f" x {steps['channels']} channels" if steps["channels"] else "")
+    if steps["fixed_length"]:
+        kind += f", fixed length {steps['fixed_length']}"
+        if r.padding:
+            kind += f" (padded at the {r.padding['side']} with {r.padding['value']!r})"
+    name = "stdin" if r.path == "-" else r.path
+    out.print(f"[bold]{name}[/]: {r.rows:,} sequences in {r.shards} shard{'s' * (r.shards != 1)}; steps: {kind}")
+    if r.labels is not None:
+        labels = ", ".join(f"{k} {v:,}" for k, v in r.labels.items())
+        nulls = f"; {r.null_labels:,} without a label" if r.null_labels else ""
+        out.print(f"labels ({len(r.labels)}): {labels}{nulls}", markup=False)
+    else:
+        out.print("labels: none")
+    ln = r.lengths
+    if not r.rows:
+        out.print("lengths: no sequences")
+        return
+    out.print(f"lengths: min {ln['min']:,}  median {ln['median']:,.0f}  p95 {ln['p95']:,}  p99 {ln['p99']:,}  "
+              f"max {ln['max']:,}  ({ln['total']:,} steps)")
+    counts, edges = r.histogram["counts"], r.histogram["edges"]
+    top = max(counts) or 1
+    hist = Table(box=None, show_header=False, padding=(0, 1))
+    for i, c in enumerate(counts):
+        lo, hi = edges[i], edges[i + 1] - 1
+        hist.add_row(f"{lo:>9,}" if lo == hi else f"{lo:>9,} - {hi:<9,}", "[blue]" + "█" * round(40 * c / top) + "[/]", f"{c:,}")
+    out.print(f"\nlength histogram{' (log-spaced bins)' if r.histogram['log'] else ''}:")
+    out.print(hist)
+    cand = Table(title="if you cut to length L", title_justify="left")
+    cand.add_column("L", justify="right")
+    cand.add_column("about", justify="right")
+    cand.add_column("sequences that fit", justify="right")
+    cand.add_column("steps kept by truncate", justify="right")
+    for c in r.candidates:
+        cand.add_row(f"{c['length']:,}", f"p{c['quantile'] * 100:g}", f"{c['fit']:.1%}", f"{c['kept']:.1%}")
+    out.print(cand)
+
+

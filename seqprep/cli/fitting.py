@@ -1,0 +1,30 @@
+"""fit: statistics learned on the training split."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from . import InArg, OverwriteOpt, RichProgress, app, err
+
+
+@app.command(epilog="Example: seqprep fit data/train train-stats.json --max-size 50000")
+def fit(
+    src: InArg,
+    dest: Annotated[str, typer.Argument(metavar="OUT.json", help="Where to write the statistics (JSON).")],
+    max_size: Annotated[Optional[int], typer.Option(help="Tokens: keep the N most frequent.", show_default="all")] = None,
+    min_count: Annotated[int, typer.Option(help="Tokens: keep tokens seen at least C times.")] = 1,
+    overwrite: OverwriteOpt = False,
+) -> None:
+    """Count the training split: token counts and ranks, or per-channel mean, std, min and max.
+
+    Fit on the training split only, then pass the file to the commands that use it
+    (summarize --stats) for every split, so nothing is learned from test data.
+    """
+    from ..fit import fit as run
+
+    with RichProgress("fit") as progress:
+        stats = run(src, dest, max_size=max_size, min_count=min_count, overwrite=overwrite, progress=progress)
+    what = f"{len(stats['tokens']):,} tokens" if stats["kind"] == "tokens" else f"{stats['channels'] or 1} channel(s)"
+    err.print(f"fit: {stats['rows']:,} rows, {what}, {len(stats['classes'])} classes to {dest}", markup=False)

@@ -1,0 +1,186 @@
+"""Fitted state: statistics learned on the training split, saved as one JSON file.
+
+Counting is map-then-merge: each batch is counted on its own and the counts are merged, so
+the same code runs shard by shard, in a process pool or on a cluster.
+
+- Token data: every token's count and rank (rank 1 = most frequent; ties broken by the
+  token itself, so the file is deterministic), and the label classes.
+- Numeric data: per channel, the count of values that are not NaN, mean, standard deviation
+  (population), min and max; and the label classes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import __version__
+from .dataset import BATCH_ROWS, open_source
+from .engine import Progress, prefetch
+from .errors import InputError, UsageError
+from .output import check_target, describe_steps
+from .ragged import from_arrow
+
+FORMAT = "seqprep-stats"
+
+
+@dataclass
+class TokenCounts:
+    """Token -> count, merged from per-batch value counts."""
+
+    parts: list[pa.Table] = field(default_factory=list)
+
+    def add(self, values: pa.Array) -> None:
+        vc = pc.value_counts(values.drop_null() if values.null_count else values)
+        self.parts.append(pa.table({"token": vc.field("values"), "count": vc.field("counts")}))
+        if len(self.parts) >= 64:  # keep memory bounded by the vocabulary, not the data
+            self.parts = [self.merged()]
+
+    def merged(self) -> pa.Table:
+        if not self.parts:
+            return pa.table({"token": pa.array([], pa.string()), "count": pa.array([], pa.int64())})
+        table = pa.concat_tables(self.parts).group_by("token").aggregate([("count", "sum")])
+        return table.rename_columns(["token", "count"])
+
+    def ranked(self) -> pa.Table:
+        """Most frequent first; ties by the token itself."""
+        table = self.merged()
+        return table.take(pc.sort_indices(table, [("count", "descending"), ("token", "ascending")]))
+
+
+@dataclass
+class Moments:
+    """Per-channel count, mean, M2 (Chan et al.'s parallel update), min and max, ignoring NaN."""
+
+    channels: int
+    n: np.ndarray = None
+    mean: np.ndarray = None
+    m2: np.ndarray = None
+    lo: np.ndarray = None
+    hi: np.ndarray = None
+
+    def __post_init__(self):
+        c = self.channels
+        self.n, self.mean, self.m2 = np.zeros(c), np.zeros(c), np.zeros(c)
+        self.lo, self.hi = np.full(c, np.inf), np.full(c, -np.inf)
+
+    def add(self, values: np.ndarray) -> None:
+        x = values.reshape(len(values), -1).astype(np.float64)
+        ok = ~np.isnan(x)
+        n_b = ok.sum(axis=0).astype(np.float64)
+        if not n_b.any():
+            return
+        x0 = np.where(ok, x, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_b = np.where(n_b > 0, x0.sum(axis=0) / n_b, 0.0)
+        m2_b = (np.where(ok, x - mean_b, 0.0) ** 2).sum(axis=0)
+        total = self.n + n_b
+        delta = mean_b - self.mean
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self.mean = np.where(total > 0, self.mean + delta * n_b / total, 0.0)
+            self.m2 = self.m2 + m2_b + np.where(total > 0, delta**2 * self.n * n_b / total, 0.0)
+        self.n = total
+        self.lo = np.minimum(self.lo, np.where(ok, x, np.inf).min(axis=0))
+        self.hi = np.maximum(self.hi, np.where(ok, x, -np.inf).max(axis=0))
+
+    def to_json(self) -> list[dict]:
+        out = []
+        for c in range(self.channels):
+            n = int(self.n[c])
+            out.append({
+                "count": n,
+                "mean": float(self.mean[c]) if n else None,
+                "std": float(np.sqrt(self.m2[c] / n)) if n else None,
+                "min": float(self.lo[c]) if n else None,
+                "max": float(self.hi[c]) if n else None,
+            })
+        return out
+
+
+def fit(src: str, out: str, *, max_size: int | None = None, min_count: int = 1, overwrite: bool = False,
+        batch_rows: int = BATCH_ROWS, progress: Progress | None = None) -> dict:
+    """Count ``src`` (the training split) and write the statistics to ``out`` (a .json file)."""
+    if max_size is not None and max_size < 1:
+        raise UsageError(f"--max-size {max_size} must be positive")
+    if min_count < 1:
+        raise UsageError(f"--min-count {min_count} must be at least 1")
+    check_target(out, inputs=(src,), overwrite=overwrite)
+    source = open_source(src)
+    steps = describe_steps(source.schema)
+    is_tokens = steps["type"] in ("string", "int32", "int64", "large_string")
+    tokens = TokenCounts() if is_tokens else None
+    moments = None if is_tokens else Moments(steps["channels"] or 1)
+    classes: set = set()
+    rows = total = 0
+    if progress is not None:
+        progress.start(source.rows)
+    for name, batches in source.shard_batches(batch_rows):
+        for batch in prefetch(batches):
+            padding = source.padding
+            seq = batch.column("seq")
+            lengths = batch.column("length") if padding and "length" in batch.schema.names else None
+            try:
+                r = from_arrow(seq, lengths, (padding or {}).get("side", "end")) if lengths is not None else from_arrow(seq)
+            except InputError as e:
+                raise InputError(f"{name}: {e}") from None
+            rows += batch.num_rows
+            total += int(r.offsets[-1])
+            if tokens is not None:
+                tokens.add(r.values if isinstance(r.values, pa.Array) else pa.array(r.values))
+            else:
+                moments.add(r.values)
+            if "label" in batch.schema.names:
+                classes.update(batch.column("label").drop_null().to_pylist())
+            if progress is not None:
+                progress.advance(batch.num_rows)
+    stats = {
+        "format": FORMAT,
+        "version": 1,
+        "kind": "tokens" if is_tokens else "numbers",
+        "step_type": steps["type"],
+        "channels": steps["channels"],
+        "rows": rows,
+        "steps": total,
+        "classes": sorted(classes),
+        "fitted_on": {"path": src, "manifest_sha256": source.input_sha256},
+        "params": {"max_size": max_size, "min_count": min_count},
+        "seqprep_version": __version__,
+    }
+    if tokens is not None:
+        ranked = tokens.ranked()
+        stats["distinct_tokens"] = ranked.num_rows
+        ranked = ranked.filter(pc.greater_equal(ranked.column("count"), min_count))
+        if max_size is not None:
+            ranked = ranked.slice(0, max_size)
+        stats["tokens"] = ranked.column("token").to_pylist()
+        stats["counts"] = ranked.column("count").to_pylist()
+    else:
+        stats["channel_stats"] = moments.to_json()
+    write_json_atomically(Path(out), stats)
+    return stats
+
+
+def write_json_atomically(path: Path, obj: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.seqprep-tmp-{hashlib.sha256(str(path).encode()).hexdigest()[:8]}"
+    tmp.write_text(json.dumps(obj, indent=1, ensure_ascii=False) + "\n")
+    tmp.replace(path)
+
+
+def load_stats(path: str) -> dict:
+    """A stats file written by ``seqprep fit``; anything else is one clear error."""
+    try:
+        stats = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such stats file; make it with `seqprep fit TRAIN {path}`") from None
+    except (ValueError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: not a JSON stats file ({str(e).splitlines()[0]}); make it with `seqprep fit`") from None
+    if not isinstance(stats, dict) or stats.get("format") != FORMAT:
+        raise InputError(f"{path}: not a seqprep stats file; make it with `seqprep fit`")
+    return stats

@@ -1,0 +1,97 @@
+"""Summarize: drop tokens, or aggregate runs of time steps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from ..errors import UsageError
+from ..ragged import Ragged
+
+AGGS = ("mean", "max", "min", "first", "last", "sum")
+
+
+def keep_values(batch: Ragged, mask: np.ndarray) -> Ragged:
+    """Keep the steps where ``mask`` (one bool per value) is true, in their order."""
+    kept_before = np.zeros(len(mask) + 1, dtype=np.int64)
+    np.cumsum(mask, out=kept_before[1:])
+    offsets = kept_before[batch.offsets]
+    if isinstance(batch.values, np.ndarray):
+        return Ragged(batch.values[mask], offsets)
+    return Ragged(batch.values.filter(pa.array(mask, pa.bool_())), offsets)
+
+
+def _row_segments(lengths: np.ndarray, counts: np.ndarray):
+    """For each output segment: its row and its index k within the row."""
+    row = np.repeat(np.arange(len(lengths), dtype=np.int64), counts)
+    first = np.cumsum(counts) - counts
+    k = np.arange(len(row), dtype=np.int64) - np.repeat(first, counts)
+    return row, k
+
+
+def paa_segments(lengths: np.ndarray, m: int):
+    """Relative (start, end) of the M segments of each non-empty row.
+
+    Segment i of a row of T steps is [floor(i*T/M), floor((i+1)*T/M)): all steps are used and
+    segment sizes differ by at most one; when M divides T every segment has T/M steps, as in
+    tslearn. When T < M, segment i is the single step floor(i*T/M): short rows are stretched to
+    M steps by repeating steps. Empty rows give no segments.
+    """
+    counts = np.where(lengths > 0, m, 0)
+    row, i = _row_segments(lengths, counts)
+    t = lengths[row]
+    start = (i * t) // m
+    end = np.maximum(((i + 1) * t) // m, start + 1)
+    return row, start, end, counts
+
+
+def factor_segments(lengths: np.ndarray, f: int):
+    """Groups of F consecutive steps; the last group of a row may be shorter."""
+    counts = -(-lengths // f)
+    row, k = _row_segments(lengths, counts)
+    start = k * f
+    end = np.minimum(start + f, lengths[row])
+    return row, start, end, counts
+
+
+def reduce_segments(values: np.ndarray, start: np.ndarray, end: np.ndarray, agg: str) -> np.ndarray:
+    """``agg`` over ``values[start:end]`` for each (non-empty) segment, per channel.
+
+    NaN propagates (a segment holding NaN has a NaN mean, sum, max and min), as numpy's and
+    tslearn's means do.
+    """
+    if agg not in AGGS:
+        raise UsageError(f"--agg {agg!r} must be one of {', '.join(AGGS)}")
+    if len(start) == 0:
+        return np.zeros((0,) + values.shape[1:], dtype=np.float32 if agg == "mean" else values.dtype)
+    if agg == "first":
+        return values[start]
+    if agg == "last":
+        return values[end - 1]
+    if end.max() >= len(values):  # reduceat needs every index inside the array
+        values = np.concatenate([values, values[:1]])
+    index = np.stack([start, end], axis=1).reshape(-1)
+    if agg in ("mean", "sum"):
+        sums = np.add.reduceat(values, index, axis=0, dtype=np.float64)[::2]
+        if agg == "sum":
+            return sums.astype(values.dtype)
+        size = (end - start).reshape((-1,) + (1,) * (values.ndim - 1))
+        return (sums / size).astype(np.float32 if values.dtype != np.float64 else np.float64)
+    op = np.maximum if agg == "max" else np.minimum
+    return op.reduceat(values, index, axis=0)[::2]
+
+
+def aggregate(batch: Ragged, *, paa: int | None = None, factor: int | None = None, agg: str = "mean") -> Ragged:
+    """Shorten numeric sequences: to exactly ``paa`` steps (piecewise aggregate approximation),
+    or by aggregating each ``factor`` consecutive steps. Channels are aggregated separately."""
+    if (paa is None) == (factor is None):
+        raise UsageError("give one of --paa M or --factor F")
+    if paa is not None and paa < 1:
+        raise UsageError(f"--paa {paa} must be positive")
+    if factor is not None and factor < 1:
+        raise UsageError(f"--factor {factor} must be positive")
+    lengths = batch.lengths
+    row, start, end, counts = paa_segments(lengths, paa) if paa else factor_segments(lengths, factor)
+    base = batch.offsets[:-1][row]
+    out = reduce_segments(batch.values, base + start, base + end, agg)
+    return Ragged.from_lengths(out, counts)

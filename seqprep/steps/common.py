@@ -1,0 +1,102 @@
+"""What the data commands share: padding options, rows as Ragged batches, output batches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from ..kernels.pad import SIDES
+from ..dataset import Source, open_source
+from ..errors import UsageError
+from ..output import check_target, describe_steps
+from ..ragged import Ragged, fixed_to_arrow, from_arrow, to_arrow
+
+FORMATS = ("parquet", "npy")
+
+
+@dataclass(frozen=True)
+class Padding:
+    """How a length-setting command fills rows up to the target length."""
+
+    pad: bool = True
+    side: str = "start"
+    value: str | None = None  # as the user typed it; None: 0 for numbers, null for string tokens
+
+    def check(self) -> None:
+        if self.side not in SIDES:
+            raise UsageError(f"--pad-side {self.side!r} must be one of {', '.join(SIDES)}")
+
+
+def pad_value_for(value: str | None, step_type: str | None):
+    """The user's --pad-value as the step type needs it."""
+    if step_type in (None, "string", "large_string"):
+        return value
+    if step_type in ("float", "double", "halffloat"):
+        if value is None:
+            return 0.0
+        try:
+            return float(value)
+        except ValueError:
+            raise UsageError(f"--pad-value {value!r} is not a number, but seq holds {step_type} values") from None
+    if value is None:
+        return 0
+    try:
+        return int(value)
+    except ValueError:
+        raise UsageError(f"--pad-value {value!r} is not an integer, but seq holds {step_type} token ids") from None
+
+
+def ragged_of(batch: pa.RecordBatch, padding_in: dict | None) -> Ragged:
+    """The real steps of each row of ``batch`` (padding, if any, removed)."""
+    seq = batch.column("seq")
+    if padding_in is not None and "length" in batch.schema.names and pa.types.is_fixed_size_list(seq.type):
+        return from_arrow(seq, batch.column("length"), padding_in.get("side", "end"))
+    return from_arrow(seq)
+
+
+CONTRACT_COLUMNS = ("id", "seq", "label", "length", "part")
+
+
+def with_seq(batch: pa.RecordBatch, ragged: Ragged | None = None, *, padded=None, length: int | None = None,
+             parent: np.ndarray | None = None, part: np.ndarray | None = None) -> pa.RecordBatch:
+    """``batch`` with ``seq`` replaced: by ``ragged`` as lists (dropping any ``length`` column), or
+    by ``padded`` = (values, lengths) as ``fixed_size_list<T, length>`` with a ``length`` column.
+
+    With ``parent`` (one input row per output row) and ``part``, each output row copies its
+    parent's other columns and gets a ``part`` number. Columns come in the contract's order,
+    then the rest in their input order.
+    """
+    names = batch.schema.names
+    keep = [n for n in names if n not in ("seq", "length", "part")]
+    columns = dict(zip(names, batch.columns))
+    if parent is not None:
+        taken = batch.select(keep).take(pa.array(parent, pa.int64()))
+        columns = dict(zip(keep, taken.columns))
+        columns["part"] = pa.array(part, pa.int32())
+    for n in ("seq", "length"):
+        columns.pop(n, None)
+    if padded is not None:
+        values, lengths = padded
+        columns["seq"] = fixed_to_arrow(values, length)
+        columns["length"] = pa.array(lengths, pa.int32())
+    else:
+        columns["seq"] = to_arrow(ragged)
+    order = [n for n in CONTRACT_COLUMNS if n in columns] + [n for n in keep if n not in CONTRACT_COLUMNS]
+    return pa.RecordBatch.from_arrays([columns[n] for n in order], names=order)
+
+
+def prepare(src: str, out: str, fmt: str, padding: Padding, overwrite: bool) -> tuple[Source, object]:
+    """Check the options and the target, open the input; returns it and the typed pad value."""
+    if fmt not in FORMATS:
+        raise UsageError(f"--format {fmt!r} must be one of {', '.join(FORMATS)}")
+    padding.check()
+    if fmt == "npy" and not padding.pad:
+        raise UsageError("--format npy needs fixed-length rows; drop --no-pad")
+    check_target(out, inputs=(src,), overwrite=overwrite)
+    source = open_source(src)
+    step_type = describe_steps(source.schema)["type"]
+    if fmt == "npy" and step_type in ("string", "large_string"):
+        raise UsageError("--format npy needs numbers, but seq holds string tokens; map them to ids with `seqprep encode`")
+    return source, pad_value_for(padding.value, step_type)

@@ -1,0 +1,54 @@
+"""sample: random steps of each sequence, or random crops as augmentation."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import pyarrow as pa
+
+from ..dataset import BATCH_ROWS
+from ..engine import Progress, run
+from ..errors import UsageError
+from ..kernels.pad import pad
+from ..kernels.sample import crops, sample_steps
+from ..output import open_sink, step_record
+from .common import Padding, prepare, ragged_of, with_seq
+
+MODES = ("steps", "crop")
+
+
+def sample(src: str, out: str, *, length: int, seed: int, mode: str = "steps", copies: int = 1,
+           overlap: bool = True, padding: Padding = Padding(), format: str = "parquet", overwrite: bool = False,
+           batch_rows: int = BATCH_ROWS, progress: Progress | None = None) -> dict:
+    """Keep ``length`` random steps (mode "steps") or ``copies`` random windows of ``length``
+    steps (mode "crop", each a row with its parent's id and a ``part``), drawn from (seed, id)."""
+    if length < 1:
+        raise UsageError(f"--length {length} must be positive")
+    if mode not in MODES:
+        raise UsageError(f"--mode {mode!r} must be one of {', '.join(MODES)}")
+    if copies < 1:
+        raise UsageError(f"--copies {copies} must be positive")
+    if mode == "steps" and (copies != 1 or not overlap):
+        raise UsageError("--copies and --no-overlap apply to --mode crop")
+    source, value = prepare(src, out, format, padding, overwrite)
+    padding_in = source.padding
+    out_padding = {"length": length, "side": padding.side, "value": value} if padding.pad else None
+    params = {"length": length, "mode": mode, "copies": copies, "overlap": overlap, **asdict(padding), "format": format}
+    lineage = source.lineage + [step_record("sample", params, input_sha256=source.input_sha256, seed=seed)]
+
+    def transform(batch: pa.RecordBatch) -> pa.RecordBatch:
+        rows = ragged_of(batch, padding_in)
+        ids = batch.column("id").to_numpy(zero_copy_only=False)
+        parent = part = None
+        if mode == "steps":
+            kept = sample_steps(rows, length=length, ids=ids, seed=seed)
+        else:
+            kept, parent, part = crops(rows, length=length, ids=ids, seed=seed, copies=copies, overlap=overlap)
+        if padding.pad:
+            padded = pad(kept, length=length, side=padding.side, value=value)
+            return with_seq(batch, padded=padded, length=length, parent=parent, part=part)
+        return with_seq(batch, kept, parent=parent, part=part)
+
+    sink = open_sink(out, format=format, lineage=lineage, padding=out_padding, overwrite=overwrite,
+                     shard_rows=10_000 if source.is_stream else None)
+    return run(source, sink, transform, batch_rows=batch_rows, progress=progress)

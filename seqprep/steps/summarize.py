@@ -1,0 +1,121 @@
+"""summarize: drop tokens by training frequency or a stop list; aggregate numeric steps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..dataset import BATCH_ROWS
+from ..engine import Progress, run
+from ..errors import InputError, UsageError
+from ..fit import load_stats
+from ..kernels.summarize import AGGS, aggregate, keep_values
+from ..output import check_target, describe_steps, open_sink, step_record
+from ..dataset import open_source
+from .common import ragged_of, with_seq
+
+TOKEN_TYPES = ("string", "large_string", "int32", "int64")
+
+
+def read_stopwords(path: str, step_type: str) -> pa.Array:
+    try:
+        words = [w.strip() for w in Path(path).read_text(encoding="utf-8").splitlines()]
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such stopwords file") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not valid UTF-8; save the stopwords file as UTF-8") from None
+    words = [w for w in words if w and not w.startswith("#")]
+    if step_type in ("string", "large_string"):
+        return pa.array(words, pa.string())
+    try:
+        return pa.array([int(w) for w in words], pa.int64())
+    except ValueError as e:
+        raise InputError(f"{path}: the data holds token ids, so stopwords must be integers ({e})") from None
+
+
+def token_filter(stats: dict | None, step_type: str, *, drop_top: int | None, min_count: int | None,
+                 stopwords: pa.Array | None):
+    """A function from flat token values to the mask of tokens to keep."""
+    drop = []
+    keep_only = None
+    if stats is not None:
+        if stats.get("kind") != "tokens":
+            raise InputError("the --stats file was fitted on numeric data, not tokens")
+        fitted_strings = stats.get("step_type") in ("string", "large_string")
+        if fitted_strings != (step_type in ("string", "large_string")):
+            raise InputError(f"the --stats file was fitted on {stats.get('step_type')} tokens, but seq holds {step_type}")
+        tokens = pa.array(stats["tokens"], pa.string() if fitted_strings else pa.int64())
+        counts = np.asarray(stats["counts"], dtype=np.int64)
+        if drop_top:
+            drop.append(tokens.slice(0, drop_top))
+        if min_count:
+            keep_only = tokens.filter(pa.array(counts >= min_count))
+    if stopwords is not None:
+        drop.append(stopwords)
+    dropped = pa.concat_arrays(drop) if drop else None
+
+    def mask(values) -> np.ndarray:
+        arr = values if isinstance(values, pa.Array) else pa.array(values)
+        if dropped is not None and dropped.type != arr.type:
+            target = dropped.cast(arr.type)
+        else:
+            target = dropped
+        keep = np.ones(len(arr), dtype=bool)
+        if target is not None and len(target):
+            keep &= ~pc.is_in(arr, value_set=target).to_numpy(zero_copy_only=False)
+        if keep_only is not None:
+            keep &= pc.is_in(arr, value_set=keep_only.cast(arr.type)).to_numpy(zero_copy_only=False)
+        return keep
+
+    return mask
+
+
+def summarize(src: str, out: str, *, stats: str | None = None, drop_top: int | None = None,
+              min_count: int | None = None, stopwords: str | None = None, paa: int | None = None,
+              factor: int | None = None, agg: str = "mean", overwrite: bool = False,
+              batch_rows: int = BATCH_ROWS, progress: Progress | None = None) -> dict:
+    """Shorten sequences by dropping tokens (``drop_top``, ``min_count`` with ``stats``;
+    ``stopwords``) or by aggregating numeric steps (``paa`` or ``factor`` with ``agg``)."""
+    token_opts = drop_top is not None or min_count is not None or stopwords is not None
+    number_opts = paa is not None or factor is not None
+    if token_opts == number_opts:
+        raise UsageError("give token options (--drop-top, --min-count, --stopwords) or numeric ones (--paa, --factor)")
+    if (drop_top is not None or min_count is not None) and stats is None:
+        raise UsageError("--drop-top and --min-count need --stats FILE (from `seqprep fit` on the training split)")
+    for name, v in (("--drop-top", drop_top), ("--min-count", min_count), ("--paa", paa), ("--factor", factor)):
+        if v is not None and v < 1:
+            raise UsageError(f"{name} {v} must be positive")
+    if paa is not None and factor is not None:
+        raise UsageError("give --paa or --factor, not both")
+    if agg not in AGGS:
+        raise UsageError(f"--agg {agg!r} must be one of {', '.join(AGGS)}")
+    check_target(out, inputs=(src,), overwrite=overwrite)
+    source = open_source(src)
+    step_type = describe_steps(source.schema)["type"]
+    if token_opts and step_type not in TOKEN_TYPES:
+        raise UsageError(f"--drop-top, --min-count and --stopwords work on tokens, but seq holds {step_type} values")
+    if number_opts and step_type not in ("float", "double", "halffloat"):
+        raise UsageError(f"--paa and --factor work on numeric readings, but seq holds {step_type} tokens")
+    padding_in = source.padding
+    params = {"stats": stats, "drop_top": drop_top, "min_count": min_count, "stopwords": stopwords,
+              "paa": paa, "factor": factor, "agg": agg}
+    lineage = source.lineage + [step_record("summarize", params, input_sha256=source.input_sha256)]
+    if token_opts:
+        mask = token_filter(load_stats(stats) if stats else None, step_type, drop_top=drop_top,
+                            min_count=min_count, stopwords=read_stopwords(stopwords, step_type) if stopwords else None)
+
+        def shorten(rows):
+            return keep_values(rows, mask(rows.values))
+    else:
+        def shorten(rows):
+            return aggregate(rows, paa=paa, factor=factor, agg=agg)
+
+    def transform(batch: pa.RecordBatch) -> pa.RecordBatch:
+        return with_seq(batch, shorten(ragged_of(batch, padding_in)))
+
+    sink = open_sink(out, format="parquet", lineage=lineage, overwrite=overwrite,
+                     shard_rows=10_000 if source.is_stream else None)
+    return run(source, sink, transform, batch_rows=batch_rows, progress=progress)

@@ -1,0 +1,38 @@
+"""truncate: keep the start, the end, or both ends of every sequence."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import pyarrow as pa
+
+from ..dataset import BATCH_ROWS
+from ..engine import Progress, run
+from ..kernels.truncate import check_options as check_truncate
+from ..kernels.truncate import truncate as truncate_kernel
+from ..kernels.truncate import truncate_pad
+from ..output import open_sink, step_record
+from .common import Padding, prepare, ragged_of, with_seq
+
+
+def truncate(src: str, out: str, *, length: int, keep: str = "end", head: int | None = None,
+             padding: Padding = Padding(), format: str = "parquet", overwrite: bool = False,
+             batch_rows: int = BATCH_ROWS, progress: Progress | None = None) -> dict:
+    """Keep ``length`` steps of every sequence (see :func:`seqprep.kernels.truncate.truncate`), padded by default."""
+    head = check_truncate(length, keep, head)
+    source, value = prepare(src, out, format, padding, overwrite)
+    padding_in = source.padding
+    out_padding = {"length": length, "side": padding.side, "value": value} if padding.pad else None
+    params = {"length": length, "keep": keep, "head": head, **asdict(padding), "format": format}
+    lineage = source.lineage + [step_record("truncate", params, input_sha256=source.input_sha256)]
+
+    def transform(batch: pa.RecordBatch) -> pa.RecordBatch:
+        rows = ragged_of(batch, padding_in)
+        if padding.pad:
+            padded = truncate_pad(rows, length=length, keep=keep, head=head, side=padding.side, value=value)
+            return with_seq(batch, padded=padded, length=length)
+        return with_seq(batch, truncate_kernel(rows, length=length, keep=keep, head=head))
+
+    sink = open_sink(out, format=format, lineage=lineage, padding=out_padding, overwrite=overwrite,
+                     shard_rows=10_000 if source.is_stream else None)
+    return run(source, sink, transform, batch_rows=batch_rows, progress=progress)
