@@ -71,7 +71,7 @@ class Moments:
         self.lo, self.hi = np.full(c, np.inf), np.full(c, -np.inf)
 
     def add(self, values: np.ndarray) -> None:
-        x = values.reshape(len(values), -1).astype(np.float64)
+        x = values.reshape(len(values), self.channels).astype(np.float64)
         ok = ~np.isnan(x)
         n_b = ok.sum(axis=0).astype(np.float64)
         if not n_b.any():

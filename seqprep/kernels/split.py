@@ -14,7 +14,7 @@ def window_counts(lengths: np.ndarray, length: int, stride: int, last: str) -> t
     """Full windows per row, and whether each row also has a final partial window."""
     full = np.where(lengths >= length, (lengths - length) // stride + 1, 0)
     covered = np.where(full > 0, (full - 1) * stride + length, 0)
-    partial = (covered < lengths) & (last != "drop")
+    partial = (covered < lengths) & (full * stride < lengths) & (last != "drop")
     empty = (lengths == 0) & (last != "drop")  # an empty sequence still gives one (empty) window
     return full, partial | empty
 
@@ -23,7 +23,8 @@ def windows(batch: Ragged, *, length: int, stride: int | None = None, last: str 
     """Windows of ``length`` steps every ``stride`` steps (default: ``length``, no overlap).
 
     Window k covers [k*stride, k*stride + length). When steps are left after the last full
-    window, the next window (starting at the next multiple of ``stride``) is a partial one: ``last="drop"`` drops it, "pad" and "keep"
+    window and the next start (a multiple of ``stride``) is inside the sequence, the window
+    from there to the end is a partial one: ``last="drop"`` drops it, "pad" and "keep"
     keep it (shorter; "pad" asks the caller to pad it to ``length`` even without padding).
     A sequence shorter than ``length`` is one partial window. Returns (windows, parent, part).
     """

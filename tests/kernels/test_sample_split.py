@@ -1,0 +1,137 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from seqprep.errors import UsageError
+from seqprep.kernels.random import draws, row_keys, uniform
+from seqprep.kernels.sample import STREAM_STEPS, crops, sample_steps
+from seqprep.kernels.split import as_features, windows
+from seqprep.ragged import Ragged
+
+rows_strategy = st.lists(st.lists(st.integers(0, 10**6), max_size=40), max_size=8)
+
+
+def ragged(rows) -> Ragged:
+    return Ragged.from_lengths(np.array([v for r in rows for v in r], dtype=np.int64),
+                               np.array([len(r) for r in rows], dtype=np.int64))
+
+
+def rows_of(r: Ragged) -> list:
+    return [r.values[a:b].tolist() for a, b in zip(r.offsets[:-1], r.offsets[1:])]
+
+
+def steps_reference(row, length, row_id, seed):
+    """The length steps with the smallest keys, in order: one row at a time, with a full sort."""
+    if len(row) <= length:
+        return list(row)
+    key = row_keys(seed, np.array([row_id]), STREAM_STEPS)[0]
+    u = uniform(draws(np.uint64(key), np.arange(len(row))))
+    keep = np.sort(np.argsort(u, kind="stable")[:length])
+    return [row[i] for i in keep]
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=rows_strategy, length=st.integers(1, 12), seed=st.integers(0, 2**63 - 1))
+def test_sample_steps_matches_reference(rows, length, seed):
+    ids = np.arange(100, 100 + len(rows))
+    out = sample_steps(ragged(rows), length=length, ids=ids, seed=seed)
+    assert rows_of(out) == [steps_reference(r, length, i, seed) for r, i in zip(rows, ids)]
+
+
+def test_sample_steps_is_uniform_over_positions():
+    n, t, length = 4000, 20, 5
+    batch = ragged([list(range(t))] * n)
+    out = sample_steps(batch, length=length, ids=np.arange(n), seed=3)
+    counts = np.bincount(out.values, minlength=t)
+    assert counts.sum() == n * length
+    expected = n * length / t  # 1000 per position
+    assert np.all(np.abs(counts - expected) < 5 * np.sqrt(expected))
+
+
+def test_sample_depends_on_seed_and_id_not_on_batching():
+    rows = [list(range(50)), list(range(100, 160)), list(range(7))]
+    ids = np.array([5, 9, 2])
+    whole = rows_of(sample_steps(ragged(rows), length=10, ids=ids, seed=1))
+    alone = [rows_of(sample_steps(ragged([r]), length=10, ids=ids[i:i + 1], seed=1))[0] for i, r in enumerate(rows)]
+    assert whole == alone
+    assert whole != rows_of(sample_steps(ragged(rows), length=10, ids=ids, seed=2))
+    assert whole[2] == list(range(7))
+
+
+def crops_reference(row, length, row_id, seed, copies, overlap):
+    t = len(row)
+    if t <= length:
+        return [list(row)]
+    k = copies if overlap else min(copies, t // length)
+    key = row_keys(seed, np.array([row_id]), 2)[0]
+    u = uniform(draws(np.uint64(key), np.arange(k)))
+    room = t - length if overlap else t - k * length
+    offsets = sorted(int(np.floor(x * (room + 1))) for x in u)
+    starts = offsets if overlap else [o + i * length for i, o in enumerate(offsets)]
+    return [list(row[s:s + length]) for s in starts]
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=rows_strategy, length=st.integers(1, 12), copies=st.integers(1, 4), overlap=st.booleans(),
+       seed=st.integers(0, 1000))
+def test_crops_match_reference(rows, length, copies, overlap, seed):
+    ids = np.arange(len(rows))
+    out, parent, part = crops(ragged(rows), length=length, ids=ids, seed=seed, copies=copies, overlap=overlap)
+    want = [(i, p, w) for i, r in enumerate(rows)
+            for p, w in enumerate(crops_reference(r, length, i, seed, copies, overlap))]
+    assert list(zip(parent.tolist(), part.tolist(), rows_of(out))) == want
+
+
+@settings(max_examples=100, deadline=None)
+@given(lengths=st.lists(st.integers(0, 60), max_size=6), length=st.integers(1, 10), copies=st.integers(1, 8))
+def test_no_overlap_windows_are_disjoint_and_as_many_as_fit(lengths, length, copies):
+    rows = [list(range(t)) for t in lengths]  # values are positions
+    out, parent, part = crops(ragged(rows), length=length, ids=np.arange(len(rows)), seed=4, copies=copies, overlap=False)
+    for i, t in enumerate(lengths):
+        ws = [w for w, p in zip(rows_of(out), parent.tolist()) if p == i]
+        if t <= length:
+            assert ws == [list(range(t))]
+            continue
+        assert len(ws) == min(copies, t // length)
+        assert all(len(w) == length and w == list(range(w[0], w[0] + length)) for w in ws)
+        assert all(b[0] - a[0] >= length for a, b in zip(ws, ws[1:]))
+
+
+def windows_reference(row, length, stride, last):
+    t, out, k = len(row), [], 0
+    while k * stride + length <= t:
+        out.append(list(row[k * stride:k * stride + length]))
+        k += 1
+    covered = (k - 1) * stride + length if k else 0
+    if ((covered < t and k * stride < t) or t == 0) and last != "drop":
+        out.append(list(row[k * stride:]))
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=rows_strategy, length=st.integers(1, 10), stride=st.integers(1, 10), last=st.sampled_from(["pad", "drop", "keep"]))
+def test_windows_match_reference(rows, length, stride, last):
+    out, parent, part = windows(ragged(rows), length=length, stride=stride, last=last)
+    want = [(i, p, w) for i, r in enumerate(rows) for p, w in enumerate(windows_reference(r, length, stride, last))]
+    assert list(zip(parent.tolist(), part.tolist(), rows_of(out))) == want
+
+
+def test_windows_exact():
+    out, parent, part = windows(ragged([[0, 1, 2, 3, 4, 5, 6], [7, 8]]), length=3, last="pad")
+    assert rows_of(out) == [[0, 1, 2], [3, 4, 5], [6], [7, 8]]
+    assert parent.tolist() == [0, 0, 0, 1] and part.tolist() == [0, 1, 2, 0]
+    with pytest.raises(UsageError, match="--stride 0 must be positive"):
+        windows(ragged([[1]]), length=3, stride=0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows=rows_strategy, length=st.integers(1, 6), parts=st.integers(1, 4))
+def test_as_features_matches_reference(rows, length, parts):
+    values, lengths = as_features(ragged(rows), length=length, parts=parts, value=-1)
+    got = values.reshape(len(rows), length, parts)
+    for i, r in enumerate(rows):
+        for k in range(parts):
+            window = list(r[k * length:(k + 1) * length])
+            assert got[i, :, k].tolist() == window + [-1] * (length - len(window))
+    assert lengths.tolist() == [min(len(r), length) for r in rows]

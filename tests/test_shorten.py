@@ -1,0 +1,182 @@
+"""summarize, sample and split as library functions and commands."""
+
+import json
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from seqprep.errors import InputError, UsageError
+from seqprep.fit import fit
+from seqprep.ingest import IngestOptions, ingest
+from seqprep.steps import Padding, sample, split, summarize
+
+from .conftest import listing, make_dataset, manifest, read_table
+
+
+@pytest.fixture
+def docs(tmp_path):
+    rows = [["the", "cat", "the", "mat", "zebra"], ["the", "dog"], []]
+    src = make_dataset(tmp_path / "docs", rows, labels=["a", "b", "a"])
+    fit(str(src), str(tmp_path / "stats.json"))
+    return src, tmp_path / "stats.json"
+
+
+def test_summarize_drop_top_min_count_and_stopwords(docs, tmp_path):
+    src, stats = docs
+    summarize(str(src), str(tmp_path / "a"), stats=str(stats), drop_top=1)
+    assert read_table(tmp_path / "a").column("seq").to_pylist() == [["cat", "mat", "zebra"], ["dog"], []]
+    summarize(str(src), str(tmp_path / "b"), stats=str(stats), min_count=2)
+    assert read_table(tmp_path / "b").column("seq").to_pylist() == [["the", "the"], ["the"], []]
+    (tmp_path / "stop.txt").write_text("# a comment\ncat\n\ndog\n")
+    m = summarize(str(src), str(tmp_path / "c"), stopwords=str(tmp_path / "stop.txt"))
+    assert read_table(tmp_path / "c").column("seq").to_pylist() == [["the", "the", "mat", "zebra"], ["the"], []]
+    assert m["lineage"][-1]["command"] == "summarize" and m["lineage"][-1]["params"]["stopwords"].endswith("stop.txt")
+
+
+def test_summarize_test_split_uses_training_stats(docs, tmp_path):
+    _, stats = docs
+    test = make_dataset(tmp_path / "test", [["the", "unseen", "cat"]])
+    before = stats.read_bytes()
+    summarize(str(test), str(tmp_path / "t"), stats=str(stats), min_count=1)
+    assert read_table(tmp_path / "t").column("seq").to_pylist() == [["the", "cat"]]  # unseen in training: dropped
+    assert stats.read_bytes() == before
+
+
+def test_summarize_paa_on_readings(tmp_path):
+    src = make_dataset(tmp_path / "r", [[[float(i), -float(i)] for i in range(6)], []], seq_type=pa.list_(pa.float32(), 2))
+    summarize(str(src), str(tmp_path / "p"), paa=3)
+    assert read_table(tmp_path / "p").column("seq").to_pylist() == [[[0.5, -0.5], [2.5, -2.5], [4.5, -4.5]], []]
+    summarize(str(src), str(tmp_path / "f"), factor=4, agg="max")
+    assert read_table(tmp_path / "f").column("seq").to_pylist()[0] == [[3.0, 0.0], [5.0, -4.0]]
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({}, UsageError, "give token options"),
+    ({"drop_top": 3}, UsageError, "--drop-top and --min-count need --stats FILE"),
+    ({"paa": 4}, UsageError, "--paa and --factor work on numeric readings, but seq holds string tokens"),
+    ({"stats": "nope.json", "drop_top": 0}, UsageError, "--drop-top 0 must be positive"),
+    ({"stats": "nope.json", "drop_top": 2}, InputError, "nope.json: no such stats file"),
+    ({"stopwords": "missing.txt"}, InputError, "missing.txt: no such stopwords file"),
+])
+def test_summarize_errors(docs, tmp_path, kwargs, error, message):
+    src, _ = docs
+    with pytest.raises(error, match=message):
+        summarize(str(src), str(tmp_path / "out"), **kwargs)
+    assert not (tmp_path / "out").exists()
+
+
+def test_stats_of_the_wrong_kind(tmp_path):
+    nums = make_dataset(tmp_path / "n", [[1.0, 2.0]], seq_type=pa.float32())
+    fit(str(nums), str(tmp_path / "n.json"))
+    toks = make_dataset(tmp_path / "t", [["a"]])
+    with pytest.raises(InputError, match="fitted on numeric data, not tokens"):
+        summarize(str(toks), str(tmp_path / "out"), stats=str(tmp_path / "n.json"), drop_top=1)
+    ids = make_dataset(tmp_path / "i", [[1, 2]], seq_type=pa.int32())
+    fit(str(ids), str(tmp_path / "i.json"))
+    with pytest.raises(InputError, match="fitted on int32 tokens, but seq holds string"):
+        summarize(str(toks), str(tmp_path / "out"), stats=str(tmp_path / "i.json"), drop_top=1)
+
+
+@pytest.fixture
+def longs(tmp_path):
+    rows = [list(range(i * 100, i * 100 + n)) for i, n in enumerate([30, 5, 0, 12])]
+    return make_dataset(tmp_path / "longs", rows, labels=[0, 1, 0, 1], seq_type=pa.int32())
+
+
+def test_sample_steps_padded(longs, tmp_path):
+    m = sample(str(longs), str(tmp_path / "s"), length=8, seed=3)
+    t = read_table(tmp_path / "s")
+    rows = t.column("seq").to_pylist()
+    assert t.column("length").to_pylist() == [8, 5, 0, 8]
+    assert rows[1] == [0, 0, 0, 100, 101, 102, 103, 104]
+    assert rows[0] == sorted(rows[0]) and len(set(rows[0])) == 8 and all(0 <= v < 30 for v in rows[0])
+    assert m["lineage"][-1]["seed"] == 3
+
+
+def test_sample_crops_with_parts(longs, tmp_path):
+    sample(str(longs), str(tmp_path / "c"), length=10, seed=1, mode="crop", copies=3, padding=Padding(pad=False))
+    t = read_table(tmp_path / "c")
+    assert t.column_names == ["id", "seq", "label", "part"]
+    assert t.column("id").to_pylist() == [0, 0, 0, 1, 2, 3, 3, 3]
+    assert t.column("part").to_pylist() == [0, 1, 2, 0, 0, 0, 1, 2]
+    assert t.column("label").to_pylist() == [0, 0, 0, 1, 0, 1, 1, 1]
+    for w in t.column("seq").to_pylist()[:3]:
+        assert len(w) == 10 and w == list(range(w[0], w[0] + 10))
+
+
+def test_sample_is_the_same_whatever_the_shard_size(tmp_path):
+    rng = np.random.default_rng(5)
+    lines = "".join(json.dumps({"text": " ".join(map(str, rng.integers(0, 99, rng.integers(0, 40))))}) + "\n"
+                    for _ in range(23))
+    (tmp_path / "d.jsonl").write_text(lines)
+    outs = []
+    for shard_rows in (1, 7, 1000):
+        ingest(str(tmp_path / "d.jsonl"), str(tmp_path / f"in{shard_rows}"), options=IngestOptions(shard_rows=shard_rows))
+        for mode in ("steps", "crop"):
+            out = tmp_path / f"out{shard_rows}{mode}"
+            sample(str(tmp_path / f"in{shard_rows}"), str(out), length=6, seed=9, mode=mode,
+                   copies=1 if mode == "steps" else 2)
+            outs.append((mode, read_table(out).select(["id", "seq", "length"]).to_pylist()))
+    for mode in ("steps", "crop"):
+        results = [rows for m, rows in outs if m == mode]
+        assert results[0] == results[1] == results[2]
+
+
+def test_sample_errors(longs, tmp_path):
+    with pytest.raises(UsageError, match="--copies and --no-overlap apply to --mode crop"):
+        sample(str(longs), str(tmp_path / "x"), length=3, seed=1, copies=2)
+    with pytest.raises(UsageError, match="--mode 'all' must be one of steps, crop"):
+        sample(str(longs), str(tmp_path / "x"), length=3, seed=1, mode="all")
+    with pytest.raises(UsageError, match="--length 0 must be positive"):
+        sample(str(longs), str(tmp_path / "x"), length=0, seed=1)
+    assert not (tmp_path / "x").exists()
+
+
+def test_split_windows(longs, tmp_path):
+    split(str(longs), str(tmp_path / "w"), length=10, last="pad", padding=Padding(side="end", value="-1"))
+    t = read_table(tmp_path / "w")
+    assert t.column("id").to_pylist() == [0, 0, 0, 1, 2, 3, 3]
+    assert t.column("part").to_pylist() == [0, 1, 2, 0, 0, 0, 1]
+    assert t.column("seq").to_pylist()[3] == [100, 101, 102, 103, 104] + [-1] * 5
+    assert t.column("length").to_pylist() == [10, 10, 10, 5, 0, 10, 2]
+    split(str(longs), str(tmp_path / "d"), length=10, last="drop")
+    assert read_table(tmp_path / "d").column("id").to_pylist() == [0, 0, 0, 3]
+    split(str(longs), str(tmp_path / "k"), length=10, stride=5, last="keep", padding=Padding(pad=False))
+    assert [len(w) for w in read_table(tmp_path / "k").column("seq").to_pylist()] == [10] * 5 + [5, 0, 10, 7]
+
+
+def test_split_as_features_and_npy(longs, tmp_path):
+    m = split(str(longs), str(tmp_path / "f"), length=10, features=True, format="npy")
+    X = np.load(tmp_path / "f" / "X.npy", mmap_mode="r")
+    assert X.shape == (4, 10, 3)  # parts = ceil(30 / 10) from the manifest's longest sequence
+    assert X[0, :, 1].tolist() == list(range(10, 20)) and X[3, :, 1].tolist() == [310, 311] + [0] * 8
+    assert m["lineage"][-1]["params"]["parts"] == 3
+    split(str(longs), str(tmp_path / "g"), length=10, features=True, parts=2)
+    assert read_table(tmp_path / "g").schema.field("seq").type == pa.list_(pa.list_(pa.int32(), 2), 10)
+
+
+def test_split_errors(longs, tmp_path):
+    with pytest.raises(UsageError, match="--last pad pads the final window; with --no-pad use --last keep"):
+        split(str(longs), str(tmp_path / "x"), length=3, padding=Padding(pad=False))
+    with pytest.raises(UsageError, match="--stride 0 must be positive"):
+        split(str(longs), str(tmp_path / "x"), length=3, stride=0)
+    with pytest.raises(UsageError, match="--parts applies with --as-features"):
+        split(str(longs), str(tmp_path / "x"), length=3, parts=2)
+    assert listing(tmp_path / "longs") == ["part-00000.parquet", "seqprep.json"]
+    assert not (tmp_path / "x").exists()
+
+
+def test_commands_through_the_cli(cli, longs, tmp_path):
+    result = cli("fit", longs, tmp_path / "s.json")
+    assert result.exit_code == 0 and result.stderr.startswith("fit: 4 rows, ")
+    result = cli("split", longs, tmp_path / "w", "--length", "10", "--stride", "0")
+    assert result.exit_code == 2 and result.stderr.strip() == "Error: --stride 0 must be positive"
+    result = cli("sample", longs, "-", "--length", "4", "--seed", "2", "--mode", "crop", "--copies", "2")
+    assert result.exit_code == 0
+    result = cli("split", "-", tmp_path / "w", "--length", "2", input=result.stdout_bytes)
+    assert result.exit_code == 0, result.stderr
+    lineage = manifest(tmp_path / "w")["lineage"]
+    assert [s["command"] for s in lineage] == ["test", "sample", "split"]
+    result = cli("summarize", longs, tmp_path / "x", "--paa", "2")
+    assert result.exit_code == 2 and "work on numeric readings, but seq holds int32 tokens" in result.stderr
