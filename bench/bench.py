@@ -3,15 +3,16 @@
     python bench/bench.py            # the foundation data: 100,000 sequences, ~91M int32 tokens
     python bench/bench.py --quick    # a tenth of that, for smoke runs
 
-Prints, for truncate --length 500: seqprep's end-to-end time (the CLI as a user runs it, in
-a fresh process) over the floor (pyarrow alone reading the same shards and writing the same
-fixed-size result with the same writer settings); and seqprep's peak RSS on a dataset 10x
-larger over its peak RSS on the 1x dataset.
+For each data command: its end-to-end time (the CLI as a user runs it, in a fresh process)
+over the floor (pyarrow alone reading the same shards and writing the same result with the
+same writer settings). Then truncate's peak RSS on a dataset 10x larger over its peak RSS
+on the 1x dataset.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -53,6 +54,23 @@ def make_data(out: Path, rows: int, seed: int = 0) -> Path:
     return out
 
 
+def make_float_data(out: Path, like: Path) -> Path:
+    """Float32 readings with the same lengths as ``like`` (for --paa)."""
+    if (out / "seqprep.json").exists():
+        return out
+    rng = np.random.default_rng(2)
+    with DatasetSink(str(out), lineage=[{"command": "bench-float-data"}], shard_rows=SHARD_ROWS) as sink:
+        for shard in sorted(like.glob("part-*.parquet")):
+            for batch in pq.ParquetFile(shard).iter_batches(batch_size=BATCH_ROWS, columns=["id", "seq", "label"]):
+                seq = batch.column("seq")
+                values = rng.standard_normal(len(seq.values), dtype=np.float32)
+                sink.write(pa.RecordBatch.from_arrays(
+                    [batch.column("id"), pa.ListArray.from_arrays(seq.offsets, pa.array(values)), batch.column("label")],
+                    names=["id", "seq", "label"]))
+        sink.finish()
+    return out
+
+
 def run_child(args: list[str]) -> tuple[float, int]:
     """Wall seconds and peak RSS (bytes) of one child process."""
     t0 = time.perf_counter()
@@ -65,13 +83,13 @@ def run_child(args: list[str]) -> tuple[float, int]:
     return seconds, usage.ru_maxrss * 1024
 
 
-def seqprep_truncate(data: Path, out: Path) -> tuple[float, int]:
+def seqprep(command: list[str], data: Path, out: Path) -> tuple[float, int]:
     shutil.rmtree(out, ignore_errors=True)
-    return run_child([sys.executable, "-m", "seqprep", "truncate", str(data), str(out), "--length", "500"])
+    return run_child([sys.executable, "-m", "seqprep", command[0], str(data), str(out), *command[1:]])
 
 
 def floor(data: Path, result: list[pa.Table], scratch: Path) -> float:
-    """pyarrow alone: read every input shard, write the same fixed-size result."""
+    """pyarrow alone: read every input shard, write the same result."""
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
     shards = sorted(data.glob("part-*.parquet"))
@@ -82,6 +100,23 @@ def floor(data: Path, result: list[pa.Table], scratch: Path) -> float:
             for batch in table.to_batches(max_chunksize=BATCH_ROWS):
                 w.write_batch(batch)
     return time.perf_counter() - t0
+
+
+def versus_floor(name: str, command: list[str], data: Path, work: Path, repeat: int) -> tuple[float, float, int]:
+    """Median seqprep CLI time, median floor time, and peak RSS; runs alternate."""
+    out = work / "out"
+    seqprep(command, data, out)  # warm the page cache, and make the result the floor writes
+    result = [pq.read_table(p) for p in sorted(out.glob("part-*.parquet"))]
+    floors, ours, rss = [], [], []
+    for _ in range(repeat):
+        floors.append(floor(data, result, work / "floor"))
+        seconds, peak = seqprep(command, data, out)
+        ours.append(seconds)
+        rss.append(peak)
+    shutil.rmtree(out, ignore_errors=True)
+    f, s = statistics.median(floors), statistics.median(ours)
+    print(f"  {name:<34} {f:7.2f} s {s:9.2f} s {s / f:8.2f}x", flush=True)
+    return s, f, max(rss)
 
 
 def main() -> None:
@@ -97,30 +132,31 @@ def main() -> None:
     print(f"making data: {rows:,} and {10 * rows:,} sequences (cached in {work})", flush=True)
     data = make_data(work / f"data-{rows}", rows)
     data10 = make_data(work / f"data-{10 * rows}", 10 * rows, seed=1)
-    tokens = sum(pq.ParquetFile(p).metadata.num_rows for p in data.glob("part-*.parquet"))
-    values = int(__import__("json").loads((data / "seqprep.json").read_text())["lengths"]["total"])
+    values = json.loads((data / "seqprep.json").read_text())["lengths"]["total"]
 
-    out = work / "truncated"
-    seqprep_truncate(data, out)  # warm the page cache, and make the result the floor writes
-    result = [pq.read_table(p) for p in sorted(out.glob("part-*.parquet"))]
-    floors, ours, rss = [], [], []
-    for _ in range(args.repeat):  # alternate, so both see the same machine state
-        floors.append(floor(data, result, work / "floor"))
-        seconds, peak = seqprep_truncate(data, out)
-        ours.append(seconds)
-        rss.append(peak)
-    _, rss10 = seqprep_truncate(data10, work / "truncated10")
+    stats = work / f"stats-{rows}.json"
+    if not stats.exists():
+        run_child([sys.executable, "-m", "seqprep", "fit", str(data), str(stats)])
+    floats = make_float_data(work / f"floats-{rows}", data)
+
+    print(f"\n{rows:,} sequences, {values / 1e6:.1f}M steps, {len(list(data.glob('part-*.parquet')))} shards; "
+          f"median of {args.repeat}, runs alternating")
+    print(f"  {'command':<34} {'floor':>9} {'seqprep':>11} {'ratio':>9}")
+    _, _, rss = versus_floor("truncate --length 500", ["truncate", "--length", "500"], data, work, args.repeat)
+    for name, command, src in [
+        ("summarize --drop-top 50", ["summarize", "--stats", str(stats), "--drop-top", "50"], data),
+        ("sample --length 500 (steps)", ["sample", "--length", "500", "--seed", "1"], data),
+        ("sample --mode crop --copies 2", ["sample", "--length", "500", "--seed", "1", "--mode", "crop", "--copies", "2"], data),
+        ("split --length 500", ["split", "--length", "500"], data),
+        ("summarize --paa 100 (float32)", ["summarize", "--paa", "100"], floats),
+    ]:
+        versus_floor(name, command, src, work, args.repeat)
+    print("  targets: truncate <= 1.30x; summarize, sample, split, --paa <= 1.50x")
+
+    _, rss10 = seqprep(["truncate", "--length", "500"], data10, work / "truncated10")
     shutil.rmtree(work / "truncated10", ignore_errors=True)
-
-    f, s = statistics.median(floors), statistics.median(ours)
-    print(f"\ntruncate --length 500 on {tokens:,} sequences, {values / 1e6:.1f}M int32 tokens, "
-          f"{len(result)} shards (median of {args.repeat})")
-    print(f"  pyarrow read + write floor   {f:7.2f} s")
-    print(f"  seqprep truncate (CLI)       {s:7.2f} s")
-    print(f"  time ratio                   {s / f:7.2f}x   (target <= 1.30x)")
-    print(f"  peak RSS, 1x data            {max(rss) / 2**20:7.0f} MiB")
-    print(f"  peak RSS, 10x data           {rss10 / 2**20:7.0f} MiB")
-    print(f"  peak RSS ratio 10x / 1x      {rss10 / max(rss):7.2f}x   (target <= 1.20x)")
+    print(f"\npeak RSS of truncate: {rss / 2**20:.0f} MiB on 1x data, {rss10 / 2**20:.0f} MiB on 10x: "
+          f"ratio {rss10 / rss:.2f}x (target <= 1.20x)")
 
 
 if __name__ == "__main__":

@@ -71,7 +71,22 @@ app = typer.Typer(
 
 
 def main() -> None:
+    use_jemalloc()
     app()
+
+
+def use_jemalloc() -> None:
+    """Batches are read on one thread and freed on another; mimalloc (Arrow's default on
+    Linux) can hold on to such memory for a while, jemalloc hands it back, keeping peak RSS
+    bounded by the batch size. The environment's ARROW_DEFAULT_MEMORY_POOL still wins."""
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        return
+    import pyarrow as pa
+
+    try:
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+    except (NotImplementedError, pa.ArrowNotImplementedError):
+        pass  # a build without jemalloc: keep the default
 
 
 class RichProgress:

@@ -11,14 +11,21 @@ from ..ragged import Ragged
 AGGS = ("mean", "max", "min", "first", "last", "sum")
 
 
+def kept_per_row(batch: Ragged, mask: np.ndarray) -> np.ndarray:
+    """How many steps of each row ``mask`` keeps (a pass over one byte per step)."""
+    counts = np.zeros(batch.n_rows, dtype=np.int64)
+    nonempty = batch.lengths > 0
+    if nonempty.any():  # reduceat over the non-empty rows' starts: each sums exactly its row
+        counts[nonempty] = np.add.reduceat(mask.view(np.uint8), batch.offsets[:-1][nonempty], dtype=np.int64)
+    return counts
+
+
 def keep_values(batch: Ragged, mask: np.ndarray) -> Ragged:
     """Keep the steps where ``mask`` (one bool per value) is true, in their order."""
-    kept_before = np.zeros(len(mask) + 1, dtype=np.int64)
-    np.cumsum(mask, out=kept_before[1:])
-    offsets = kept_before[batch.offsets]
+    counts = kept_per_row(batch, mask)
     if isinstance(batch.values, np.ndarray):
-        return Ragged(batch.values[mask], offsets)
-    return Ragged(batch.values.filter(pa.array(mask, pa.bool_())), offsets)
+        return Ragged.from_lengths(batch.values[mask], counts)
+    return Ragged.from_lengths(batch.values.filter(pa.array(mask, pa.bool_())), counts)
 
 
 def _row_segments(lengths: np.ndarray, counts: np.ndarray):

@@ -58,19 +58,44 @@ def token_filter(stats: dict | None, step_type: str, *, drop_top: int | None, mi
     dropped = pa.concat_arrays(drop) if drop else None
 
     def mask(values) -> np.ndarray:
-        arr = values if isinstance(values, pa.Array) else pa.array(values)
-        if dropped is not None and dropped.type != arr.type:
-            target = dropped.cast(arr.type)
-        else:
-            target = dropped
-        keep = np.ones(len(arr), dtype=bool)
-        if target is not None and len(target):
-            keep &= ~pc.is_in(arr, value_set=target).to_numpy(zero_copy_only=False)
+        if isinstance(values, np.ndarray):
+            return _id_mask(values, dropped, keep_only)
+        keep = np.ones(len(values), dtype=bool)
+        if dropped is not None and len(dropped):
+            keep &= ~pc.is_in(values, value_set=dropped.cast(values.type)).to_numpy(zero_copy_only=False)
         if keep_only is not None:
-            keep &= pc.is_in(arr, value_set=keep_only.cast(arr.type)).to_numpy(zero_copy_only=False)
+            keep &= pc.is_in(values, value_set=keep_only.cast(values.type)).to_numpy(zero_copy_only=False)
         return keep
 
     return mask
+
+
+LOOKUP_LIMIT = 1 << 26  # token ids below this are looked up in a table, not hashed
+
+
+def _id_mask(values: np.ndarray, dropped: pa.Array | None, keep_only: pa.Array | None) -> np.ndarray:
+    """Which token ids to keep: a lookup table indexed by id (ids are small non-negative
+    integers), or Arrow's hash lookup for ids outside it."""
+    if len(values) == 0:
+        return np.ones(0, dtype=bool)
+    lo, hi = int(values.min()), int(values.max())
+    if lo < 0 or hi >= LOOKUP_LIMIT:
+        arr = pa.array(values)
+        keep = np.ones(len(values), dtype=bool)
+        if dropped is not None and len(dropped):
+            keep &= ~pc.is_in(arr, value_set=dropped.cast(arr.type)).to_numpy(zero_copy_only=False)
+        if keep_only is not None:
+            keep &= pc.is_in(arr, value_set=keep_only.cast(arr.type)).to_numpy(zero_copy_only=False)
+        return keep
+    table = np.ones(hi + 1, dtype=bool)
+    if keep_only is not None:
+        table[:] = False
+        ids = keep_only.to_numpy(zero_copy_only=False)
+        table[ids[(ids >= 0) & (ids <= hi)]] = True
+    if dropped is not None and len(dropped):
+        ids = dropped.to_numpy(zero_copy_only=False)
+        table[ids[(ids >= 0) & (ids <= hi)]] = False
+    return table[values]
 
 
 def summarize(src: str, out: str, *, stats: str | None = None, drop_top: int | None = None,
