@@ -180,3 +180,22 @@ def test_commands_through_the_cli(cli, longs, tmp_path):
     assert [s["command"] for s in lineage] == ["test", "sample", "split"]
     result = cli("summarize", longs, tmp_path / "x", "--paa", "2")
     assert result.exit_code == 2 and "work on numeric readings, but seq holds int32 tokens" in result.stderr
+
+
+@pytest.mark.parametrize("rows", [
+    [[1, 2, 3, 2, 2], [5, 1]],  # small ids: the lookup table
+    [[-1, 2, 3, 2, 2], [5, -1]],  # negative ids: Arrow's hash lookup
+    [[2**40, 2, 3, 2, 2], [5, 2**40]],  # ids past the table's limit: the hash lookup too
+])
+def test_id_filters_agree_on_every_path(tmp_path, rows):
+    src = make_dataset(tmp_path / "d", rows, seq_type=pa.int64())
+    fit(str(src), str(tmp_path / "s.json"))
+    summarize(str(src), str(tmp_path / "top"), stats=str(tmp_path / "s.json"), drop_top=1)  # drops 2
+    summarize(str(src), str(tmp_path / "min"), stats=str(tmp_path / "s.json"), min_count=2)
+    (tmp_path / "stop.txt").write_text(f"{rows[1][0]}\n")
+    summarize(str(src), str(tmp_path / "stop"), stopwords=str(tmp_path / "stop.txt"))
+    top = [[v for v in r if v != 2] for r in rows]
+    counts = {v: sum(r.count(v) for r in rows) for r in rows for v in r}
+    assert read_table(tmp_path / "top").column("seq").to_pylist() == top
+    assert read_table(tmp_path / "min").column("seq").to_pylist() == [[v for v in r if counts[v] >= 2] for r in rows]
+    assert read_table(tmp_path / "stop").column("seq").to_pylist() == [[v for v in r if v != rows[1][0]] for r in rows]

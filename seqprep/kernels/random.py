@@ -40,3 +40,32 @@ def draws(keys: np.ndarray, counters: np.ndarray) -> np.ndarray:
 def uniform(bits: np.ndarray) -> np.ndarray:
     """uint64 draws as floats in [0, 1), from their top 53 bits."""
     return (bits >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
+
+
+G32 = np.uint32(0x9E3779B9)
+
+
+def fmix32(x: np.ndarray) -> np.ndarray:
+    """murmur3's 32-bit finalizer, in place on a uint32 array (returned)."""
+    tmp = np.empty_like(x)
+    with np.errstate(over="ignore"):
+        for shift, mult in ((16, 0x85EBCA6B), (13, 0xC2B2AE35)):
+            np.right_shift(x, shift, out=tmp)
+            np.bitwise_xor(x, tmp, out=x)
+            np.multiply(x, np.uint32(mult), out=x)
+        np.right_shift(x, 16, out=tmp)
+        np.bitwise_xor(x, tmp, out=x)
+    return x
+
+
+def step_keys(keys: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """One uint32 draw per step of rows with these row keys and lengths, concatenated:
+    step j of a row gets fmix32(top 32 bits of its key + (j + 1) * G32)."""
+    total = int(lengths.sum())
+    first = np.cumsum(lengths) - lengths
+    with np.errstate(over="ignore"):
+        base = (keys >> np.uint64(32)).astype(np.uint32) + (np.uint32(1) - first.astype(np.uint32)) * G32
+        state = np.arange(total, dtype=np.uint32)
+        np.multiply(state, G32, out=state)
+        state += np.repeat(base, lengths)
+    return fmix32(state)

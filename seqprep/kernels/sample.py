@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import UsageError
 from ..ragged import Ragged, segment_indices
-from .random import draws, row_keys, uniform
+from .random import draws, row_keys, step_keys, uniform
 
 STREAM_STEPS, STREAM_CROPS = 1, 2
 
@@ -28,10 +28,11 @@ def _ranks_within_rows(row: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np
 def sample_steps(batch: Ragged, *, length: int, ids: np.ndarray, seed: int) -> Ragged:
     """Keep ``length`` random steps of each longer sequence, in their original order.
 
-    Each step of a row gets a uniform key from (seed, id, position); the ``length`` steps with
-    the smallest keys are kept, which makes every subset of ``length`` steps equally likely.
-    Found without sorting whole rows: steps with a key below length/T are taken first, then
-    the few that this over- or under-shoots are settled by sorting keys near that threshold.
+    Each step of a row gets a 32-bit key from (seed, id, position); the ``length`` steps with
+    the smallest keys are kept (equal keys: the earlier step), so every subset of ``length``
+    steps is equally likely. Found without sorting whole rows: steps with a key below
+    length/T of the key range are taken first, then the few that this over- or under-shoots
+    are settled by sorting only the keys near that threshold.
     """
     if length < 1:
         raise UsageError(f"--length {length} must be positive")
@@ -39,38 +40,42 @@ def sample_steps(batch: Ragged, *, length: int, ids: np.ndarray, seed: int) -> R
     long_rows = np.flatnonzero(lens > length)
     if len(long_rows) == 0:
         return batch
-    starts, t = batch.offsets[long_rows], lens[long_rows]
-    pos_index = segment_indices(starts, t)  # flat positions of the long rows' steps
-    row = np.repeat(np.arange(len(long_rows)), t)
-    pos = pos_index - np.repeat(starts, t)
-    u = uniform(draws(row_keys(seed, ids[long_rows], STREAM_STEPS)[row], pos))
-    p = np.repeat(length / t, t)
-    chosen = u < p
-    count = np.bincount(row, weights=chosen, minlength=len(long_rows)).astype(np.int64)
-    # Too many chosen: un-choose the largest keys below p; too few: choose the smallest above p.
-    excess = np.maximum(count - length, 0)
-    deficit = np.maximum(length - count, 0)
-    need = excess + deficit
-    width = np.repeat((need + 4 * np.sqrt(need) + 8) / t, t)
-    band = (np.repeat(excess > 0, t) & chosen & (u >= p - width)) | \
-           (np.repeat(deficit > 0, t) & ~chosen & (u < p + width))
-    b = np.flatnonzero(band)
-    brow = row[b]
-    key = np.where(chosen[b], -u[b], u[b])  # nearest to the threshold first
-    order, rank = _ranks_within_rows(brow, key)
-    flip = b[order[rank < need[brow[order]]]]
+    t = lens[long_rows]
+    first = np.cumsum(t) - t  # where each long row starts among the long rows' steps
+    key = step_keys(row_keys(seed, ids[long_rows], STREAM_STEPS), t)
+    threshold = np.minimum(np.floor(length / t * 2.0**32), 2.0**32 - 1).astype(np.uint32)
+    chosen = key < np.repeat(threshold, t)
+    count = np.add.reduceat(chosen.view(np.uint8), first, dtype=np.int32).astype(np.int64)
+    excess = count > length
+    need = np.abs(count - length)
+    # Candidates: keys within a few standard deviations of the threshold, on the side to fix.
+    width = np.minimum((need + 4 * np.sqrt(need) + 8) / t * 2.0**32, 2.0**31).astype(np.uint32)
+    with np.errstate(over="ignore"):
+        near = (key - np.repeat(threshold - width, t)) < np.repeat(width * np.uint32(2), t)
+    side = np.repeat(excess, t) == chosen
+    b = np.flatnonzero(near & side & np.repeat(need > 0, t))
+    brow = np.searchsorted(first, b, side="right") - 1
+    # Excess rows drop their largest chosen keys (the later step first among equals);
+    # deficit rows add their smallest unchosen keys (the earlier step first).
+    flip_order = np.where(chosen[b], ~key[b], key[b])
+    tiebreak = np.where(chosen[b], -b, b)
+    order = np.lexsort((tiebreak, flip_order, brow))
+    ranked = brow[order]
+    start_of_row = np.r_[0, np.flatnonzero(np.diff(ranked)) + 1]
+    rank = np.arange(len(order)) - np.repeat(start_of_row, np.diff(np.r_[start_of_row, len(order)]))
+    flip = b[order[rank < need[ranked]]]
     chosen[flip] = ~chosen[flip]
-    short = np.flatnonzero(np.bincount(row, weights=chosen, minlength=len(long_rows)) != length)
-    for r in short:  # the band missed (vanishingly rare): settle this row with a full sort
-        sl = slice(int(np.searchsorted(row, r)), int(np.searchsorted(row, r, side="right")))
+    count = np.add.reduceat(chosen.view(np.uint8), first, dtype=np.int32)
+    for r in np.flatnonzero(count != length):  # the band missed (vanishingly rare): a full sort
+        sl = slice(int(first[r]), int(first[r] + t[r]))
         chosen[sl] = False
-        chosen[sl.start + np.argsort(u[sl], kind="stable")[:length]] = True
+        chosen[sl.start + np.argsort(key[sl], kind="stable")[:length]] = True
     mask = np.ones(int(batch.offsets[-1]), dtype=bool)
-    mask[pos_index] = chosen
-    kept_before = np.zeros(len(mask) + 1, dtype=np.int64)
-    np.cumsum(mask, out=kept_before[1:])
-    values = batch.values[mask] if isinstance(batch.values, np.ndarray) else batch.values.filter(mask)
-    return Ragged(values, kept_before[batch.offsets])
+    mask[np.repeat(lens > length, lens)] = chosen
+    counts = lens.copy()
+    counts[long_rows] = length
+    values = np.compress(mask, batch.values, axis=0) if isinstance(batch.values, np.ndarray) else batch.values.filter(mask)
+    return Ragged.from_lengths(values, counts)
 
 
 def crops(batch: Ragged, *, length: int, ids: np.ndarray, seed: int, copies: int = 1, overlap: bool = True):

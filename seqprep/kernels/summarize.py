@@ -16,7 +16,8 @@ def kept_per_row(batch: Ragged, mask: np.ndarray) -> np.ndarray:
     counts = np.zeros(batch.n_rows, dtype=np.int64)
     nonempty = batch.lengths > 0
     if nonempty.any():  # reduceat over the non-empty rows' starts: each sums exactly its row
-        counts[nonempty] = np.add.reduceat(mask.view(np.uint8), batch.offsets[:-1][nonempty], dtype=np.int64)
+        # int32 sums are much faster, and no row holds 2**31 steps
+        counts[nonempty] = np.add.reduceat(mask.view(np.uint8), batch.offsets[:-1][nonempty], dtype=np.int32)
     return counts
 
 
@@ -24,7 +25,7 @@ def keep_values(batch: Ragged, mask: np.ndarray) -> Ragged:
     """Keep the steps where ``mask`` (one bool per value) is true, in their order."""
     counts = kept_per_row(batch, mask)
     if isinstance(batch.values, np.ndarray):
-        return Ragged.from_lengths(batch.values[mask], counts)
+        return Ragged.from_lengths(np.compress(mask, batch.values, axis=0), counts)  # faster than values[mask]
     return Ragged.from_lengths(batch.values.filter(pa.array(mask, pa.bool_())), counts)
 
 
@@ -75,9 +76,12 @@ def reduce_segments(values: np.ndarray, start: np.ndarray, end: np.ndarray, agg:
         return values[start]
     if agg == "last":
         return values[end - 1]
-    if end.max() >= len(values):  # reduceat needs every index inside the array
-        values = np.concatenate([values, values[:1]])
     index = np.stack([start, end], axis=1).reshape(-1)
+    at_end = index == len(values)  # reduceat needs every index inside the array
+    if at_end[-1] and not at_end[:-1].any():
+        index = index[:-1]  # the last segment then runs to the end by itself
+    elif at_end.any():
+        values = np.concatenate([values, values[:1]])
     if agg in ("mean", "sum"):
         sums = np.add.reduceat(values, index, axis=0, dtype=np.float64)[::2]
         if agg == "sum":

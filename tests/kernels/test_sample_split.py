@@ -21,13 +21,22 @@ def rows_of(r: Ragged) -> list:
     return [r.values[a:b].tolist() for a, b in zip(r.offsets[:-1], r.offsets[1:])]
 
 
+def fmix32_reference(x: int) -> int:
+    x ^= x >> 16
+    x = (x * 0x85EBCA6B) & 0xFFFFFFFF
+    x ^= x >> 13
+    x = (x * 0xC2B2AE35) & 0xFFFFFFFF
+    return x ^ (x >> 16)
+
+
 def steps_reference(row, length, row_id, seed):
-    """The length steps with the smallest keys, in order: one row at a time, with a full sort."""
+    """The length steps with the smallest keys (the earlier step among equals), in order:
+    one row at a time, with plain Python integers and a full sort."""
     if len(row) <= length:
         return list(row)
-    key = row_keys(seed, np.array([row_id]), STREAM_STEPS)[0]
-    u = uniform(draws(np.uint64(key), np.arange(len(row))))
-    keep = np.sort(np.argsort(u, kind="stable")[:length])
+    top = int(row_keys(seed, np.array([row_id]), STREAM_STEPS)[0]) >> 32
+    keys = [fmix32_reference((top + (j + 1) * 0x9E3779B9) & 0xFFFFFFFF) for j in range(len(row))]
+    keep = sorted(sorted(range(len(row)), key=lambda j: (keys[j], j))[:length])
     return [row[i] for i in keep]
 
 
@@ -37,6 +46,13 @@ def test_sample_steps_matches_reference(rows, length, seed):
     ids = np.arange(100, 100 + len(rows))
     out = sample_steps(ragged(rows), length=length, ids=ids, seed=seed)
     assert rows_of(out) == [steps_reference(r, length, i, seed) for r, i in zip(rows, ids)]
+
+
+def test_sample_steps_long_rows_match_reference():
+    rng = np.random.default_rng(1)
+    rows = [rng.integers(0, 10**6, n).tolist() for n in (3000, 501, 10_000, 40)]
+    out = sample_steps(ragged(rows), length=500, ids=np.arange(4), seed=12)
+    assert rows_of(out) == [steps_reference(r, 500, i, 12) for i, r in enumerate(rows)]
 
 
 def test_sample_steps_is_uniform_over_positions():

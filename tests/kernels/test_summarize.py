@@ -108,3 +108,10 @@ def test_keep_values_matches_reference(rows, drop):
     out = keep_values(batch, mask)
     assert [out.values.to_pylist()[a:b] for a, b in zip(out.offsets[:-1], out.offsets[1:])] == \
         [[t for t in r if t not in drop] for r in rows]
+
+
+def test_segments_ending_at_the_array_end_on_both_paths():
+    # Only the last segment ends at the end: its end index is dropped, no copy.
+    assert rows_of(aggregate(ragged([[1, 2, 3, 4]]), factor=2, agg="sum")) == [[3, 7]]
+    # Several segments end there (a short last row stretched by PAA): the copying path.
+    assert rows_of(aggregate(ragged([[1, 2, 3, 4], [9]]), paa=3, agg="max")) == [[1, 2, 4], [9, 9, 9]]
