@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -72,20 +71,20 @@ def make_float_data(out: Path, like: Path) -> Path:
 
 
 def run_child(args: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (bytes) of one child process."""
+    """Wall seconds and peak RSS (bytes) of one seqprep process (see peak.py for why not wait4)."""
+    peak_file = ROOT / "bench_out" / ".peak"
     t0 = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.run([sys.executable, str(Path(__file__).parent / "peak.py"), str(peak_file), *args],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     seconds = time.perf_counter() - t0
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"benchmark command failed: {' '.join(args)}\n{proc.stderr.read().decode()}")
-    proc.stderr.close()
-    return seconds, usage.ru_maxrss * 1024
+    if proc.returncode != 0:
+        sys.exit(f"benchmark command failed: seqprep {' '.join(args)}\n{proc.stderr.decode()}")
+    return seconds, int(peak_file.read_text()) * 1024
 
 
 def seqprep(command: list[str], data: Path, out: Path) -> tuple[float, int]:
     shutil.rmtree(out, ignore_errors=True)
-    return run_child([sys.executable, "-m", "seqprep", command[0], str(data), str(out), *command[1:]])
+    return run_child([command[0], str(data), str(out), *command[1:]])
 
 
 def floor(data: Path, result: list[pa.Table], scratch: Path) -> float:
@@ -136,7 +135,7 @@ def main() -> None:
 
     stats = work / f"stats-{rows}.json"
     if not stats.exists():
-        run_child([sys.executable, "-m", "seqprep", "fit", str(data), str(stats)])
+        run_child(["fit", str(data), str(stats)])
     floats = make_float_data(work / f"floats-{rows}", data)
 
     print(f"\n{rows:,} sequences, {values / 1e6:.1f}M steps, {len(list(data.glob('part-*.parquet')))} shards; "
