@@ -25,6 +25,7 @@ from .dataset import BATCH_ROWS, open_source
 from .engine import Progress, prefetch
 from .errors import InputError, UsageError
 from .output import check_target, describe_steps
+from .kernels.encode import kmers
 from .ragged import from_arrow
 
 FORMAT = "seqprep-stats"
@@ -103,9 +104,11 @@ class Moments:
         return out
 
 
-def fit(src: str, out: str, *, max_size: int | None = None, min_count: int = 1, overwrite: bool = False,
+def fit(src: str, out: str, *, max_size: int | None = None, min_count: int = 1, kmer: int | None = None,
+        kmer_stride: int = 1, lowercase: bool = False, overwrite: bool = False,
         batch_rows: int = BATCH_ROWS, progress: Progress | None = None) -> dict:
-    """Count ``src`` (the training split) and write the statistics to ``out`` (a .json file)."""
+    """Count ``src`` (the training split) and write the statistics to ``out`` (a .json file).
+    With ``kmer`` the tokens counted are the k-mers that ``encode --kmer`` will make."""
     if max_size is not None and max_size < 1:
         raise UsageError(f"--max-size {max_size} must be positive")
     if min_count < 1:
@@ -114,6 +117,8 @@ def fit(src: str, out: str, *, max_size: int | None = None, min_count: int = 1, 
     source = open_source(src)
     steps = describe_steps(source.schema)
     is_tokens = steps["type"] in ("string", "int32", "int64", "large_string")
+    if kmer is not None and steps["type"] != "string":
+        raise UsageError(f"--kmer needs one-character string tokens (bases), but seq holds {steps['type']}")
     tokens = TokenCounts() if is_tokens else None
     moments = None if is_tokens else Moments(steps["channels"] or 1)
     classes: set = set()
@@ -129,6 +134,10 @@ def fit(src: str, out: str, *, max_size: int | None = None, min_count: int = 1, 
                 r = from_arrow(seq, lengths, (padding or {}).get("side", "end")) if lengths is not None else from_arrow(seq)
             except InputError as e:
                 raise InputError(f"{name}: {e}") from None
+            if lowercase and isinstance(r.values, pa.Array):
+                r = type(r)(pc.utf8_lower(r.values), r.offsets)
+            if kmer is not None:
+                r = kmers(r, k=kmer, stride=kmer_stride)
             rows += batch.num_rows
             total += int(r.offsets[-1])
             if tokens is not None:
@@ -149,7 +158,8 @@ def fit(src: str, out: str, *, max_size: int | None = None, min_count: int = 1, 
         "steps": total,
         "classes": sorted(classes),
         "fitted_on": {"path": src, "manifest_sha256": source.input_sha256},
-        "params": {"max_size": max_size, "min_count": min_count},
+        "params": {"max_size": max_size, "min_count": min_count, "kmer": kmer,
+                   "kmer_stride": kmer_stride if kmer else None, "lowercase": lowercase},
         "seqprep_version": __version__,
     }
     if tokens is not None:

@@ -208,9 +208,10 @@ def conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
 class Sink:
     """Receives batches shard by shard; ``finish()`` returns the manifest (or meta) it wrote."""
 
-    def __init__(self, *, lineage: list, padding: dict | None):
+    def __init__(self, *, lineage: list, padding: dict | None, extra: dict | None = None):
         self.lineage = lineage
         self.padding = padding
+        self.extra = extra if extra is not None else {}  # read at finish: a step may fill it while it runs
         self.schema: pa.Schema | None = None
         self.stats = Stats()
 
@@ -254,8 +255,8 @@ class DatasetSink(Sink):
     """
 
     def __init__(self, out: str, *, lineage: list, padding: dict | None = None, overwrite: bool = False,
-                 shard_rows: int | None = None):
-        super().__init__(lineage=lineage, padding=padding)
+                 shard_rows: int | None = None, extra: dict | None = None):
+        super().__init__(lineage=lineage, padding=padding, extra=extra)
         self.dir = AtomicDir(out, overwrite=overwrite)
         self.shard_rows = shard_rows
         self.shards: list[dict] = []
@@ -297,6 +298,7 @@ class DatasetSink(Sink):
             "padding": self.padding,
             "shards": self.shards,
             **self.stats.summary(),
+            **self.extra,
             "lineage": self.lineage,
         }
         (self.dir.tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
@@ -368,8 +370,10 @@ class NpySink(Sink):
     small (one value per row) and written at the end, with the classes sorted.
     """
 
-    def __init__(self, out: str, *, lineage: list, padding: dict | None, overwrite: bool = False):
-        super().__init__(lineage=lineage, padding=padding)
+    def __init__(self, out: str, *, lineage: list, padding: dict | None, overwrite: bool = False,
+                 extra: dict | None = None, classes: list | None = None):
+        super().__init__(lineage=lineage, padding=padding, extra=extra)
+        self.classes = classes  # fitted classes: y then means the same in every split
         self.dir = AtomicDir(out, overwrite=overwrite)
         self._x = open(self.dir.tmp / "X.npy", "wb")
         self._x.write(b"\0" * NPY_HEADER_BYTES)
@@ -412,7 +416,7 @@ class NpySink(Sink):
         classes = None
         if self._labels:
             labels = pa.chunked_array(self._labels)
-            classes = sorted(set(labels.drop_null().to_pylist()))
+            classes = self.classes if self.classes is not None else sorted(set(labels.drop_null().to_pylist()))
             index = pc.index_in(labels, value_set=pa.array(classes, labels.type)).fill_null(-1)
             np.save(tmp / "y.npy", index.to_numpy().astype(np.int64))
         meta = {
@@ -424,6 +428,7 @@ class NpySink(Sink):
             "classes": classes,
             "padding": self.padding,
             **self.stats.summary(),
+            **self.extra,
             "lineage": self.lineage,
         }
         (tmp / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
@@ -436,14 +441,16 @@ class NpySink(Sink):
 
 
 def open_sink(out: str, *, format: str, lineage: list, padding: dict | None = None, overwrite: bool = False,
-              shard_rows: int | None = None) -> Sink:
+              shard_rows: int | None = None, extra: dict | None = None, classes: list | None = None) -> Sink:
+    """``extra`` is merged into the manifest (or meta.json) at the end; ``classes`` fixes what
+    y.npy's indices mean. A stream carries neither (only lineage and padding)."""
     if out == "-":
         if format == "npy":
             raise UsageError("--format npy writes a directory; give OUT as a path, not '-'")
         return StreamSink(lineage=lineage, padding=padding)
     if format == "npy":
-        return NpySink(out, lineage=lineage, padding=padding, overwrite=overwrite)
-    return DatasetSink(out, lineage=lineage, padding=padding, overwrite=overwrite, shard_rows=shard_rows)
+        return NpySink(out, lineage=lineage, padding=padding, overwrite=overwrite, extra=extra, classes=classes)
+    return DatasetSink(out, lineage=lineage, padding=padding, overwrite=overwrite, shard_rows=shard_rows, extra=extra)
 
 
 def step_record(command: str, params: dict, *, input_sha256: str | None, seed: int | None = None) -> dict:

@@ -15,6 +15,9 @@ def fit(
     dest: Annotated[str, typer.Argument(metavar="OUT.json", help="Where to write the statistics (JSON).")],
     max_size: Annotated[Optional[int], typer.Option(help="Tokens: keep the N most frequent.", show_default="all")] = None,
     min_count: Annotated[int, typer.Option(help="Tokens: keep tokens seen at least C times.")] = 1,
+    kmer: Annotated[Optional[int], typer.Option(help="Count the k-mers that `encode --kmer K` will make.")] = None,
+    kmer_stride: Annotated[int, typer.Option(help="Steps between k-mer starts.")] = 1,
+    lowercase: Annotated[bool, typer.Option("--lowercase", help="Lowercase string tokens first (as encode --lowercase).")] = False,
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Count the training split: token counts and ranks, or per-channel mean, std, min and max.
@@ -25,6 +28,7 @@ def fit(
     from ..fit import fit as run
 
     with RichProgress("fit") as progress:
-        stats = run(src, dest, max_size=max_size, min_count=min_count, overwrite=overwrite, progress=progress)
+        stats = run(src, dest, max_size=max_size, min_count=min_count, kmer=kmer, kmer_stride=kmer_stride,
+                    lowercase=lowercase, overwrite=overwrite, progress=progress)
     what = f"{len(stats['tokens']):,} tokens" if stats["kind"] == "tokens" else f"{stats['channels'] or 1} channel(s)"
     err.print(f"fit: {stats['rows']:,} rows, {what}, {len(stats['classes'])} classes to {dest}", markup=False)

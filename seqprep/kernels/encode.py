@@ -1,0 +1,94 @@
+"""Encode: tokens to ids (vocabulary or hashing), symbols to one-hot channels, k-mers, and
+z-scored readings. Pure functions on flat values (numpy or Arrow) and ragged batches."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..errors import InputError, UsageError
+from ..ragged import Ragged
+
+PAD_ID, UNKNOWN_ID, FIRST_ID = 0, 1, 2
+
+
+def vocab_ids(values, vocabulary: pa.Array) -> np.ndarray:
+    """Token -> 2 + its position in ``vocabulary`` (most frequent first); unknown -> 1."""
+    arr = values if isinstance(values, pa.Array) else pa.array(values)
+    if len(vocabulary) == 0:
+        return np.full(len(arr), UNKNOWN_ID, dtype=np.int32)
+    index = pc.index_in(arr, value_set=vocabulary.cast(arr.type))
+    ids = index.fill_null(UNKNOWN_ID - FIRST_ID).to_numpy(zero_copy_only=False).astype(np.int32)
+    return ids + FIRST_ID
+
+
+def stable_hash(token: str, buckets: int) -> int:
+    """2 + (blake2b-64 of the token's UTF-8 bytes mod ``buckets``): the same in every process,
+    machine and Python version (Python's own ``hash()`` is salted per process)."""
+    digest = hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest()
+    return FIRST_ID + int.from_bytes(digest, "little") % buckets
+
+
+def hash_ids(values, buckets: int) -> np.ndarray:
+    """The hashing trick: each distinct token of the batch is hashed once."""
+    if buckets < 1:
+        raise UsageError(f"--hash {buckets} must be positive")
+    arr = values if isinstance(values, pa.Array) else pa.array(values)
+    if len(arr) == 0:
+        return np.zeros(0, dtype=np.int32)
+    encoded = pc.dictionary_encode(arr.cast(pa.string()) if not pa.types.is_string(arr.type) else arr)
+    table = np.array([stable_hash(t, buckets) for t in encoded.dictionary.to_pylist()], dtype=np.int32)
+    return table[encoded.indices.to_numpy(zero_copy_only=False)]
+
+
+def onehot(values: pa.Array, alphabet: str) -> np.ndarray:
+    """One channel per symbol of ``alphabet``; any other token is all zeros. (n, len(alphabet))."""
+    if not alphabet or len(set(alphabet)) != len(alphabet):
+        raise UsageError(f"--onehot {alphabet!r} must list distinct symbols, e.g. ACGT")
+    index = pc.index_in(values, value_set=pa.array(list(alphabet))).fill_null(len(alphabet))
+    eye = np.vstack([np.eye(len(alphabet), dtype=np.float32), np.zeros((1, len(alphabet)), np.float32)])
+    return eye[index.to_numpy(zero_copy_only=False)]
+
+
+def kmers(batch: Ragged, *, k: int, stride: int = 1) -> Ragged:
+    """Overlapping k-mers of one-character tokens as string tokens: k-mer j of a row joins
+    tokens j*stride .. j*stride + k - 1; a row shorter than k has none."""
+    if k < 1:
+        raise UsageError(f"--kmer {k} must be positive")
+    if stride < 1:
+        raise UsageError(f"--kmer-stride {stride} must be positive")
+    values = batch.values
+    if not isinstance(values, pa.Array) or not pa.types.is_string(values.type):
+        raise UsageError("--kmer needs one-character string tokens (bases), not numbers")
+    data = np.zeros(0, np.uint8)
+    if len(values):
+        # A string array's offsets buffer, read at its slice; then its bytes, one per token.
+        offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[values.offset:values.offset + len(values) + 1]
+        if values.null_count or not np.all(np.diff(offsets) == 1):
+            raise InputError("--kmer needs one-character tokens (bases); ingest FASTA or use --tokenizer char")
+        data = np.frombuffer(values.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
+    lens = batch.lengths
+    per_row = np.where(lens >= k, (lens - k) // stride + 1, 0)
+    row = np.repeat(np.arange(batch.n_rows), per_row)
+    j = np.arange(len(row)) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+    starts = batch.offsets[:-1][row] + j * stride
+    chars = data[starts[:, None] + np.arange(k)] if len(starts) else np.zeros((0, k), np.uint8)
+    n = len(starts)
+    out = pa.StringArray.from_buffers(n, pa.py_buffer((np.arange(n + 1, dtype=np.int64) * k).astype(np.int32)),
+                                      pa.py_buffer(chars.tobytes()))
+    return Ragged.from_lengths(out, per_row)
+
+
+def normalize(values: np.ndarray, mean: np.ndarray, std: np.ndarray, nan_value: float) -> tuple[np.ndarray, int]:
+    """Z-score each channel with the training mean and std (a std of 0 counts as 1); NaN becomes
+    ``nan_value``. Returns the float32 values and how many NaN were replaced."""
+    std = np.where((std == 0) | ~np.isfinite(std), 1.0, std)
+    out = ((values.astype(np.float64) - mean) / std).astype(np.float32)
+    nans = np.isnan(out)
+    count = int(nans.sum())
+    if count:
+        out[nans] = nan_value
+    return out, count
