@@ -9,7 +9,7 @@ import pytest
 
 from seqprep.errors import InputError, UsageError
 from seqprep.fit import fit
-from seqprep.kernels.encode import hash_ids, kmers, onehot, stable_hash
+from seqprep.kernels.encode import hash_ids, kmers, stable_hash
 from seqprep.ragged import Ragged
 from seqprep.steps import Padding, encode
 
