@@ -143,7 +143,11 @@ def encode(src: str, out: str, *, stats: str | None = None, hash: int | None = N
             if len(unseen):
                 raise InputError(f"label {unseen[0].as_py()!r} never appears in the training split the stats were "
                                  f"fitted on (classes: {', '.join(map(str, classes))})")
-        rows = encode_values(ragged_of(batch, source.padding))
+        rows = ragged_of(batch, source.padding)
+        if length is not None and kmer is None:
+            # Mapping is token by token, so cutting first gives the same ids for fewer tokens.
+            rows = truncate_kernel(rows, length=length, keep=keep, head=head)
+        rows = encode_values(rows)
         if length is None:
             return with_seq(batch, rows)
         if padding.pad:
