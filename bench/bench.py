@@ -130,7 +130,7 @@ def versus_floor(name: str, command: list[str], data: Path, work: Path, repeat: 
         rss.append(peak)
     shutil.rmtree(out, ignore_errors=True)
     f, s = statistics.median(floors), statistics.median(ours)
-    print(f"  {name:<34} {f:7.2f} s {s:9.2f} s {s / f:8.2f}x", flush=True)
+    print(f"  {name:<40} {f:7.2f} s {s:9.2f} s {s / f:8.2f}x", flush=True)
     return s, f, max(rss)
 
 
@@ -160,7 +160,7 @@ def main() -> None:
 
     print(f"\n{rows:,} sequences, {values / 1e6:.1f}M steps, {len(list(data.glob('part-*.parquet')))} shards; "
           f"median of {args.repeat}, runs alternating")
-    print(f"  {'command':<34} {'floor':>9} {'seqprep':>11} {'ratio':>9}")
+    print(f"  {'command':<40} {'floor':>9} {'seqprep':>11} {'ratio':>9}")
     _, _, rss = versus_floor("truncate --length 500", ["truncate", "--length", "500"], data, work, args.repeat)
     for name, command, src in [
         ("summarize --drop-top 50", ["summarize", "--stats", str(stats), "--drop-top", "50"], data),

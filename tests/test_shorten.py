@@ -199,3 +199,37 @@ def test_id_filters_agree_on_every_path(tmp_path, rows):
     assert read_table(tmp_path / "top").column("seq").to_pylist() == top
     assert read_table(tmp_path / "min").column("seq").to_pylist() == [[v for v in r if counts[v] >= 2] for r in rows]
     assert read_table(tmp_path / "stop").column("seq").to_pylist() == [[v for v in r if v != rows[1][0]] for r in rows]
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["summarize", "--paa", "0"], 2, "Error: --paa 0 must be positive"),
+    (["summarize", "--factor", "-2"], 2, "Error: --factor -2 must be positive"),
+    (["summarize", "--drop-top", "5"], 2, "Error: --drop-top and --min-count need --stats FILE"),
+    (["summarize", "--stopwords", "nope.txt"], 1, "Error: nope.txt: no such stopwords file"),
+    (["sample", "--length", "0", "--seed", "1"], 2, "Error: --length 0 must be positive"),
+    (["sample", "--length", "5", "--seed", "1", "--copies", "0", "--mode", "crop"], 2, "Error: --copies 0 must be positive"),
+    (["sample", "--length", "5", "--seed", "1", "--copies", "2"], 2, "Error: --copies and --no-overlap apply to --mode crop"),
+    (["split", "--length", "5", "--stride", "0"], 2, "Error: --stride 0 must be positive"),
+    (["split", "--length", "5", "--parts", "2"], 2, "Error: --parts applies with --as-features"),
+    (["split", "--length", "5", "--no-pad"], 2, "Error: --last pad pads the final window; with --no-pad use --last keep or --last drop"),
+    (["split", "--length", "5", "--as-features", "--stride", "2"], 2, "Error: --stride does not apply with --as-features"),
+    (["fit", "--max-size", "0"], 2, "Error: --max-size 0 must be positive"),
+    (["encode", "--hash", "0"], 2, "Error: --hash 0 must be positive"),
+    (["encode", "--kmer", "2", "--hash", "5"], 2, "Error: --kmer needs one-character string tokens (bases), not numbers"),
+])
+def test_bad_values_through_the_cli(cli, longs, tmp_path, args, code, message):
+    out = tmp_path / ("o.json" if args[0] == "fit" else "out")
+    result = cli(args[0], longs, out, *args[1:])
+    assert result.exit_code == code, result.stderr
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert result.stderr.strip().startswith(message), result.stderr
+    assert not out.exists()
+
+
+def test_kmers_with_hashing(tmp_path):
+    from seqprep.kernels.encode import stable_hash
+    from seqprep.steps import encode
+
+    src = make_dataset(tmp_path / "dna", [list("ACGT")])
+    encode(str(src), str(tmp_path / "h"), hash=50, kmer=3)
+    assert read_table(tmp_path / "h").column("seq").to_pylist() == [[stable_hash("ACG", 50), stable_hash("CGT", 50)]]
