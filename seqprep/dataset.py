@@ -213,3 +213,28 @@ def _open_file(p: Path) -> Source:
         )
     schema = read_schema(p, kind)
     return Source(path=str(p), schema=schema, shards=[p], _file_kind=kind)
+
+
+def verify(path: str) -> dict:
+    """Check a dataset against its manifest: every shard's row count and sha256.
+
+    Raises InputError naming the first shard that differs; returns {"shards", "rows"}.
+    """
+    source = open_source(path, need_seq=False)
+    if source.manifest is None:
+        raise InputError(f"{path}: verify needs a dataset directory with {MANIFEST}")
+    rows = 0
+    for entry, shard in zip(source.manifest["shards"], source.shards):
+        try:
+            n = pq.ParquetFile(shard).metadata.num_rows
+        except (pa.ArrowException, OSError) as e:
+            raise InputError(f"{shard}: cannot be read ({_first_line(e)}); regenerate the dataset") from None
+        if n != entry["rows"]:
+            raise InputError(f"{shard}: {n} rows, but {MANIFEST} says {entry['rows']}; regenerate the dataset")
+        if sha256_file(shard) != entry["sha256"]:
+            raise InputError(f"{shard}: sha256 differs from {MANIFEST} (the shard changed after it was written); "
+                             "regenerate the dataset")
+        rows += n
+    if rows != source.manifest["rows"]:
+        raise InputError(f"{path}: shards hold {rows} rows, but {MANIFEST} says {source.manifest['rows']}")
+    return {"shards": len(source.shards), "rows": rows}

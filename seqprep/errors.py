@@ -11,6 +11,10 @@ class SeqprepError(Exception):
 
     exit_code = 1
 
+    def __init__(self, message: str):
+        # Messages quote the user's data; escaping line breaks keeps every message one line.
+        super().__init__(str(message).replace("\r", "\\r").replace("\n", "\\n"))
+
 
 class UsageError(SeqprepError):
     """Options that do not fit together or are out of range; exit code 2 (Click's convention)."""

@@ -117,3 +117,14 @@ def _render_report(r) -> None:
     out.print(cand)
 
 
+
+
+@app.command(epilog="Example: seqprep verify data/train && echo unchanged")
+def verify(src: Annotated[str, typer.Argument(metavar="DATASET", help="A dataset directory.")]) -> None:
+    """Recompute every shard's sha256 and row count against seqprep.json; exit 1 naming the
+    first shard that differs. For CI jobs that regenerate datasets and must prove nothing changed."""
+    from ..dataset import verify as run
+
+    result = run(src)
+    out.print(f"{src}: {result['rows']:,} rows in {result['shards']} shard{'s' * (result['shards'] != 1)} match seqprep.json",
+              markup=False)

@@ -1,0 +1,98 @@
+"""Reliability: verify, interruption by SIGKILL, and output that does not depend on sharding."""
+
+import json
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from seqprep.dataset import verify
+from seqprep.errors import InputError
+from seqprep.fit import fit
+from seqprep.ingest import IngestOptions, ingest
+from seqprep.steps import encode, sample, split, summarize, truncate
+
+from .conftest import listing, make_dataset, read_table
+
+
+def test_verify(tmp_path, cli):
+    src = make_dataset(tmp_path / "d", [[1, 2], [3]] * 5, seq_type=pa.int32(), shard_rows=4)
+    assert verify(str(src)) == {"shards": 3, "rows": 10}
+    result = cli("verify", src)
+    assert result.exit_code == 0 and result.stdout.strip() == f"{src}: 10 rows in 3 shards match seqprep.json"
+    shard = src / "part-00001.parquet"
+    raw = bytearray(shard.read_bytes())
+    raw[10] ^= 0xFF
+    shard.write_bytes(bytes(raw))
+    with pytest.raises(InputError, match="part-00001.parquet: sha256 differs from seqprep.json"):
+        verify(str(src))
+    result = cli("verify", src)
+    assert result.exit_code == 1 and "part-00001.parquet: sha256 differs" in result.stderr
+    shard.unlink()
+    assert cli("verify", src).stderr.startswith(f"Error: {shard}: shard listed in seqprep.json is missing")
+
+
+def test_sigkill_leaves_the_old_output_or_none(tmp_path):
+    rng = np.random.default_rng(0)
+    rows = [rng.integers(0, 1000, n).tolist() for n in rng.integers(1, 1500, 6000)]
+    src = make_dataset(tmp_path / "src", rows, seq_type=pa.int32(), shard_rows=500)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "seqprep", "truncate", str(src), str(out), "--length", "300", "--overwrite"]
+    subprocess.run(cmd, check=True, capture_output=True)
+    previous = read_table(out).to_pylist()
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True)
+    full = time.perf_counter() - t0
+    chooser = random.Random(1)
+    for _ in range(10):
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(chooser.uniform(0.05, full))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        if out.exists():  # the previous dataset, or (killed after its commit) the same new one
+            assert verify(str(out))["rows"] == 6000
+            assert read_table(out).to_pylist() == previous
+        else:  # killed between the two renames of --overwrite
+            subprocess.run(cmd, check=True, capture_output=True)
+    subprocess.run(cmd, check=True, capture_output=True)  # the next run removes what kills left
+    assert [p for p in listing(tmp_path) if "seqprep-tmp" in p] == []
+    assert read_table(out).to_pylist() == previous
+
+
+def canonical(path) -> list:
+    """A dataset's rows, whatever its sharding."""
+    return read_table(path).to_pylist()
+
+
+def test_every_command_gives_the_same_rows_whatever_the_shard_size(tmp_path):
+    rng = np.random.default_rng(3)
+    lines = []
+    for i in range(31):
+        words = rng.choice(["a", "b", "c", "d", "e", "f"], size=rng.integers(0, 25)).tolist()
+        lines.append(json.dumps({"text": " ".join(words), "label": ["x", "y"][i % 2]}))
+    (tmp_path / "d.jsonl").write_text("\n".join(lines) + "\n")
+    results: dict = {}
+    for shard_rows in (1, 7, 1000):
+        d = tmp_path / f"s{shard_rows}"
+        ingest(str(tmp_path / "d.jsonl"), str(d / "raw"), options=IngestOptions(shard_rows=shard_rows))
+        raw = str(d / "raw")
+        stats = fit(raw, str(d / "stats.json"))
+        runs = {
+            "truncate": lambda o: truncate(raw, o, length=10, keep="both", head=3),
+            "summarize": lambda o: summarize(raw, o, stats=str(d / "stats.json"), drop_top=2),
+            "sample-steps": lambda o: sample(raw, o, length=6, seed=5),
+            "sample-crop": lambda o: sample(raw, o, length=6, seed=5, mode="crop", copies=3, overlap=False),
+            "split": lambda o: split(raw, o, length=4, stride=3),
+            "encode": lambda o: encode(raw, o, stats=str(d / "stats.json"), length=8),
+        }
+        got = {"fit": (stats["tokens"], stats["counts"], stats["classes"])}
+        for name, run in runs.items():
+            run(str(d / name))
+            got[name] = canonical(d / name)
+        results[shard_rows] = got
+    assert results[1] == results[7] == results[1000]
