@@ -43,6 +43,8 @@ def check_target(out: str, *, inputs: tuple[str, ...] = (), overwrite: bool = Fa
     parent = target.parent
     while not parent.exists():
         parent = parent.parent
+    if not parent.is_dir():
+        raise OutputError(f"{out}: cannot create it, {parent} is a file, not a directory")
     if not os.access(parent, os.W_OK):
         raise OutputError(f"{out}: cannot write in {parent} (permission denied)")
 
@@ -53,10 +55,13 @@ class AtomicDir:
     def __init__(self, out: str, *, overwrite: bool = False):
         self.out = Path(out)
         self.overwrite = overwrite
-        self.out.parent.mkdir(parents=True, exist_ok=True)
-        _remove_stale_temps(self.out)
-        self.tmp = self.out.parent / f".{self.out.name}{TMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self.tmp.mkdir()
+        try:
+            self.out.parent.mkdir(parents=True, exist_ok=True)
+            _remove_stale_temps(self.out)
+            self.tmp = self.out.parent / f".{self.out.name}{TMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+            self.tmp.mkdir()
+        except OSError as e:
+            raise OutputError(f"{out}: cannot create it ({e.strerror or e})") from None
 
     def commit(self) -> None:
         if self.out.exists():

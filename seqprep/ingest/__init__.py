@@ -75,8 +75,12 @@ def _with_ids(batches: Iterator[pa.RecordBatch], where: str, step: pa.DataType) 
     """Put ``id`` first: 0..N-1 in input order, or the named id column, checked unique and not null."""
     next_id = 0
     seen: list[np.ndarray] = []
+    has_labels = any_label = False
     for batch in batches:
         names = batch.schema.names
+        if "label" in names:
+            has_labels = True
+            any_label = any_label or batch.column("label").null_count < batch.num_rows
         if "id" in names:
             col = batch.column("id")
             if col.null_count:
@@ -88,6 +92,9 @@ def _with_ids(batches: Iterator[pa.RecordBatch], where: str, step: pa.DataType) 
         next_id += batch.num_rows
         rest = [n for n in names if n != "id"]
         yield pa.RecordBatch.from_arrays([ids] + [batch.column(n) for n in rest], names=["id"] + rest)
+    if has_labels and next_id and not any_label:
+        raise InputError(f"{where}: the label column has no values (every row is null); "
+                         "fill in the labels, or name the right one with --label-column")
     if seen:
         all_ids = np.concatenate(seen)
         uniq, counts = np.unique(all_ids, return_counts=True)
