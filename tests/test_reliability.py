@@ -15,7 +15,7 @@ from seqprep.dataset import verify
 from seqprep.errors import InputError
 from seqprep.fit import fit
 from seqprep.ingest import IngestOptions, ingest
-from seqprep.steps import encode, sample, split, summarize, truncate
+from seqprep.steps import Padding, encode, sample, split, summarize, truncate
 
 from .conftest import listing, make_dataset, read_table
 
@@ -96,3 +96,24 @@ def test_every_command_gives_the_same_rows_whatever_the_shard_size(tmp_path):
             got[name] = canonical(d / name)
         results[shard_rows] = got
     assert results[1] == results[7] == results[1000]
+
+
+def test_one_sequence_of_ten_million_steps(tmp_path):
+    from seqprep.output import DatasetSink
+
+    n = 10_000_000
+    values = np.arange(n, dtype=np.int32)
+    batch = pa.RecordBatch.from_arrays(
+        [pa.array([7], pa.int64()), pa.ListArray.from_arrays(pa.array([0, n], pa.int32()), pa.array(values))],
+        names=["id", "seq"])
+    with DatasetSink(str(tmp_path / "big"), lineage=[]) as sink:
+        sink.write(batch)
+        sink.finish()
+    big = str(tmp_path / "big")
+    truncate(big, str(tmp_path / "t"), length=4, keep="both", head=2)
+    assert read_table(tmp_path / "t").column("seq").to_pylist() == [[0, 1, n - 2, n - 1]]
+    sample(big, str(tmp_path / "s"), length=1000, seed=1)
+    kept = read_table(tmp_path / "s").column("seq").to_pylist()[0]
+    assert len(set(kept)) == 1000 and kept == sorted(kept)
+    split(big, str(tmp_path / "w"), length=1_000_000, padding=Padding(pad=False), last="keep")
+    assert read_table(tmp_path / "w").column("part").to_pylist() == list(range(10))
