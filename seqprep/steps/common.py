@@ -7,10 +7,11 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from ..kernels.pad import SIDES
+from ..engine import Progress, run
+from ..kernels.pad import SIDES, pad
 from ..dataset import Source, open_source
 from ..errors import UsageError
-from ..output import check_target, describe_steps
+from ..output import check_target, describe_steps, open_sink
 from ..ragged import Ragged, fixed_to_arrow, from_arrow, to_arrow
 
 FORMATS = ("parquet", "npy")
@@ -100,3 +101,24 @@ def prepare(src: str, out: str, fmt: str, padding: Padding, overwrite: bool) -> 
     if fmt == "npy" and step_type in ("string", "large_string"):
         raise UsageError("--format npy needs numbers, but seq holds string tokens; map them to ids with `seqprep encode`")
     return source, pad_value_for(padding.value, step_type)
+
+
+def shaped(batch: pa.RecordBatch, rows: Ragged, *, length: int, padding: Padding, value,
+           parent: np.ndarray | None = None, part: np.ndarray | None = None) -> pa.RecordBatch:
+    """Output rows of at most ``length`` steps: padded to exactly ``length``, or kept as lists."""
+    if padding.pad:
+        padded = pad(rows, length=length, side=padding.side, value=value)
+        return with_seq(batch, padded=padded, length=length, parent=parent, part=part)
+    return with_seq(batch, rows, parent=parent, part=part)
+
+
+STREAM_SHARD_ROWS = 10_000  # a stream has no shards to mirror: cut its output every so many rows
+
+
+def write(source: Source, out: str, transform, *, format: str, lineage: list, padding: dict | None = None,
+          overwrite: bool = False, batch_rows: int, progress: Progress | None = None,
+          extra: dict | None = None, classes: list | None = None) -> dict:
+    """Run ``transform`` over ``source`` into OUT; returns the manifest (or meta) written."""
+    sink = open_sink(out, format=format, lineage=lineage, padding=padding, overwrite=overwrite,
+                     shard_rows=STREAM_SHARD_ROWS if source.is_stream else None, extra=extra, classes=classes)
+    return run(source, sink, transform, batch_rows=batch_rows, progress=progress)

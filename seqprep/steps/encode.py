@@ -9,17 +9,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..dataset import BATCH_ROWS
-from ..engine import Progress, run
+from ..engine import Progress
 from ..errors import InputError, UsageError
 from ..fit import load_stats
 from ..kernels.encode import FIRST_ID, PAD_ID, UNKNOWN_ID, hash_ids, kmers, normalize, onehot, vocab_ids
 from ..kernels.truncate import check_options as check_truncate
 from ..kernels.truncate import truncate as truncate_kernel
 from ..kernels.truncate import truncate_pad
-from ..output import check_target, describe_steps, open_sink, step_record
+from ..output import check_target, describe_steps, step_record
 from ..dataset import open_source
 from ..ragged import Ragged
-from .common import FORMATS, Padding, ragged_of, with_seq
+from .common import FORMATS, Padding, ragged_of, with_seq, write
 
 STRING_TYPES = ("string", "large_string")
 TOKEN_TYPES = STRING_TYPES + ("int32", "int64")
@@ -163,6 +163,5 @@ def encode(src: str, out: str, *, stats: str | None = None, hash: int | None = N
               "normalize": normalize_with, "nan_value": nan_value, "max_size": max_size, "min_count": min_count,
               "lowercase": lowercase, "length": length, "keep": keep, "head": head, **asdict(padding), "format": format}
     lineage = source.lineage + [step_record("encode", params, input_sha256=source.input_sha256)]
-    sink = open_sink(out, format=format, lineage=lineage, padding=out_padding, overwrite=overwrite,
-                     shard_rows=10_000 if source.is_stream else None, extra={"encoding": info}, classes=classes)
-    return run(source, sink, transform, batch_rows=batch_rows, progress=progress)
+    return write(source, out, transform, format=format, lineage=lineage, padding=out_padding, overwrite=overwrite,
+                 extra={"encoding": info}, classes=classes, batch_rows=batch_rows, progress=progress)

@@ -7,12 +7,11 @@ from dataclasses import asdict
 import pyarrow as pa
 
 from ..dataset import BATCH_ROWS
-from ..engine import Progress, run
+from ..engine import Progress
 from ..errors import UsageError
-from ..kernels.pad import pad
 from ..kernels.sample import crops, sample_steps
-from ..output import open_sink, step_record
-from .common import Padding, prepare, ragged_of, with_seq
+from ..output import step_record
+from .common import Padding, prepare, ragged_of, shaped, write
 
 MODES = ("steps", "crop")
 
@@ -44,11 +43,7 @@ def sample(src: str, out: str, *, length: int, seed: int, mode: str = "steps", c
             kept = sample_steps(rows, length=length, ids=ids, seed=seed)
         else:
             kept, parent, part = crops(rows, length=length, ids=ids, seed=seed, copies=copies, overlap=overlap)
-        if padding.pad:
-            padded = pad(kept, length=length, side=padding.side, value=value)
-            return with_seq(batch, padded=padded, length=length, parent=parent, part=part)
-        return with_seq(batch, kept, parent=parent, part=part)
+        return shaped(batch, kept, length=length, padding=padding, value=value, parent=parent, part=part)
 
-    sink = open_sink(out, format=format, lineage=lineage, padding=out_padding, overwrite=overwrite,
-                     shard_rows=10_000 if source.is_stream else None)
-    return run(source, sink, transform, batch_rows=batch_rows, progress=progress)
+    return write(source, out, transform, format=format, lineage=lineage, padding=out_padding, overwrite=overwrite,
+                 batch_rows=batch_rows, progress=progress)

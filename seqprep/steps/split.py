@@ -8,12 +8,11 @@ from dataclasses import asdict
 import pyarrow as pa
 
 from ..dataset import BATCH_ROWS
-from ..engine import Progress, run
+from ..engine import Progress
 from ..errors import UsageError
-from ..kernels.pad import pad
 from ..kernels.split import LASTS, as_features, windows
-from ..output import open_sink, step_record
-from .common import Padding, prepare, ragged_of, with_seq
+from ..output import step_record
+from .common import Padding, prepare, ragged_of, shaped, with_seq, write
 
 
 def split(src: str, out: str, *, length: int, stride: int | None = None, last: str = "pad",
@@ -57,11 +56,7 @@ def split(src: str, out: str, *, length: int, stride: int | None = None, last: s
             stacked, lengths = as_features(rows, length=length, parts=parts, value=value)
             return with_seq(batch, padded=(stacked, lengths), length=length)
         parted, parent, part = windows(rows, length=length, stride=stride, last=last)
-        if padding.pad:
-            padded = pad(parted, length=length, side=padding.side, value=value)
-            return with_seq(batch, padded=padded, length=length, parent=parent, part=part)
-        return with_seq(batch, parted, parent=parent, part=part)
+        return shaped(batch, parted, length=length, padding=padding, value=value, parent=parent, part=part)
 
-    sink = open_sink(out, format=format, lineage=lineage, padding=out_padding, overwrite=overwrite,
-                     shard_rows=10_000 if source.is_stream else None)
-    return run(source, sink, transform, batch_rows=batch_rows, progress=progress)
+    return write(source, out, transform, format=format, lineage=lineage, padding=out_padding, overwrite=overwrite,
+                 batch_rows=batch_rows, progress=progress)

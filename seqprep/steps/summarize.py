@@ -9,13 +9,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..dataset import BATCH_ROWS
-from ..engine import Progress, run
+from ..engine import Progress
 from ..errors import InputError, UsageError
 from ..fit import load_stats
 from ..kernels.summarize import AGGS, aggregate, keep_values
-from ..output import check_target, describe_steps, open_sink, step_record
+from ..output import check_target, describe_steps, step_record
 from ..dataset import open_source
-from .common import ragged_of, with_seq
+from .common import ragged_of, with_seq, write
 
 TOKEN_TYPES = ("string", "large_string", "int32", "int64")
 
@@ -60,17 +60,22 @@ def token_filter(stats: dict | None, step_type: str, *, drop_top: int | None, mi
     def mask(values) -> np.ndarray:
         if isinstance(values, np.ndarray):
             return _id_mask(values, dropped, keep_only)
-        keep = np.ones(len(values), dtype=bool)
-        if dropped is not None and len(dropped):
-            keep &= ~pc.is_in(values, value_set=dropped.cast(values.type)).to_numpy(zero_copy_only=False)
-        if keep_only is not None:
-            keep &= pc.is_in(values, value_set=keep_only.cast(values.type)).to_numpy(zero_copy_only=False)
-        return keep
+        return _hash_mask(values, dropped, keep_only)
 
     return mask
 
 
 LOOKUP_LIMIT = 1 << 26  # token ids below this are looked up in a table, not hashed
+
+
+def _hash_mask(values: pa.Array, dropped: pa.Array | None, keep_only: pa.Array | None) -> np.ndarray:
+    """Which tokens to keep, by Arrow's hash lookup (strings, or ids outside the table)."""
+    keep = np.ones(len(values), dtype=bool)
+    if dropped is not None and len(dropped):
+        keep &= ~pc.is_in(values, value_set=dropped.cast(values.type)).to_numpy(zero_copy_only=False)
+    if keep_only is not None:
+        keep &= pc.is_in(values, value_set=keep_only.cast(values.type)).to_numpy(zero_copy_only=False)
+    return keep
 
 
 def _id_mask(values: np.ndarray, dropped: pa.Array | None, keep_only: pa.Array | None) -> np.ndarray:
@@ -80,13 +85,7 @@ def _id_mask(values: np.ndarray, dropped: pa.Array | None, keep_only: pa.Array |
         return np.ones(0, dtype=bool)
     lo, hi = int(values.min()), int(values.max())
     if lo < 0 or hi >= LOOKUP_LIMIT:
-        arr = pa.array(values)
-        keep = np.ones(len(values), dtype=bool)
-        if dropped is not None and len(dropped):
-            keep &= ~pc.is_in(arr, value_set=dropped.cast(arr.type)).to_numpy(zero_copy_only=False)
-        if keep_only is not None:
-            keep &= pc.is_in(arr, value_set=keep_only.cast(arr.type)).to_numpy(zero_copy_only=False)
-        return keep
+        return _hash_mask(pa.array(values), dropped, keep_only)
     table = np.ones(hi + 1, dtype=bool)
     if keep_only is not None:
         table[:] = False
@@ -141,6 +140,5 @@ def summarize(src: str, out: str, *, stats: str | None = None, drop_top: int | N
     def transform(batch: pa.RecordBatch) -> pa.RecordBatch:
         return with_seq(batch, shorten(ragged_of(batch, padding_in)))
 
-    sink = open_sink(out, format="parquet", lineage=lineage, overwrite=overwrite,
-                     shard_rows=10_000 if source.is_stream else None)
-    return run(source, sink, transform, batch_rows=batch_rows, progress=progress)
+    return write(source, out, transform, format="parquet", lineage=lineage, overwrite=overwrite,
+                 batch_rows=batch_rows, progress=progress)

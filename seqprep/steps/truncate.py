@@ -7,12 +7,12 @@ from dataclasses import asdict
 import pyarrow as pa
 
 from ..dataset import BATCH_ROWS
-from ..engine import Progress, run
+from ..engine import Progress
 from ..kernels.truncate import check_options as check_truncate
 from ..kernels.truncate import truncate as truncate_kernel
 from ..kernels.truncate import truncate_pad
-from ..output import open_sink, step_record
-from .common import Padding, prepare, ragged_of, with_seq
+from ..output import step_record
+from .common import Padding, prepare, ragged_of, with_seq, write
 
 
 def truncate(src: str, out: str, *, length: int, keep: str = "end", head: int | None = None,
@@ -33,6 +33,5 @@ def truncate(src: str, out: str, *, length: int, keep: str = "end", head: int | 
             return with_seq(batch, padded=padded, length=length)
         return with_seq(batch, truncate_kernel(rows, length=length, keep=keep, head=head))
 
-    sink = open_sink(out, format=format, lineage=lineage, padding=out_padding, overwrite=overwrite,
-                     shard_rows=10_000 if source.is_stream else None)
-    return run(source, sink, transform, batch_rows=batch_rows, progress=progress)
+    return write(source, out, transform, format=format, lineage=lineage, padding=out_padding, overwrite=overwrite,
+                 batch_rows=batch_rows, progress=progress)
