@@ -1,4 +1,4 @@
-"""Writing datasets: Parquet shards + manifest, an Arrow IPC stream, or model-ready NPY arrays.
+"""Writing datasets: Parquet shards + manifest, or an Arrow IPC stream (NPY arrays: npy.py).
 
 Every sink writes into a temporary directory beside OUT and renames it into place at the
 end, so an interrupted or failed run leaves the old OUT, or none. A sink is a context
@@ -356,95 +356,6 @@ class StreamSink(Sink):
 POISON = b"\xff\xff\xff\xff" + (64).to_bytes(4, "little") + b"\0" * 8
 
 
-NPY_HEADER_BYTES = 256  # reserved so N can be filled in at the end, when a stream's row count is known
-
-
-def npy_header(dtype: np.dtype, shape: tuple) -> bytes:
-    d = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": tuple(shape)}
-    body = repr(d).encode("latin1")
-    pad = NPY_HEADER_BYTES - 10 - len(body) - 1
-    if pad < 0:
-        raise ValueError(f"npy header for shape {shape} does not fit in {NPY_HEADER_BYTES} bytes")
-    return b"\x93NUMPY\x01\x00" + (len(body) + pad + 1).to_bytes(2, "little") + body + b" " * pad + b"\n"
-
-
-class NpySink(Sink):
-    """Model-ready arrays: X.npy (N, L) or (N, L, C), y.npy, lengths.npy, ids.npy, meta.json.
-
-    X is written as batches arrive; y (class indices, -1 for a null label), lengths and ids are
-    small (one value per row) and written at the end, with the classes sorted.
-    """
-
-    def __init__(self, out: str, *, lineage: list, padding: dict | None, overwrite: bool = False,
-                 extra: dict | None = None, classes: list | None = None):
-        super().__init__(lineage=lineage, padding=padding, extra=extra)
-        self.classes = classes  # fitted classes: y then means the same in every split
-        self.dir = AtomicDir(out, overwrite=overwrite)
-        self._x = open(self.dir.tmp / "X.npy", "wb")
-        self._x.write(b"\0" * NPY_HEADER_BYTES)
-        self._dtype = None
-        self._row_shape = None
-        self._ids: list[np.ndarray] = []
-        self._labels: list[pa.Array] = []
-
-    def _write(self, batch: pa.RecordBatch) -> None:
-        seq = batch.column("seq")
-        t = seq.type
-        if not pa.types.is_fixed_size_list(t):
-            raise UsageError("--format npy needs fixed-length rows; drop --no-pad")
-        values = seq.flatten()
-        if pa.types.is_fixed_size_list(values.type):
-            row_shape = (t.list_size, values.type.list_size)
-            values = values.flatten()
-        else:
-            row_shape = (t.list_size,)
-        if not (pa.types.is_integer(values.type) or pa.types.is_floating(values.type)):
-            raise UsageError(f"--format npy needs numbers, but seq holds {values.type}; map tokens to ids first")
-        arr = values.to_numpy(zero_copy_only=False)
-        self._dtype, self._row_shape = arr.dtype, row_shape
-        arr.tofile(self._x)
-        self._ids.append(batch.column("id").to_numpy(zero_copy_only=False).astype(np.int64))
-        if "label" in batch.schema.names:
-            self._labels.append(batch.column("label"))
-
-    def finish(self) -> dict:
-        if self._row_shape is None:  # no batches: an empty array of the padded length
-            length = (self.padding or {}).get("length", 0)
-            self._dtype, self._row_shape = np.dtype(np.int32), (length,)
-        n = self.stats.rows
-        self._x.seek(0)
-        self._x.write(npy_header(self._dtype, (n,) + self._row_shape))
-        self._x.close()
-        tmp = self.dir.tmp
-        np.save(tmp / "lengths.npy", self.stats.lengths.astype(np.int32))
-        np.save(tmp / "ids.npy", np.concatenate(self._ids) if self._ids else np.zeros(0, np.int64))
-        classes = None
-        if self._labels:
-            labels = pa.chunked_array(self._labels)
-            classes = self.classes if self.classes is not None else sorted(set(labels.drop_null().to_pylist()))
-            index = pc.index_in(labels, value_set=pa.array(classes, labels.type)).fill_null(-1)
-            np.save(tmp / "y.npy", index.to_numpy().astype(np.int64))
-        meta = {
-            "format": "seqprep-npy",
-            "version": FORMAT_VERSION,
-            "rows": n,
-            "shape": [n, *self._row_shape],
-            "dtype": str(self._dtype),
-            "classes": classes,
-            "padding": self.padding,
-            **self.stats.summary(),
-            **self.extra,
-            "lineage": self.lineage,
-        }
-        (tmp / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
-        self.dir.commit()
-        return meta
-
-    def abort(self) -> None:
-        self._x.close()
-        self.dir.abort()
-
-
 def open_sink(out: str, *, format: str, lineage: list, padding: dict | None = None, overwrite: bool = False,
               shard_rows: int | None = None, extra: dict | None = None, classes: list | None = None) -> Sink:
     """``extra`` is merged into the manifest (or meta.json) at the end; ``classes`` fixes what
@@ -454,6 +365,8 @@ def open_sink(out: str, *, format: str, lineage: list, padding: dict | None = No
             raise UsageError("--format npy writes a directory; give OUT as a path, not '-'")
         return StreamSink(lineage=lineage, padding=padding)
     if format == "npy":
+        from .npy import NpySink  # npy builds on this module's Sink
+
         return NpySink(out, lineage=lineage, padding=padding, overwrite=overwrite, extra=extra, classes=classes)
     return DatasetSink(out, lineage=lineage, padding=padding, overwrite=overwrite, shard_rows=shard_rows, extra=extra)
 

@@ -43,7 +43,7 @@ def world(tmp_path):
     write(w / "garbage.parquet", b"this is not parquet at all" * 10)
     make_dataset(w / "broken", [[1, 2]] * 20, seq_type=pa.int32())
     corrupt(w / "broken" / "part-00000.parquet")
-    np.save(w / "pickled.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    np.save(w / "pickled.npy", np.array([{"a": 1}], dtype=object))  # np.save pickles objects
     write(w / "garbage.npy", b"\x00\x01nonsense")
     ts_head = "@univariate false\n@dimensions 2\n@classLabel true a b\n@data\n"
     write(w / "dims.ts", ts_head + "1,2:3,4:5,6:a\n")

@@ -3,7 +3,8 @@ import pyarrow as pa
 import pytest
 
 from seqprep.errors import OutputError
-from seqprep.output import AtomicDir, DatasetSink, check_target, length_summary, npy_header
+from seqprep.npy import npy_header
+from seqprep.output import AtomicDir, DatasetSink, check_target, length_summary
 
 from .conftest import listing
 

@@ -96,7 +96,7 @@ def test_npy_values_and_offsets(tmp_path):
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda d: np.save(d / "X.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True),
+    (lambda d: np.save(d / "X.npy", np.array([{"a": 1}], dtype=object)),  # np.save pickles objects
      r"holds Python objects \(pickled data\), which seqprep never loads"),
     (lambda d: (d / "X.npy").write_bytes(b"not an npy file"), r"X.npy: not a valid .npy file"),
     (lambda d: np.save(d / "X.npy", np.zeros(3)), r"shape \(3,\); expected \(N, T\) or \(N, T, C\)"),
