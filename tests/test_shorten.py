@@ -233,3 +233,13 @@ def test_kmers_with_hashing(tmp_path):
     src = make_dataset(tmp_path / "dna", [list("ACGT")])
     encode(str(src), str(tmp_path / "h"), hash=50, kmer=3)
     assert read_table(tmp_path / "h").column("seq").to_pylist() == [[stable_hash("ACG", 50), stable_hash("CGT", 50)]]
+
+
+def test_empty_dataset_through_every_command(tmp_path):
+    empty = make_dataset(tmp_path / "e", [], seq_type=pa.int32())
+    stacked = split(str(empty), str(tmp_path / "f"), length=3, features=True)
+    assert stacked["rows"] == 0 and stacked["lineage"][-1]["params"]["parts"] == 1
+    assert sample(str(empty), str(tmp_path / "s"), length=3, seed=1, mode="crop", copies=2)["rows"] == 0
+    assert split(str(empty), str(tmp_path / "w"), length=3)["rows"] == 0
+    floats = make_dataset(tmp_path / "ef", [], seq_type=pa.float32())
+    assert summarize(str(floats), str(tmp_path / "p"), paa=2)["rows"] == 0

@@ -40,9 +40,9 @@ def split(src: str, out: str, *, length: int, stride: int | None = None, last: s
         raise UsageError("--as-features writes fixed-size rows; drop --no-pad")
     source, value = prepare(src, out, format, padding, overwrite)
     if features and parts is None:
-        longest = (source.manifest or {}).get("lengths", {}).get("max")
-        if longest is None:
+        if source.manifest is None:
             raise UsageError("--as-features needs --parts K when the input has no manifest (a stream)")
+        longest = source.manifest.get("lengths", {}).get("max") or 0  # None: an empty dataset
         parts = max(1, math.ceil(longest / length))
     padding_in = source.padding
     out_padding = {"length": length, "side": "end" if features else padding.side, "value": value} if padding.pad else None
