@@ -17,7 +17,8 @@ COMMANDS = sorted(c.name or c.callback.__name__ for c in app.registered_commands
 
 
 def test_commands_are_registered():
-    assert COMMANDS == ["encode", "fit", "ingest", "inspect", "sample", "split", "summarize", "truncate", "verify"]
+    assert COMMANDS == ["encode", "evaluate", "fit", "ingest", "inspect", "predict", "sample", "split", "summarize",
+                        "train", "truncate", "verify"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -165,4 +165,4 @@ def summary(command: str, target: str, manifest: dict) -> None:
 
 
 
-from . import data, encoding, fitting, shorten  # noqa: E402,F401  (register the commands)
+from . import data, encoding, fitting, shorten, training  # noqa: E402,F401  (register the commands)

@@ -1,0 +1,103 @@
+"""train, evaluate, predict: LSTM classifiers (PyTorch, imported only when these run)."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from typing import Annotated, Optional
+
+import typer
+
+from . import InArg, OverwriteOpt, app, err, out
+from ..errors import UsageError
+
+
+def _train_module():
+    try:
+        from .. import train
+    except ImportError as e:
+        if "torch" in str(e):
+            raise UsageError("this command needs PyTorch: run `make install-train` (pip install torch==2.13.0)") from None
+        raise
+    return train
+
+
+class Device(str, Enum):
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
+
+
+RunArg = Annotated[str, typer.Argument(metavar="RUN", help="The run directory (model.pt, metrics.jsonl).")]
+
+
+@app.command(epilog="Example: seqprep train data/train-ids runs/lstm --val data/val-ids --epochs 10 --tbptt 100")
+def train(
+    src: InArg,
+    run: RunArg,
+    val: Annotated[Optional[str], typer.Option(help="A validation split: early stopping keeps the best epoch.")] = None,
+    embed: Annotated[int, typer.Option(help="Embedding size (token ids) or input projection (readings).")] = 64,
+    hidden: Annotated[int, typer.Option(help="LSTM hidden size.")] = 128,
+    layers: Annotated[int, typer.Option(help="Stacked LSTM layers.")] = 1,
+    bidirectional: Annotated[bool, typer.Option("--bidirectional", help="Read each sequence both ways.")] = False,
+    dropout: Annotated[float, typer.Option(help="Dropout before the classifier (and between layers).")] = 0.0,
+    tbptt: Annotated[Optional[int], typer.Option(help="Truncated back-propagation through time in chunks of K steps.")] = None,
+    epochs: Annotated[int, typer.Option(help="Training epochs.")] = 10,
+    batch_size: Annotated[int, typer.Option(help="Sequences per batch.")] = 32,
+    lr: Annotated[float, typer.Option(help="Adam's learning rate.")] = 1e-3,
+    patience: Annotated[Optional[int], typer.Option(help="With --val: stop after P epochs without a better validation loss.")] = None,
+    device: Annotated[Device, typer.Option(help="auto takes CUDA when present.")] = Device.auto,
+    seed: Annotated[int, typer.Option(help="Seed for weights and batch order (deterministic on CPU).")] = 0,
+    overwrite: OverwriteOpt = False,
+) -> None:
+    """Train an LSTM classifier on fixed-length data (token ids through an embedding, readings
+    through a linear layer).
+
+    With --tbptt K the sequence runs in chunks of K steps, the state carried and detached
+    between chunks; the loss at the sequence's end back-propagates only through its last
+    chunk (its last ((T - 1) mod K) + 1 steps), earlier chunks only carry the state.
+    """
+    module = _train_module()
+
+    def show(r: dict) -> None:
+        extra = f"  val loss {r['val_loss']:.4f}  val acc {r['val_accuracy']:.3f}" if "val_loss" in r else ""
+        err.print(f"epoch {r['epoch']:>3}  loss {r['loss']:.4f}  acc {r['accuracy']:.3f}{extra}  {r['seconds']:.2f}s",
+                  markup=False)
+
+    result = module.train(src, run, val=val, embed=embed, hidden=hidden, layers=layers, bidirectional=bidirectional,
+                          dropout=dropout, tbptt=tbptt, epochs=epochs, batch_size=batch_size, lr=lr,
+                          patience=patience, device=device.value, seed=seed, overwrite=overwrite, on_epoch=show)
+    err.print(f"train: {result['epochs']} epochs on {result['device']}; model in {run}/model.pt", markup=False)
+
+
+@app.command(epilog="Example: seqprep evaluate runs/lstm data/test-ids --json")
+def evaluate(
+    run: RunArg,
+    src: InArg,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Accuracy, macro-F1 and the confusion matrix; also per id (mean probabilities) where
+    several rows share an id (windows, crops)."""
+    result = _train_module().evaluate(run, src)
+    if as_json:
+        out.print(json.dumps(result), markup=False)
+        return
+    for level in ("rows", "per_id"):
+        if level in result:
+            s = result[level]
+            out.print(f"{level}: {s['rows']:,}  accuracy {s['accuracy']:.4f}  macro-F1 {s['macro_f1']:.4f}", markup=False)
+    out.print("confusion (rows: true " + ", ".join(map(str, result["classes"])) + "):", markup=False)
+    for row in result["rows"]["confusion"]:
+        out.print("  " + " ".join(f"{v:>6}" for v in row), markup=False)
+
+
+@app.command(epilog="Example: seqprep predict runs/lstm data/test-ids predictions.csv")
+def predict(
+    run: RunArg,
+    src: InArg,
+    dest: Annotated[str, typer.Argument(metavar="OUT", help="A dataset directory, or a .csv file.")],
+    overwrite: OverwriteOpt = False,
+) -> None:
+    """id, predicted class name and class probabilities for every row."""
+    result = _train_module().predict(run, src, dest, overwrite=overwrite)
+    err.print(f"predict: wrote {result['rows']:,} rows to {dest}", markup=False)

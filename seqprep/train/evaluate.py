@@ -1,0 +1,52 @@
+"""Scores and predictions: accuracy, macro-F1, confusion matrix, per-id aggregation."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .data import Arrays
+from .loop import tensors
+from .model import LSTMClassifier
+
+
+@torch.no_grad()
+def probabilities(model: LSTMClassifier, data: Arrays, device: torch.device, batch_size: int = 256) -> np.ndarray:
+    """(N, K) class probabilities."""
+    model.eval()
+    x, lengths, _ = tensors(data, device)
+    out = [torch.softmax(model(x[i:i + batch_size], lengths[i:i + batch_size]), dim=1).cpu()
+           for i in range(0, len(lengths), batch_size)]
+    return torch.cat(out).numpy() if out else np.zeros((0, model.cfg.classes), np.float32)
+
+
+def scores(y: np.ndarray, predicted: np.ndarray, k: int) -> dict:
+    """Accuracy, macro-F1 (over the classes present in y or predicted) and the confusion matrix
+    (rows: true class, columns: predicted), over rows with a known class."""
+    known = y >= 0
+    y, predicted = y[known], predicted[known]
+    confusion = np.zeros((k, k), dtype=np.int64)
+    np.add.at(confusion, (y, predicted), 1)
+    tp = np.diag(confusion).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = tp / confusion.sum(axis=0)
+        recall = tp / confusion.sum(axis=1)
+        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
+    present = (confusion.sum(axis=0) + confusion.sum(axis=1)) > 0
+    return {
+        "rows": int(len(y)),
+        "accuracy": float((y == predicted).mean()) if len(y) else None,
+        "macro_f1": float(np.nan_to_num(f1[present]).mean()) if present.any() else None,
+        "confusion": confusion.tolist(),
+    }
+
+
+def per_id(ids: np.ndarray, y: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows of one id (windows, crops) merged: the mean of their probabilities; ids in order."""
+    unique, inverse = np.unique(ids, return_inverse=True)
+    sums = np.zeros((len(unique), probs.shape[1]))
+    np.add.at(sums, inverse, probs)
+    counts = np.bincount(inverse, minlength=len(unique))[:, None]
+    labels = np.full(len(unique), -1, dtype=np.int64)
+    labels[inverse] = y  # rows of one id share its label
+    return unique, labels, sums / counts

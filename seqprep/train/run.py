@@ -1,0 +1,158 @@
+"""train, evaluate, predict: the library functions behind the commands."""
+
+from __future__ import annotations
+
+import csv
+import pickle
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import torch
+
+from .. import __version__
+from ..errors import InputError, UsageError
+from ..output import AtomicDir, check_target
+from .data import Arrays, load
+from .evaluate import per_id, probabilities, scores
+from .loop import TrainConfig, fit
+from .model import LSTMClassifier, ModelConfig
+
+CHECKPOINT = "model.pt"
+
+
+def pick_device(name: str) -> torch.device:
+    if name not in ("auto", "cpu", "cuda"):
+        raise UsageError(f"--device {name!r} must be one of auto, cpu, cuda")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise UsageError("--device cuda: no CUDA device is available here; use --device cpu or auto")
+    return torch.device("cuda" if name != "cpu" and torch.cuda.is_available() else "cpu")
+
+
+def train(data: str, run: str, *, val: str | None = None, embed: int = 64, hidden: int = 128, layers: int = 1,
+          bidirectional: bool = False, dropout: float = 0.0, tbptt: int | None = None, epochs: int = 10,
+          batch_size: int = 32, lr: float = 1e-3, patience: int | None = None, device: str = "auto",
+          seed: int = 0, overwrite: bool = False, on_epoch=None) -> dict:
+    """Train an LSTM classifier on a fixed-length dataset; writes RUN/model.pt and metrics.jsonl."""
+    for name, v in (("--embed", embed), ("--hidden", hidden), ("--layers", layers), ("--epochs", epochs),
+                    ("--batch-size", batch_size)):
+        if v < 1:
+            raise UsageError(f"{name} {v} must be positive")
+    if tbptt is not None and tbptt < 1:
+        raise UsageError(f"--tbptt {tbptt} must be positive")
+    if tbptt is not None and bidirectional:
+        raise UsageError("--tbptt reads sequences forward in chunks; it does not combine with --bidirectional")
+    if not 0 <= dropout < 1:
+        raise UsageError(f"--dropout {dropout} must be in [0, 1)")
+    if patience is not None and (patience < 1 or val is None):
+        raise UsageError("--patience needs --val and must be positive")
+    check_target(run, inputs=(data,) + ((val,) if val else ()), overwrite=overwrite)
+    train_data = load(data)
+    if not train_data.classes or (train_data.y < 0).all():
+        raise InputError(f"{data}: no labels to train on")
+    val_data = load(val, classes=train_data.classes) if val else None
+    if val_data is not None:
+        check_fits(val_data, train_data.vocab_size, train_data.channels, val)
+    torch.manual_seed(seed)
+    cfg = ModelConfig(classes=len(train_data.classes), vocab_size=train_data.vocab_size,
+                      channels=train_data.channels, embed=embed, hidden=hidden, layers=layers,
+                      bidirectional=bidirectional, dropout=dropout)
+    tcfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, tbptt=tbptt, patience=patience, seed=seed)
+    dev = pick_device(device)
+    model = LSTMClassifier(cfg).to(dev)
+    out = AtomicDir(run, overwrite=overwrite)
+    try:
+        with open(out.tmp / "metrics.jsonl", "w") as log:
+            def record(r: dict) -> None:
+                log.write(json.dumps(r) + "\n")
+                log.flush()
+                if on_epoch is not None:
+                    on_epoch(r)
+
+            history = fit(model, train_data, val_data, tcfg, dev, on_epoch=record)
+        torch.save({
+            "state_dict": {k: v.cpu() for k, v in model.state_dict().items()},
+            "model": asdict(cfg),
+            "train": asdict(tcfg),
+            "classes": [c if isinstance(c, (str, int)) else str(c) for c in train_data.classes],
+            "data": {"path": data, "length": int(train_data.x.shape[1]), "pad_side": train_data.pad_side},
+            "seqprep_version": __version__,
+        }, out.tmp / CHECKPOINT)
+        out.commit()
+    except BaseException:
+        out.abort()
+        raise
+    return {"run": run, "epochs": len(history), "history": history, "device": str(dev)}
+
+
+def load_run(run: str) -> tuple[LSTMClassifier, dict]:
+    path = Path(run) / CHECKPOINT
+    if not path.exists():
+        raise InputError(f"{run}: no {CHECKPOINT}; train one with `seqprep train DATA {run}`")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        model = LSTMClassifier(ModelConfig(**ckpt["model"]))
+        model.load_state_dict(ckpt["state_dict"])
+    except (RuntimeError, KeyError, TypeError, ValueError, EOFError, pickle.UnpicklingError) as e:
+        raise InputError(f"{path}: not a checkpoint seqprep can load ({str(e).splitlines()[0][:200]})") from None
+    return model, ckpt
+
+
+def check_fits(data: Arrays, vocab_size: int | None, channels: int, where: str) -> None:
+    """One clear line when a dataset does not fit a model: token ids vs readings, vocabulary, channels."""
+    if (vocab_size is None) != (data.vocab_size is None):
+        kind = "token ids" if data.vocab_size is not None else "readings"
+        raise InputError(f"{where}: holds {kind}, but the model was trained on "
+                         f"{'readings' if vocab_size is None else 'token ids'}")
+    if vocab_size is not None and data.x.size and int(data.x.max()) >= vocab_size:
+        raise InputError(f"{where}: token id {int(data.x.max())} is beyond the model's vocabulary of {vocab_size}; "
+                         "encode it with the training split's stats")
+    if vocab_size is None and data.channels != channels:
+        raise InputError(f"{where}: {data.channels} channel(s), but the model was trained on {channels}")
+
+
+def _score(run: str, data: str) -> tuple[Arrays, np.ndarray, dict]:
+    model, ckpt = load_run(run)
+    classes = ckpt["classes"]
+    arrays = load(data, classes=classes)
+    check_fits(arrays, model.cfg.vocab_size, model.cfg.channels, data)
+    return arrays, probabilities(model, arrays, torch.device("cpu")), ckpt
+
+
+def evaluate(run: str, data: str) -> dict:
+    """Accuracy, macro-F1 and the confusion matrix; per id too where ids repeat (windows, crops)."""
+    arrays, probs, ckpt = _score(run, data)
+    k = len(ckpt["classes"])
+    result = {"classes": ckpt["classes"], "rows": scores(arrays.y, probs.argmax(1), k)}
+    if len(np.unique(arrays.ids)) < len(arrays.ids):
+        ids, y, merged = per_id(arrays.ids, arrays.y, probs)
+        result["per_id"] = scores(y, merged.argmax(1), k)
+    return result
+
+
+def predict(run: str, data: str, out: str, *, overwrite: bool = False) -> dict:
+    """id, predicted class and class probabilities per row: a dataset, or CSV when OUT ends in .csv."""
+    check_target(out, inputs=(data,), overwrite=overwrite)
+    arrays, probs, ckpt = _score(run, data)
+    classes = ckpt["classes"]
+    predicted = [classes[i] for i in probs.argmax(1)] if len(probs) else []
+    if out.endswith(".csv"):
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(out).with_name(f".{Path(out).name}.seqprep-tmp")
+        with open(tmp, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["id", "predicted"] + [f"p_{c}" for c in classes])
+            for i, p, row in zip(arrays.ids.tolist(), predicted, probs.tolist()):
+                w.writerow([i, p] + [f"{v:.6f}" for v in row])
+        tmp.replace(out)
+        return {"rows": len(predicted)}
+    from ..output import DatasetSink
+
+    table = {"id": pa.array(arrays.ids), "predicted": pa.array(predicted),
+             "probabilities": pa.FixedSizeListArray.from_arrays(pa.array(probs.reshape(-1), pa.float32()), len(classes))}
+    with DatasetSink(out, lineage=[{"command": "predict", "run": run, "data": data}], overwrite=overwrite,
+                     extra={"classes": classes}) as sink:
+        sink.write(pa.RecordBatch.from_pydict(table))
+        return sink.finish()

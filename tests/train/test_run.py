@@ -1,0 +1,132 @@
+"""train, evaluate, predict on small encoded datasets."""
+
+import json
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from seqprep.errors import InputError, UsageError  # noqa: E402
+from seqprep.fit import fit  # noqa: E402
+from seqprep.steps import encode, split  # noqa: E402
+from seqprep.train import evaluate, predict, train  # noqa: E402
+
+from ..conftest import make_dataset, read_table  # noqa: E402
+
+
+@pytest.fixture
+def tokens(tmp_path):
+    """Class 'up' has many 'u' tokens, 'down' many 'd': learnable in a few epochs."""
+    rng = np.random.default_rng(0)
+    rows, labels = [], []
+    for i in range(80):
+        label = "up" if i % 2 else "down"
+        rows.append(rng.choice(["u", "d", "x"], size=rng.integers(5, 30), p=[0.6, 0.1, 0.3] if label == "up"
+                               else [0.1, 0.6, 0.3]).tolist())
+        labels.append(label)
+    raw = make_dataset(tmp_path / "raw", rows, labels=labels)
+    fit(str(raw), str(tmp_path / "s.json"))
+    encode(str(raw), str(tmp_path / "ids"), stats=str(tmp_path / "s.json"), length=20)
+    encode(str(raw), str(tmp_path / "npy"), stats=str(tmp_path / "s.json"), length=20, format="npy")
+    return tmp_path
+
+
+def test_train_learns_and_writes_a_run(tokens):
+    result = train(str(tokens / "ids"), str(tokens / "run"), epochs=15, hidden=16, embed=8, lr=0.02, seed=1)
+    lines = (tokens / "run" / "metrics.jsonl").read_text().splitlines()
+    assert len(lines) == 15 and result["epochs"] == 15
+    last = json.loads(lines[-1])
+    assert set(last) == {"epoch", "seconds", "loss", "accuracy"} and last["accuracy"] > 0.9
+    ckpt = torch.load(tokens / "run" / "model.pt", weights_only=True)
+    assert ckpt["classes"] == ["down", "up"] and ckpt["model"]["vocab_size"] == 5 and ckpt["data"]["length"] == 20
+    scores = evaluate(str(tokens / "run"), str(tokens / "npy"))  # NPY export of the same data
+    assert scores["rows"]["accuracy"] > 0.9 and scores["rows"]["rows"] == 80
+    assert np.array(scores["rows"]["confusion"]).sum() == 80 and "per_id" not in scores
+
+
+def test_deterministic_on_cpu(tokens):
+    a = train(str(tokens / "ids"), str(tokens / "a"), epochs=3, hidden=8, embed=4, seed=7, device="cpu")
+    b = train(str(tokens / "ids"), str(tokens / "b"), epochs=3, hidden=8, embed=4, seed=7, device="cpu")
+    assert [r["loss"] for r in a["history"]] == [r["loss"] for r in b["history"]]
+    sa = torch.load(tokens / "a" / "model.pt", weights_only=True)["state_dict"]
+    sb = torch.load(tokens / "b" / "model.pt", weights_only=True)["state_dict"]
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+def test_early_stopping_keeps_the_best_epoch(tokens):
+    result = train(str(tokens / "ids"), str(tokens / "run"), val=str(tokens / "ids"), epochs=30, patience=2,
+                   hidden=8, embed=4, lr=0.05)
+    history = result["history"]
+    best = min(r["val_loss"] for r in history)
+    assert len(history) < 30 or history[-1]["val_loss"] == best
+    assert evaluate(str(tokens / "run"), str(tokens / "ids"))["rows"]["accuracy"] == \
+        pytest.approx(next(r["val_accuracy"] for r in history if r["val_loss"] == best))
+
+
+def test_tbptt_and_bidirectional_train(tokens):
+    train(str(tokens / "ids"), str(tokens / "t"), epochs=2, hidden=8, embed=4, tbptt=6)
+    train(str(tokens / "ids"), str(tokens / "b"), epochs=2, hidden=8, embed=4, bidirectional=True, layers=2, dropout=0.2)
+    with pytest.raises(UsageError, match="does not combine with --bidirectional"):
+        train(str(tokens / "ids"), str(tokens / "x"), tbptt=4, bidirectional=True)
+
+
+def test_windows_are_also_scored_per_id(tokens):
+    split(str(tokens / "ids"), str(tokens / "win"), length=10)
+    train(str(tokens / "win"), str(tokens / "run"), epochs=2, hidden=8, embed=4)
+    scores = evaluate(str(tokens / "run"), str(tokens / "win"))
+    windows = read_table(tokens / "win").num_rows
+    assert 80 < windows < 160  # one or two windows per sequence, by length
+    assert scores["rows"]["rows"] == windows and scores["per_id"]["rows"] == 80
+
+
+def test_predict_csv_and_dataset(tokens):
+    train(str(tokens / "ids"), str(tokens / "run"), epochs=1, hidden=8, embed=4)
+    predict(str(tokens / "run"), str(tokens / "ids"), str(tokens / "p.csv"))
+    lines = (tokens / "p.csv").read_text().splitlines()
+    assert lines[0] == "id,predicted,p_down,p_up" and len(lines) == 81
+    predict(str(tokens / "run"), str(tokens / "ids"), str(tokens / "pd"))
+    t = read_table(tokens / "pd")
+    assert t.column_names == ["id", "predicted", "probabilities"] and t.num_rows == 80
+    assert np.allclose(np.array(t.column("probabilities").to_pylist()).sum(axis=1), 1, atol=1e-5)
+
+
+def test_runs_and_data_that_do_not_fit(tokens, tmp_path):
+    train(str(tokens / "ids"), str(tokens / "run"), epochs=1, hidden=8, embed=4)
+    readings = make_dataset(tmp_path / "r", [[[1.0, 2.0]] * 3], labels=["up"], seq_type=pa.list_(pa.float32(), 2))
+    from seqprep.steps import truncate
+    truncate(str(readings), str(tmp_path / "r3"), length=3)
+    with pytest.raises(InputError, match="holds readings, but the model was trained on token ids"):
+        evaluate(str(tokens / "run"), str(tmp_path / "r3"))
+    big = make_dataset(tmp_path / "big", [[1, 2, 99]], labels=["up"], seq_type=pa.int32())
+    truncate(str(big), str(tmp_path / "big3"), length=3)
+    with pytest.raises(InputError, match="token id 99 is beyond the model's vocabulary of 5"):
+        evaluate(str(tokens / "run"), str(tmp_path / "big3"))
+    (tmp_path / "junk").mkdir()
+    (tmp_path / "junk" / "model.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(InputError, match="model.pt: not a checkpoint seqprep can load"):
+        evaluate(str(tmp_path / "junk"), str(tokens / "ids"))
+    with pytest.raises(InputError, match="train needs fixed-length rows"):
+        train(str(tokens / "raw"), str(tmp_path / "x"))
+    with pytest.raises(UsageError, match="--patience needs --val"):
+        train(str(tokens / "ids"), str(tmp_path / "x"), patience=2)
+
+
+def test_cli(cli, tokens):
+    result = cli("train", tokens / "ids", tokens / "run", "--epochs", "2", "--hidden", "8", "--embed", "4")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.splitlines()[0].startswith("epoch   1  loss ")
+    result = cli("evaluate", tokens / "run", tokens / "ids", "--json")
+    assert json.loads(result.stdout)["classes"] == ["down", "up"]
+    result = cli("predict", tokens / "run", tokens / "ids", tokens / "p.csv")
+    assert result.exit_code == 0 and result.stderr.strip() == f"predict: wrote 80 rows to {tokens / 'p.csv'}"
+    result = cli("train", tokens / "ids", tokens / "x", "--device", "cuda") if not torch.cuda.is_available() else None
+    if result is not None:
+        assert result.exit_code == 2 and "no CUDA device is available here" in result.stderr
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_trains_on_cuda(tokens):
+    result = train(str(tokens / "ids"), str(tokens / "gpu"), epochs=2, hidden=8, embed=4, device="cuda")
+    assert result["device"].startswith("cuda")
