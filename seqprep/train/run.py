@@ -72,6 +72,7 @@ def train(data: str, run: str, *, val: str | None = None, embed: int = 64, hidde
                     on_epoch(r)
 
             history = fit(model, train_data, val_data, tcfg, dev, on_epoch=record)
+        plot_curves(history, out.tmp / "curves.png")
         torch.save({
             "state_dict": {k: v.cpu() for k, v in model.state_dict().items()},
             "model": asdict(cfg),
@@ -85,6 +86,32 @@ def train(data: str, run: str, *, val: str | None = None, embed: int = 64, hidde
         out.abort()
         raise
     return {"run": run, "epochs": len(history), "history": history, "device": str(dev)}
+
+
+def plot_curves(history: list[dict], path: Path) -> None:
+    """Loss and accuracy per epoch (train, and validation when there is one), if matplotlib is there."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return  # curves are a convenience; metrics.jsonl holds the same numbers
+    epochs = [r["epoch"] for r in history]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.5), dpi=100)
+    for key, label in (("loss", "train"), ("val_loss", "validation")):
+        if history and key in history[0]:
+            left.plot(epochs, [r[key] for r in history], marker="o", label=label)
+    for key, label in (("accuracy", "train"), ("val_accuracy", "validation")):
+        if history and key in history[0]:
+            right.plot(epochs, [r[key] for r in history], marker="o", label=label)
+    left.set(xlabel="epoch", ylabel="cross-entropy", title="loss")
+    right.set(xlabel="epoch", ylabel="accuracy", title="accuracy", ylim=(0, 1.02))
+    left.legend()
+    right.legend()
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Software": None})
+    plt.close(fig)
 
 
 def load_run(run: str) -> tuple[LSTMClassifier, dict]:

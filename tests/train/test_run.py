@@ -39,6 +39,7 @@ def test_train_learns_and_writes_a_run(tokens):
     assert len(lines) == 15 and result["epochs"] == 15
     last = json.loads(lines[-1])
     assert set(last) == {"epoch", "seconds", "loss", "accuracy"} and last["accuracy"] > 0.9
+    assert (tokens / "run" / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     ckpt = torch.load(tokens / "run" / "model.pt", weights_only=True)
     assert ckpt["classes"] == ["down", "up"] and ckpt["model"]["vocab_size"] == 5 and ckpt["data"]["length"] == 20
     scores = evaluate(str(tokens / "run"), str(tokens / "npy"))  # NPY export of the same data
