@@ -28,6 +28,11 @@ class Device(str, Enum):
     cuda = "cuda"
 
 
+class Model(str, Enum):
+    lstm = "lstm"
+    segments = "segments"
+
+
 RunArg = Annotated[str, typer.Argument(metavar="RUN", help="The run directory (model.pt, metrics.jsonl).")]
 
 
@@ -36,6 +41,8 @@ def train(
     src: InArg,
     run: RunArg,
     val: Annotated[Optional[str], typer.Option(help="A validation split: early stopping keeps the best epoch.")] = None,
+    model: Annotated[Model, typer.Option(help="lstm: one LSTM over the sequence; segments: one shared LSTM per segment.")] = Model.lstm,
+    segments: Annotated[int, typer.Option(help="--model segments: how many segments.")] = 2,
     embed: Annotated[int, typer.Option(help="Embedding size (token ids) or input projection (readings).")] = 64,
     hidden: Annotated[int, typer.Option(help="LSTM hidden size.")] = 128,
     layers: Annotated[int, typer.Option(help="Stacked LSTM layers.")] = 1,
@@ -64,7 +71,7 @@ def train(
         err.print(f"epoch {r['epoch']:>3}  loss {r['loss']:.4f}  acc {r['accuracy']:.3f}{extra}  {r['seconds']:.2f}s",
                   markup=False)
 
-    result = module.train(src, run, val=val, embed=embed, hidden=hidden, layers=layers, bidirectional=bidirectional,
+    result = module.train(src, run, val=val, model=model.value, segments=segments, embed=embed, hidden=hidden, layers=layers, bidirectional=bidirectional,
                           dropout=dropout, tbptt=tbptt, epochs=epochs, batch_size=batch_size, lr=lr,
                           patience=patience, device=device.value, seed=seed, overwrite=overwrite, on_epoch=show)
     err.print(f"train: {result['epochs']} epochs on {result['device']}; model in {run}/model.pt", markup=False)

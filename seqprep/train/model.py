@@ -20,6 +20,8 @@ class ModelConfig:
     layers: int = 1
     bidirectional: bool = False
     dropout: float = 0.0
+    kind: str = "lstm"  # or "segments"
+    segments: int = 1
 
 
 class LSTMClassifier(nn.Module):
@@ -33,7 +35,7 @@ class LSTMClassifier(nn.Module):
         self.lstm = nn.LSTM(cfg.embed, cfg.hidden, cfg.layers, batch_first=True, bidirectional=cfg.bidirectional,
                             dropout=cfg.dropout if cfg.layers > 1 else 0.0)
         self.drop = nn.Dropout(cfg.dropout)
-        self.head = nn.Linear(cfg.hidden * (2 if cfg.bidirectional else 1), cfg.classes)
+        self.head = nn.Linear(cfg.hidden * (2 if cfg.bidirectional else 1) * cfg.segments, cfg.classes)
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         return self.inp(x)  # (B, T) ids or (B, T, C) readings -> (B, T, E)
@@ -56,6 +58,33 @@ class LSTMClassifier(nn.Module):
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         h, _ = self.step(self.embed(x), lengths)
         return self.classify(h)
+
+
+class SegmentsClassifier(LSTMClassifier):
+    """One LSTM per segment: each sequence's real steps cut into K equal segments, all read by
+    the same LSTM in one batch (both ways with --bidirectional); their final states, side by
+    side, feed the classifier. K = 2 is the "one LSTM per half, merged" idea."""
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        e = self.embed(x)  # (B, T, E), real steps first
+        b, t = e.shape[0], e.shape[1]
+        k = self.cfg.segments
+        s = -(-t // k)  # the longest a segment can be
+        ks = torch.arange(k, device=e.device)
+        start = ks[None, :] * lengths[:, None] // k  # (B, K)
+        size = (ks[None, :] + 1) * lengths[:, None] // k - start  # (B, K)
+        index = (start[:, :, None] + torch.arange(s, device=e.device)[None, None, :]).clamp(max=t - 1)  # (B, K, S)
+        seg = torch.gather(e, 1, index.reshape(b, k * s, 1).expand(-1, -1, e.shape[2])).reshape(b * k, s, -1)
+        h, _ = self.step(seg, size.reshape(-1))  # (layers * D, B * K, H)
+        last = torch.cat([h[-2], h[-1]], dim=1) if self.cfg.bidirectional else h[-1]  # (B * K, D * H)
+        last = last * (size.reshape(-1, 1) > 0)  # an empty segment says nothing
+        return self.head(self.drop(last.reshape(b, -1)))  # (B, K * D * H) -> (B, classes)
+
+
+def build(cfg: ModelConfig) -> LSTMClassifier:
+    if cfg.kind == "segments":
+        return SegmentsClassifier(cfg)
+    return LSTMClassifier(cfg)
 
 
 def real_steps_first(x: torch.Tensor, lengths: torch.Tensor, pad_side: str) -> torch.Tensor:

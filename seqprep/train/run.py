@@ -18,7 +18,7 @@ from ..output import AtomicDir, check_target
 from .data import Arrays, load
 from .evaluate import per_id, probabilities, scores
 from .loop import TrainConfig, fit
-from .model import LSTMClassifier, ModelConfig
+from .model import LSTMClassifier, ModelConfig, build
 
 CHECKPOINT = "model.pt"
 
@@ -31,7 +31,10 @@ def pick_device(name: str) -> torch.device:
     return torch.device("cuda" if name != "cpu" and torch.cuda.is_available() else "cpu")
 
 
-def train(data: str, run: str, *, val: str | None = None, embed: int = 64, hidden: int = 128, layers: int = 1,
+MODELS = ("lstm", "segments")
+
+
+def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", segments: int = 2, embed: int = 64, hidden: int = 128, layers: int = 1,
           bidirectional: bool = False, dropout: float = 0.0, tbptt: int | None = None, epochs: int = 10,
           batch_size: int = 32, lr: float = 1e-3, patience: int | None = None, device: str = "auto",
           seed: int = 0, overwrite: bool = False, on_epoch=None) -> dict:
@@ -42,6 +45,12 @@ def train(data: str, run: str, *, val: str | None = None, embed: int = 64, hidde
             raise UsageError(f"{name} {v} must be positive")
     if tbptt is not None and tbptt < 1:
         raise UsageError(f"--tbptt {tbptt} must be positive")
+    if model not in MODELS:
+        raise UsageError(f"--model {model!r} must be one of {', '.join(MODELS)}")
+    if model == "segments" and segments < 1:
+        raise UsageError(f"--segments {segments} must be positive")
+    if tbptt is not None and model == "segments":
+        raise UsageError("--tbptt applies to --model lstm; segments are short already")
     if tbptt is not None and bidirectional:
         raise UsageError("--tbptt reads sequences forward in chunks; it does not combine with --bidirectional")
     if not 0 <= dropout < 1:
@@ -58,10 +67,11 @@ def train(data: str, run: str, *, val: str | None = None, embed: int = 64, hidde
     torch.manual_seed(seed)
     cfg = ModelConfig(classes=len(train_data.classes), vocab_size=train_data.vocab_size,
                       channels=train_data.channels, embed=embed, hidden=hidden, layers=layers,
-                      bidirectional=bidirectional, dropout=dropout)
+                      bidirectional=bidirectional, dropout=dropout, kind=model,
+                      segments=segments if model == "segments" else 1)
     tcfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, tbptt=tbptt, patience=patience, seed=seed)
     dev = pick_device(device)
-    model = LSTMClassifier(cfg).to(dev)
+    net = build(cfg).to(dev)
     out = AtomicDir(run, overwrite=overwrite)
     try:
         with open(out.tmp / "metrics.jsonl", "w") as log:
@@ -71,10 +81,10 @@ def train(data: str, run: str, *, val: str | None = None, embed: int = 64, hidde
                 if on_epoch is not None:
                     on_epoch(r)
 
-            history = fit(model, train_data, val_data, tcfg, dev, on_epoch=record)
+            history = fit(net, train_data, val_data, tcfg, dev, on_epoch=record)
         plot_curves(history, out.tmp / "curves.png")
         torch.save({
-            "state_dict": {k: v.cpu() for k, v in model.state_dict().items()},
+            "state_dict": {k: v.cpu() for k, v in net.state_dict().items()},
             "model": asdict(cfg),
             "train": asdict(tcfg),
             "classes": [c if isinstance(c, (str, int)) else str(c) for c in train_data.classes],
@@ -120,7 +130,7 @@ def load_run(run: str) -> tuple[LSTMClassifier, dict]:
         raise InputError(f"{run}: no {CHECKPOINT}; train one with `seqprep train DATA {run}`")
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
-        model = LSTMClassifier(ModelConfig(**ckpt["model"]))
+        model = build(ModelConfig(**ckpt["model"]))
         model.load_state_dict(ckpt["state_dict"])
     except (RuntimeError, KeyError, TypeError, ValueError, EOFError, pickle.UnpicklingError) as e:
         raise InputError(f"{path}: not a checkpoint seqprep can load ({str(e).splitlines()[0][:200]})") from None

@@ -54,3 +54,30 @@ def test_padding_at_the_start_is_rolled_to_the_end():
     x = torch.tensor([[0, 0, 1, 2], [3, 4, 5, 6]])
     assert real_steps_first(x, torch.tensor([2, 4]), "start").tolist() == [[1, 2, 0, 0], [3, 4, 5, 6]]
     assert real_steps_first(x, torch.tensor([2, 4]), "end").tolist() == x.tolist()
+
+
+from seqprep.train.model import SegmentsClassifier, build  # noqa: E402
+
+
+def test_one_segment_is_the_plain_lstm():
+    torch.manual_seed(0)
+    cfg = ModelConfig(classes=2, vocab_size=None, channels=2, embed=5, hidden=4)
+    plain = LSTMClassifier(cfg).eval()
+    seg = SegmentsClassifier(ModelConfig(**{**cfg.__dict__, "kind": "segments", "segments": 1})).eval()
+    seg.load_state_dict(plain.state_dict())
+    x, lengths = torch.randn(3, 9, 2), torch.tensor([9, 4, 1])
+    torch.testing.assert_close(seg(x, lengths), plain(x, lengths))
+
+
+def test_segments_read_their_own_steps():
+    torch.manual_seed(0)
+    cfg = ModelConfig(classes=2, vocab_size=None, channels=1, embed=3, hidden=4, kind="segments", segments=2)
+    model = build(cfg).eval()
+    assert isinstance(model, SegmentsClassifier) and model.head.in_features == 8
+    x = torch.randn(1, 6, 1, requires_grad=True)
+    model(x, torch.tensor([5])).sum().backward()
+    assert x.grad[0, :5].abs().min() > 0 and x.grad[0, 5].abs().sum() == 0  # padding untouched
+    # each half alone: changing the first half changes the output only through the first segment
+    a = model(torch.cat([torch.zeros(1, 3, 1), torch.ones(1, 3, 1)], 1), torch.tensor([6]))
+    b = model(torch.cat([torch.ones(1, 3, 1), torch.ones(1, 3, 1)], 1), torch.tensor([6]))
+    assert not torch.equal(a, b)

@@ -131,3 +131,15 @@ def test_cli(cli, tokens):
 def test_trains_on_cuda(tokens):
     result = train(str(tokens / "ids"), str(tokens / "gpu"), epochs=2, hidden=8, embed=4, device="cuda")
     assert result["device"].startswith("cuda")
+
+
+def test_segments_model_trains_and_reloads(tokens):
+    train(str(tokens / "ids"), str(tokens / "seg"), model="segments", segments=3, epochs=15, hidden=16, embed=8,
+          lr=0.02, bidirectional=True)
+    ckpt = torch.load(tokens / "seg" / "model.pt", weights_only=True)
+    assert ckpt["model"]["kind"] == "segments" and ckpt["model"]["segments"] == 3
+    assert evaluate(str(tokens / "seg"), str(tokens / "ids"))["rows"]["accuracy"] > 0.85
+    with pytest.raises(UsageError, match="--tbptt applies to --model lstm"):
+        train(str(tokens / "ids"), str(tokens / "x"), model="segments", tbptt=4)
+    with pytest.raises(UsageError, match="--model 'gru' must be one of lstm, segments"):
+        train(str(tokens / "ids"), str(tokens / "x"), model="gru")
