@@ -74,6 +74,8 @@ def train(
     result = module.train(src, run, val=val, model=model.value, segments=segments, embed=embed, hidden=hidden, layers=layers, bidirectional=bidirectional,
                           dropout=dropout, tbptt=tbptt, epochs=epochs, batch_size=batch_size, lr=lr,
                           patience=patience, device=device.value, seed=seed, overwrite=overwrite, on_epoch=show)
+    for warning in result["warnings"]:
+        err.print(f"Warning: {warning}", markup=False)
     err.print(f"train: {result['epochs']} epochs on {result['device']}; model in {run}/model.pt", markup=False)
 
 

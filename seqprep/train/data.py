@@ -19,17 +19,24 @@ from ..errors import InputError
 
 @dataclass
 class Arrays:
-    x: np.ndarray  # (N, L) int64 token ids, or (N, L, C) float32 readings
+    x: np.ndarray  # (N, L) int64 token ids or (N, L, C) float32 readings; ragged: flat steps (n[, C])
     lengths: np.ndarray  # (N,) real steps
     y: np.ndarray  # (N,) class index, -1 where unknown
     ids: np.ndarray  # (N,) int64; repeated for windows and crops of one sequence
     classes: list
     vocab_size: int | None  # None for readings
     pad_side: str  # where the padding is: "start" or "end"
+    offsets: np.ndarray | None = None  # variable-length data: row i is x[offsets[i]:offsets[i + 1]]
 
     @property
     def channels(self) -> int:
+        if self.offsets is not None:
+            return 1 if self.x.ndim == 1 else self.x.shape[1]
         return 1 if self.x.ndim == 2 else self.x.shape[2]
+
+    @property
+    def longest(self) -> int:
+        return int(self.lengths.max()) if len(self.lengths) else 0
 
 
 def load(path: str, *, classes: list | None = None) -> Arrays:
@@ -59,11 +66,10 @@ def _load_npy(p: Path, classes: list | None) -> Arrays:
 
 def _load_parquet(path: str, classes: list | None) -> Arrays:
     source = open_source(path)
-    if source.padding is None:
-        raise InputError(f"{path}: train needs fixed-length rows; cut them first (truncate, sample, split or "
-                         "encode with --length)")
     encoding = (source.manifest or {}).get("encoding") or {}
     table = pa.Table.from_batches([b for _, batches in source.shard_batches() for b in batches], schema=source.schema)
+    if source.padding is None:
+        return _load_ragged(table, encoding, classes, path)
     seq = table.column("seq").combine_chunks()
     width = seq.type.list_size
     flat = seq.flatten()
@@ -73,17 +79,42 @@ def _load_parquet(path: str, classes: list | None) -> Arrays:
         raise InputError(f"{path}: seq holds string tokens; map them to ids with `seqprep encode` first")
     else:
         x = flat.to_numpy(zero_copy_only=False).reshape(len(table), width)
-    fitted = encoding.get("classes")
-    classes = classes if classes is not None else fitted
-    labels = table.column("label").to_pylist() if "label" in table.column_names else [None] * len(table)
-    if classes is None:
-        classes = sorted({v for v in labels if v is not None})
-    index = {c: i for i, c in enumerate(classes)}
-    y = np.array([index.get(v, -1) if v is not None else -1 for v in labels], dtype=np.int64)
+    classes, y = _labels(table, encoding, classes)
     x = _as_model_input(x, path)
     return Arrays(x, table.column("length").to_numpy().astype(np.int64), y,
                   table.column("id").to_numpy().astype(np.int64), list(classes), _vocab_size(x, encoding),
                   source.padding.get("side", "start"))
+
+
+def _labels(table: pa.Table, encoding: dict, classes: list | None) -> tuple[list, np.ndarray]:
+    """The classes (given, fitted, or those present, sorted) and each row's index, -1 if none."""
+    classes = classes if classes is not None else encoding.get("classes")
+    labels = table.column("label").to_pylist() if "label" in table.column_names else [None] * len(table)
+    if classes is None:
+        classes = sorted({v for v in labels if v is not None})
+    index = {c: i for i, c in enumerate(classes)}
+    return list(classes), np.array([index.get(v, -1) if v is not None else -1 for v in labels], dtype=np.int64)
+
+
+def _load_ragged(table: pa.Table, encoding: dict, classes: list | None, path: str) -> Arrays:
+    """Variable-length rows, used as they are: flat steps + offsets."""
+    from ..ragged import from_arrow
+
+    rows = from_arrow(table.column("seq"))
+    if not isinstance(rows.values, np.ndarray):
+        raise InputError(f"{path}: seq holds string tokens; map them to ids with `seqprep encode` first")
+    values = rows.values
+    if values.dtype.kind in "iu":
+        if len(values) and values.min() < 0:
+            raise InputError(f"{path}: token id {int(values.min())} is negative; ids start at 0 (the padding id)")
+        values = values.astype(np.int64)
+        vocab = int(encoding.get("vocab_size") or (int(values.max()) + 1 if len(values) else 2))
+    else:
+        values = values.astype(np.float32)
+        vocab = None
+    classes, y = _labels(table, encoding, classes)
+    return Arrays(values, np.diff(rows.offsets), y, table.column("id").to_numpy().astype(np.int64), classes,
+                  vocab, "end", offsets=rows.offsets)
 
 
 def _as_model_input(x: np.ndarray, where: str) -> np.ndarray:

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from .data import Arrays
-from .loop import tensors
+from .loop import Batcher
 from .model import LSTMClassifier
 
 
@@ -14,9 +14,8 @@ from .model import LSTMClassifier
 def probabilities(model: LSTMClassifier, data: Arrays, device: torch.device, batch_size: int = 256) -> np.ndarray:
     """(N, K) class probabilities."""
     model.eval()
-    x, lengths, _ = tensors(data, device)
-    out = [torch.softmax(model(x[i:i + batch_size], lengths[i:i + batch_size]), dim=1).cpu()
-           for i in range(0, len(lengths), batch_size)]
+    batches = Batcher(data, device)
+    out = [torch.softmax(model(*batches.batch(rows)[:2]), dim=1).cpu() for rows in batches.in_order(batch_size)]
     return torch.cat(out).numpy() if out else np.zeros((0, model.cfg.classes), np.float32)
 
 

@@ -24,11 +24,50 @@ class TrainConfig:
     seed: int = 0
 
 
-def tensors(a: Arrays, device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """x with real steps first, lengths, y: on ``device``."""
-    x = torch.from_numpy(np.ascontiguousarray(a.x)).to(device)
-    lengths = torch.from_numpy(a.lengths).to(device)
-    return real_steps_first(x, lengths, a.pad_side), lengths, torch.from_numpy(a.y).to(device)
+class Batcher:
+    """Batches of (x with real steps first, lengths, y) on a device, for fixed-length data
+    (sliced from tensors built once) or variable-length data (each batch padded to its own
+    longest row, so rows of similar length batch together with little padding)."""
+
+    def __init__(self, a: Arrays, device: torch.device):
+        self.a, self.device = a, device
+        self.y = torch.from_numpy(a.y).to(device)
+        self.lengths = torch.from_numpy(a.lengths).to(device)
+        if a.offsets is None:
+            x = torch.from_numpy(np.ascontiguousarray(a.x)).to(device)
+            self.x = real_steps_first(x, self.lengths, a.pad_side)
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def batch(self, rows: torch.Tensor):
+        if self.a.offsets is None:
+            return self.x[rows], self.lengths[rows], self.y[rows]
+        idx = rows.cpu().numpy()
+        lengths = self.a.lengths[idx]
+        width = max(int(lengths.max()), 1)
+        starts = self.a.offsets[idx]
+        out = np.zeros((len(idx), width) + self.a.x.shape[1:], dtype=self.a.x.dtype)
+        for_rows = np.repeat(np.arange(len(idx)), lengths)
+        pos = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        out[for_rows, pos] = self.a.x[np.repeat(starts, lengths) + pos]
+        x = torch.from_numpy(out).to(self.device)
+        if x.dtype.is_floating_point and x.dim() == 2:
+            x = x[:, :, None]  # one channel
+        return x, self.lengths[rows], self.y[rows]
+
+    def order(self, batch_size: int, generator: torch.Generator) -> list[torch.Tensor]:
+        """This epoch's batches: shuffled rows; for variable-length data, rows sorted by length
+        (ties in random order) and cut into batches, the batches then shuffled."""
+        perm = torch.randperm(len(self), generator=generator)
+        if self.a.offsets is not None:
+            perm = perm[torch.from_numpy(np.argsort(self.a.lengths[perm.numpy()], kind="stable"))]
+            chunks = list(torch.split(perm, batch_size))
+            return [chunks[i] for i in torch.randperm(len(chunks), generator=generator).tolist()]
+        return list(torch.split(perm, batch_size))
+
+    def in_order(self, batch_size: int) -> list[torch.Tensor]:
+        return list(torch.split(torch.arange(len(self)), batch_size))
 
 
 def logits_of(model: LSTMClassifier, x, lengths, tbptt: int | None) -> torch.Tensor:
@@ -36,14 +75,14 @@ def logits_of(model: LSTMClassifier, x, lengths, tbptt: int | None) -> torch.Ten
 
 
 @torch.no_grad()
-def loss_and_accuracy(model: LSTMClassifier, x, lengths, y, batch_size: int) -> tuple[float, float]:
+def loss_and_accuracy(model: LSTMClassifier, data: Batcher, batch_size: int) -> tuple[float, float]:
     """Mean cross-entropy and accuracy over rows with a known class, in evaluation mode."""
     model.eval()
     total = correct = 0
     loss = 0.0
-    for i in range(0, len(y), batch_size):
-        out = model(x[i:i + batch_size], lengths[i:i + batch_size])
-        t = y[i:i + batch_size]
+    for rows in data.in_order(batch_size):
+        x, lengths, t = data.batch(rows)
+        out = model(x, lengths)
         known = t >= 0
         if known.any():
             loss += nn.functional.cross_entropy(out[known], t[known], reduction="sum").item()
@@ -56,35 +95,40 @@ def loss_and_accuracy(model: LSTMClassifier, x, lengths, y, batch_size: int) -> 
 def fit(model: LSTMClassifier, train: Arrays, val: Arrays | None, cfg: TrainConfig, device: torch.device,
         on_epoch=None) -> list[dict]:
     """Train in place; with ``val``, keep the weights of the epoch with the lowest validation loss
-    and stop after ``patience`` epochs without improvement. Returns one record per epoch."""
+    and stop after ``patience`` epochs without improvement. Returns one record per epoch: its
+    training loss and accuracy (averaged over the epoch's batches, as they were computed) and
+    the validation loss and accuracy (a pass over ``val`` after the epoch)."""
     torch.manual_seed(cfg.seed)
     order_rng = torch.Generator().manual_seed(cfg.seed)
-    x, lengths, y = tensors(train, device)
-    vx = vlen = vy = None
-    if val is not None:
-        vx, vlen, vy = tensors(val, device)
+    data = Batcher(train, device)
+    val_data = Batcher(val, device) if val is not None else None
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     history: list[dict] = []
     best_loss, best_state, waited = float("inf"), None, 0
     model.train()
     for epoch in range(1, cfg.epochs + 1):
         started = time.perf_counter()
-        order = torch.randperm(len(y), generator=order_rng).to(device)
-        for i in range(0, len(order), cfg.batch_size):
-            rows = order[i:i + cfg.batch_size]
-            target = y[rows]
+        seen = correct = 0
+        total_loss = 0.0
+        for rows in data.order(cfg.batch_size, order_rng):
+            x, lengths, target = data.batch(rows)
             known = target >= 0
             if not known.any():
                 continue
-            out = logits_of(model, x[rows], lengths[rows], cfg.tbptt)
+            out = logits_of(model, x, lengths, cfg.tbptt)
             loss = nn.functional.cross_entropy(out[known], target[known])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-        record = {"epoch": epoch, "seconds": round(time.perf_counter() - started, 4)}
-        record["loss"], record["accuracy"] = loss_and_accuracy(model, x, lengths, y, cfg.batch_size)
-        if val is not None:
-            record["val_loss"], record["val_accuracy"] = loss_and_accuracy(model, vx, vlen, vy, cfg.batch_size)
+            n = int(known.sum())  # the epoch's training figures come from its own batches
+            seen += n
+            total_loss += loss.item() * n
+            correct += (out[known].argmax(1) == target[known]).sum().item()
+        record = {"epoch": epoch, "seconds": round(time.perf_counter() - started, 4),
+                  "loss": total_loss / seen if seen else float("nan"),
+                  "accuracy": correct / seen if seen else float("nan")}
+        if val_data is not None:
+            record["val_loss"], record["val_accuracy"] = loss_and_accuracy(model, val_data, cfg.batch_size)
         history.append(record)
         if on_epoch is not None:
             on_epoch(record)

@@ -32,6 +32,7 @@ def pick_device(name: str) -> torch.device:
 
 
 MODELS = ("lstm", "segments")
+LONG = 500  # steps past which a plain LSTM is warned about
 
 
 def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", segments: int = 2, embed: int = 64, hidden: int = 128, layers: int = 1,
@@ -88,14 +89,19 @@ def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", s
             "model": asdict(cfg),
             "train": asdict(tcfg),
             "classes": [c if isinstance(c, (str, int)) else str(c) for c in train_data.classes],
-            "data": {"path": data, "length": int(train_data.x.shape[1]), "pad_side": train_data.pad_side},
+            "data": {"path": data, "length": train_data.longest, "pad_side": train_data.pad_side,
+                     "variable_length": train_data.offsets is not None},
             "seqprep_version": __version__,
         }, out.tmp / CHECKPOINT)
         out.commit()
     except BaseException:
         out.abort()
         raise
-    return {"run": run, "epochs": len(history), "history": history, "device": str(dev)}
+    warnings = []
+    if train_data.offsets is not None and train_data.longest > LONG:
+        warnings.append(f"sequences of up to {train_data.longest:,} steps, used as they are: an LSTM learns poorly "
+                        f"past a few hundred; consider truncate, split, summarize or --tbptt")
+    return {"run": run, "epochs": len(history), "history": history, "device": str(dev), "warnings": warnings}
 
 
 def plot_curves(history: list[dict], path: Path) -> None:

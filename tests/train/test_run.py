@@ -108,7 +108,7 @@ def test_runs_and_data_that_do_not_fit(tokens, tmp_path):
     (tmp_path / "junk" / "model.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(InputError, match="model.pt: not a checkpoint seqprep can load"):
         evaluate(str(tmp_path / "junk"), str(tokens / "ids"))
-    with pytest.raises(InputError, match="train needs fixed-length rows"):
+    with pytest.raises(InputError, match="seq holds string tokens; map them to ids with `seqprep encode` first"):
         train(str(tokens / "raw"), str(tmp_path / "x"))
     with pytest.raises(UsageError, match="--patience needs --val"):
         train(str(tokens / "ids"), str(tmp_path / "x"), patience=2)
@@ -143,3 +143,31 @@ def test_segments_model_trains_and_reloads(tokens):
         train(str(tokens / "ids"), str(tokens / "x"), model="segments", tbptt=4)
     with pytest.raises(UsageError, match="--model 'gru' must be one of lstm, segments"):
         train(str(tokens / "ids"), str(tokens / "x"), model="gru")
+
+
+def test_variable_length_data_as_it_is(tokens, tmp_path):
+    encode(str(tokens / "raw"), str(tokens / "var"), stats=str(tokens / "s.json"))  # no --length: lists
+    result = train(str(tokens / "var"), str(tokens / "run"), epochs=15, hidden=16, embed=8, lr=0.02, batch_size=8)
+    assert result["warnings"] == []
+    assert evaluate(str(tokens / "run"), str(tokens / "var"))["rows"]["accuracy"] > 0.9
+    ckpt = torch.load(tokens / "run" / "model.pt", weights_only=True)
+    assert ckpt["data"]["variable_length"] and ckpt["data"]["length"] == 29
+    long = make_dataset(tmp_path / "long", [[1.0] * 600, [2.0] * 3], labels=["a", "b"], seq_type=pa.float32())
+    result = train(str(long), str(tmp_path / "lrun"), epochs=1, hidden=4, embed=2)
+    assert result["warnings"][0].startswith("sequences of up to 600 steps, used as they are")
+
+
+def test_length_buckets_group_similar_rows():
+    from seqprep.train.data import Arrays
+    from seqprep.train.loop import Batcher
+
+    lengths = np.array([5, 1, 9, 2, 8, 1, 7, 3])
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    a = Arrays(np.arange(offsets[-1], dtype=np.int64), lengths, np.zeros(8, np.int64), np.arange(8), ["c"], 100,
+               "end", offsets=offsets)
+    b = Batcher(a, torch.device("cpu"))
+    batches = b.order(2, torch.Generator().manual_seed(0))
+    assert sorted(len(r) for r in batches) == [2, 2, 2, 2]
+    assert sorted(sorted(lengths[r.numpy()].tolist()) for r in batches) == [[1, 1], [2, 3], [5, 7], [8, 9]]
+    x, lens, _ = b.batch(torch.tensor([2, 1]))
+    assert x.shape == (2, 9) and x[1].tolist() == [5] + [0] * 8 and lens.tolist() == [9, 1]
