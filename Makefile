@@ -41,9 +41,11 @@ test: install
 
 bench: install
 	$(PY) bench/bench.py
+	$(PY) bench/train_bench.py
 
 bench-quick: install
 	$(PY) bench/bench.py --quick
+	$(PY) bench/train_bench.py --quick
 
 sample-data: install
 	$(PY) scripts/make_sample_data.py sample_data

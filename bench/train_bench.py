@@ -1,0 +1,85 @@
+"""Training benchmarks on CPU, measured side by side in one run.
+
+    python bench/train_bench.py [--quick]
+
+Sequences of 2,000 steps (one reading per step), an LSTM of 64 units, batches of 32:
+1. seconds per epoch with full back-propagation through time / with --tbptt 100 (target >= 10x);
+2. seqprep's training loop / a bare PyTorch loop doing the same steps (same model, data,
+   batch order and optimizer) (target <= 1.15x).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+from seqprep.train.data import Arrays
+from seqprep.train.loop import TrainConfig, fit
+from seqprep.train.model import LSTMClassifier, ModelConfig
+
+
+def data(n: int, t: int) -> Arrays:
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, n)
+    x = rng.standard_normal((n, t, 1)).astype(np.float32)
+    x[:, -50:, 0] += y[:, None]  # the class shows near the end
+    return Arrays(x, np.full(n, t), y.astype(np.int64), np.arange(n), [0, 1], None, "start")
+
+
+def model(seed: int = 0) -> LSTMClassifier:
+    torch.manual_seed(seed)
+    return LSTMClassifier(ModelConfig(classes=2, vocab_size=None, channels=1, embed=32, hidden=64))
+
+
+def seqprep_epoch(a: Arrays, tbptt: int | None) -> float:
+    history = fit(model(), a, None, TrainConfig(epochs=1, batch_size=32, tbptt=tbptt, seed=0), torch.device("cpu"))
+    return history[0]["seconds"]
+
+
+def bare_epoch(a: Arrays) -> float:
+    """The same steps without seqprep: the model, Adam, cross-entropy, the same batch order."""
+    net = model()
+    torch.manual_seed(0)
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
+    x, y = torch.from_numpy(a.x), torch.from_numpy(a.y)
+    lengths = torch.from_numpy(a.lengths)
+    order = torch.randperm(len(y), generator=torch.Generator().manual_seed(0))
+    started = time.perf_counter()
+    for rows in torch.split(order, 32):
+        loss = nn.functional.cross_entropy(net(x[rows], lengths[rows]), y[rows])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer sequences and repeats")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    n, repeat = (64, 1) if args.quick else (128, args.repeat)
+    a = data(n, 2000)
+    full, tb, ours, bare = [], [], [], []
+    for _ in range(repeat):  # alternate, so each sees the same machine state
+        full.append(seqprep_epoch(a, None))
+        tb.append(seqprep_epoch(a, 100))
+        ours.append(seqprep_epoch(a, None))
+        bare.append(bare_epoch(a))
+    f, t, o, b = (statistics.median(v) for v in (full, tb, ours, bare))
+    print(f"\ntraining on CPU: {n} sequences x 2,000 steps, LSTM 64, batch 32, {torch.get_num_threads()} threads; "
+          f"median of {repeat}")
+    print(f"  epoch, full BPTT                 {f:7.2f} s")
+    print(f"  epoch, --tbptt 100               {t:7.2f} s")
+    print(f"  full / tbptt                     {f / t:7.2f}x   (target >= 10x)")
+    print(f"  epoch, bare PyTorch loop         {b:7.2f} s")
+    print(f"  seqprep / bare                   {o / b:7.2f}x   (target <= 1.15x)")
+
+
+if __name__ == "__main__":
+    main()
