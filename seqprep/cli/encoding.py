@@ -19,6 +19,7 @@ def encode(
     onehot: Annotated[Optional[str], typer.Option(help="Tokens: one channel per symbol, e.g. ACGT; other symbols are all zeros.")] = None,
     kmer: Annotated[Optional[int], typer.Option(help="One-character tokens (DNA): overlapping k-mers as the tokens (fit with the same --kmer).")] = None,
     kmer_stride: Annotated[int, typer.Option(help="Steps between k-mer starts.")] = 1,
+    autoencoder: Annotated[Optional[str], typer.Option(help="Replace each chunk by its code from a run trained with --model autoencoder.")] = None,
     normalize: Annotated[Optional[str], typer.Option(help="Readings: z-score each channel with this training split's mean and std (from `seqprep fit`).")] = None,
     nan_value: Annotated[float, typer.Option(help="Readings: what NaN becomes after --normalize.")] = 0.0,
     max_size: Annotated[Optional[int], typer.Option(help="--stats: keep the N most frequent tokens.")] = None,
@@ -44,7 +45,7 @@ def encode(
 
     padding = Padding(pad=pad, side=pad_side.value)
     with RichProgress("encode") as progress:
-        manifest = run(src, dest, stats=stats, hash=hash, onehot_alphabet=onehot, kmer=kmer, kmer_stride=kmer_stride,
+        manifest = run(src, dest, stats=stats, hash=hash, onehot_alphabet=onehot, autoencoder=autoencoder, kmer=kmer, kmer_stride=kmer_stride,
                        normalize_with=normalize, nan_value=nan_value, max_size=max_size, min_count=min_count,
                        lowercase=lowercase, length=length, keep=keep.value, head=head, padding=padding,
                        format=format.value, overwrite=overwrite, progress=progress)

@@ -31,6 +31,7 @@ class Device(str, Enum):
 class Model(str, Enum):
     lstm = "lstm"
     segments = "segments"
+    autoencoder = "autoencoder"
 
 
 RunArg = Annotated[str, typer.Argument(metavar="RUN", help="The run directory (model.pt, metrics.jsonl).")]
@@ -43,6 +44,8 @@ def train(
     val: Annotated[Optional[str], typer.Option(help="A validation split: early stopping keeps the best epoch.")] = None,
     model: Annotated[Model, typer.Option(help="lstm: one LSTM over the sequence; segments: one shared LSTM per segment.")] = Model.lstm,
     segments: Annotated[int, typer.Option(help="--model segments: how many segments.")] = 2,
+    chunk: Annotated[int, typer.Option(help="--model autoencoder: steps per chunk, each squeezed into one code.")] = 16,
+    latent: Annotated[int, typer.Option(help="--model autoencoder: the size of each chunk's code.")] = 16,
     embed: Annotated[int, typer.Option(help="Embedding size (token ids) or input projection (readings).")] = 64,
     hidden: Annotated[int, typer.Option(help="LSTM hidden size.")] = 128,
     layers: Annotated[int, typer.Option(help="Stacked LSTM layers.")] = 1,
@@ -60,6 +63,10 @@ def train(
     """Train an LSTM classifier on fixed-length data (token ids through an embedding, readings
     through a linear layer).
 
+    --model autoencoder trains an encoder-decoder LSTM that rebuilds chunks of --chunk steps
+    from a --latent code (the reconstruction error is reported); `seqprep encode IN OUT
+    --autoencoder RUN` then replaces each chunk by its code.
+
     With --tbptt K the sequence runs in chunks of K steps, the state carried and detached
     between chunks; the loss at the sequence's end back-propagates only through its last
     chunk (its last ((T - 1) mod K) + 1 steps), earlier chunks only carry the state.
@@ -67,16 +74,21 @@ def train(
     module = _train_module()
 
     def show(r: dict) -> None:
+        if "reconstruction_error" in r:
+            extra = f"  val {r['val_reconstruction_error']:.4f}" if "val_reconstruction_error" in r else ""
+            err.print(f"epoch {r['epoch']:>3}  reconstruction error {r['reconstruction_error']:.4f}{extra}  "
+                      f"{r['seconds']:.2f}s", markup=False)
+            return
         extra = f"  val loss {r['val_loss']:.4f}  val acc {r['val_accuracy']:.3f}" if "val_loss" in r else ""
         err.print(f"epoch {r['epoch']:>3}  loss {r['loss']:.4f}  acc {r['accuracy']:.3f}{extra}  {r['seconds']:.2f}s",
                   markup=False)
 
-    result = module.train(src, run, val=val, model=model.value, segments=segments, embed=embed, hidden=hidden, layers=layers, bidirectional=bidirectional,
+    result = module.train(src, run, val=val, model=model.value, segments=segments, chunk=chunk, latent=latent, embed=embed, hidden=hidden, layers=layers, bidirectional=bidirectional,
                           dropout=dropout, tbptt=tbptt, epochs=epochs, batch_size=batch_size, lr=lr,
                           patience=patience, device=device.value, seed=seed, overwrite=overwrite, on_epoch=show)
-    for warning in result["warnings"]:
+    for warning in result.get("warnings", []):
         err.print(f"Warning: {warning}", markup=False)
-    err.print(f"train: {result['epochs']} epochs on {result['device']}; model in {run}/model.pt", markup=False)
+    err.print(f"train: {result['epochs']} epochs on {result.get('device', 'cpu')}; model in {run}/model.pt", markup=False)
 
 
 @app.command(epilog="Example: seqprep evaluate runs/lstm data/test-ids --json")

@@ -42,6 +42,7 @@ def vocabulary(stats: dict, step_type: str, *, max_size: int | None, min_count: 
 
 
 def encode(src: str, out: str, *, stats: str | None = None, hash: int | None = None, onehot_alphabet: str | None = None,
+           autoencoder: str | None = None,
            kmer: int | None = None, kmer_stride: int = 1, normalize_with: str | None = None, nan_value: float = 0.0,
            max_size: int | None = None, min_count: int | None = None, lowercase: bool = False,
            length: int | None = None, keep: str = "end", head: int | None = None, padding: Padding = Padding(),
@@ -55,10 +56,11 @@ def encode(src: str, out: str, *, stats: str | None = None, hash: int | None = N
     z-scores each channel with the training mean and std. Labels are checked against the
     fitted classes. With ``length``, rows are then truncated (``keep``/``head``) and padded.
     """
-    modes = [m for m, v in (("--stats", stats if hash is None and onehot_alphabet is None else None), ("--hash", hash),
-                            ("--onehot", onehot_alphabet), ("--normalize", normalize_with)) if v is not None]
+    modes = [m for m, v in (("--stats", stats if hash is None and onehot_alphabet is None and autoencoder is None
+                              else None), ("--hash", hash), ("--onehot", onehot_alphabet),
+                            ("--normalize", normalize_with), ("--autoencoder", autoencoder)) if v is not None]
     if len(modes) != 1:
-        raise UsageError("give one of --stats, --hash, --onehot (tokens) or --normalize (readings)"
+        raise UsageError("give one of --stats, --hash, --onehot (tokens), --normalize (readings) or --autoencoder"
                          + (f"; got {', '.join(modes)}" if modes else ""))
     if hash is not None and hash < 1:
         raise UsageError(f"--hash {hash} must be positive")
@@ -80,9 +82,11 @@ def encode(src: str, out: str, *, stats: str | None = None, hash: int | None = N
     source = open_source(src)
     step_type = describe_steps(source.schema)["type"]
     mode = modes[0]
+    if mode == "--autoencoder" and kmer is not None:
+        raise UsageError("--kmer does not combine with --autoencoder")
     if mode == "--normalize" and step_type not in FLOAT_TYPES:
         raise UsageError(f"--normalize works on numeric readings, but seq holds {step_type} tokens")
-    if mode != "--normalize" and step_type not in TOKEN_TYPES:
+    if mode not in ("--normalize", "--autoencoder") and step_type not in TOKEN_TYPES:
         raise UsageError(f"{mode} works on tokens, but seq holds {step_type} readings; use --normalize")
     if mode == "--onehot" and step_type not in STRING_TYPES:
         raise UsageError(f"--onehot needs string tokens (symbols such as bases), but seq holds {step_type}")
@@ -93,7 +97,12 @@ def encode(src: str, out: str, *, stats: str | None = None, hash: int | None = N
         raise InputError(f"the --stats file counted k-mers of {fitted['params'].get('kmer')}, but --kmer is {kmer}; "
                          "fit and encode with the same --kmer")
     vocab = None
-    if mode == "--stats":
+    if mode == "--autoencoder":
+        from ..train.autoencoder import load_encoder  # imports torch, only for this mode
+
+        to_codes, ae = load_encoder(autoencoder)
+        info.update(chunk=ae.chunk, latent=ae.latent, channels=ae.latent, autoencoder=autoencoder)
+    elif mode == "--stats":
         vocab = vocabulary(fitted, "string" if kmer else step_type, max_size=max_size, min_count=min_count)
         info.update(unknown_id=UNKNOWN_ID, vocab_size=FIRST_ID + len(vocab), vocabulary=vocab.to_pylist())
     elif mode == "--hash":
@@ -131,6 +140,8 @@ def encode(src: str, out: str, *, stats: str | None = None, hash: int | None = N
             return Ragged(hash_ids(values, hash), rows.offsets)
         if mode == "--onehot":
             return Ragged(onehot(values, onehot_alphabet), rows.offsets)
+        if mode == "--autoencoder":
+            return to_codes(rows)
         normalized, nans = normalize(values, mean, std, nan_value)
         info["nan_replaced"] += nans
         return Ragged(normalized, rows.offsets)
@@ -144,7 +155,7 @@ def encode(src: str, out: str, *, stats: str | None = None, hash: int | None = N
                 raise InputError(f"label {unseen[0].as_py()!r} never appears in the training split the stats were "
                                  f"fitted on (classes: {', '.join(map(str, classes))})")
         rows = ragged_of(batch, source.padding)
-        if length is not None and kmer is None:
+        if length is not None and kmer is None and mode != "--autoencoder":
             # Mapping is token by token, so cutting first gives the same ids for fewer tokens.
             rows = truncate_kernel(rows, length=length, keep=keep, head=head)
         rows = encode_values(rows)
@@ -159,7 +170,7 @@ def encode(src: str, out: str, *, stats: str | None = None, hash: int | None = N
     if padding.value is not None:
         raise UsageError("encode pads with 0 (the padding id, or zeros); --pad-value does not apply")
     out_padding = {"length": length, "side": padding.side, "value": pad_value} if length is not None and padding.pad else None
-    params = {"stats": stats, "hash": hash, "onehot": onehot_alphabet, "kmer": kmer, "kmer_stride": kmer_stride,
+    params = {"stats": stats, "hash": hash, "autoencoder": autoencoder, "onehot": onehot_alphabet, "kmer": kmer, "kmer_stride": kmer_stride,
               "normalize": normalize_with, "nan_value": nan_value, "max_size": max_size, "min_count": min_count,
               "lowercase": lowercase, "length": length, "keep": keep, "head": head, **asdict(padding), "format": format}
     lineage = source.lineage + [step_record("encode", params, input_sha256=source.input_sha256)]

@@ -31,11 +31,12 @@ def pick_device(name: str) -> torch.device:
     return torch.device("cuda" if name != "cpu" and torch.cuda.is_available() else "cpu")
 
 
-MODELS = ("lstm", "segments")
+MODELS = ("lstm", "segments", "autoencoder")
 LONG = 500  # steps past which a plain LSTM is warned about
 
 
-def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", segments: int = 2, embed: int = 64, hidden: int = 128, layers: int = 1,
+def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", segments: int = 2, chunk: int = 16,
+          latent: int = 16, embed: int = 64, hidden: int = 128, layers: int = 1,
           bidirectional: bool = False, dropout: float = 0.0, tbptt: int | None = None, epochs: int = 10,
           batch_size: int = 32, lr: float = 1e-3, patience: int | None = None, device: str = "auto",
           seed: int = 0, overwrite: bool = False, on_epoch=None) -> dict:
@@ -48,6 +49,12 @@ def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", s
         raise UsageError(f"--tbptt {tbptt} must be positive")
     if model not in MODELS:
         raise UsageError(f"--model {model!r} must be one of {', '.join(MODELS)}")
+    if model == "autoencoder":
+        from .autoencoder import train_autoencoder
+
+        return train_autoencoder(data, run, chunk=chunk, latent=latent, val=val, embed=embed, hidden=hidden,
+                                 epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, overwrite=overwrite,
+                                 on_epoch=on_epoch)
     if model == "segments" and segments < 1:
         raise UsageError(f"--segments {segments} must be positive")
     if tbptt is not None and model == "segments":

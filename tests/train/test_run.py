@@ -171,3 +171,30 @@ def test_length_buckets_group_similar_rows():
     assert sorted(sorted(lengths[r.numpy()].tolist()) for r in batches) == [[1, 1], [2, 3], [5, 7], [8, 9]]
     x, lens, _ = b.batch(torch.tensor([2, 1]))
     assert x.shape == (2, 9) and x[1].tolist() == [5] + [0] * 8 and lens.tolist() == [9, 1]
+
+
+def test_autoencoder_learns_and_shortens_sequences(tmp_path):
+    rng = np.random.default_rng(0)
+    t = np.arange(64)
+    rows = [np.stack([np.sin(t / 4 + p), np.cos(t / 4 + p)], axis=1).astype(np.float32)[: rng.integers(20, 64)].tolist()
+            for p in rng.uniform(0, 6, 60)]
+    raw = make_dataset(tmp_path / "raw", rows, labels=[i % 2 for i in range(60)], seq_type=pa.list_(pa.float32(), 2))
+    result = train(str(raw), str(tmp_path / "ae"), model="autoencoder", chunk=8, latent=4, epochs=25, hidden=32,
+                   embed=16, lr=0.01)
+    errors = [r["reconstruction_error"] for r in result["history"]]
+    assert errors[-1] < errors[0] / 3
+    lines = (tmp_path / "ae" / "metrics.jsonl").read_text().splitlines()
+    assert len(lines) == 25 and "reconstruction_error" in json.loads(lines[0])
+    m = encode(str(raw), str(tmp_path / "codes"), autoencoder=str(tmp_path / "ae"))
+    codes = read_table(tmp_path / "codes")
+    assert codes.schema.field("seq").type == pa.list_(pa.list_(pa.float32(), 4))
+    assert [len(r) for r in codes.column("seq").to_pylist()] == [-(-len(r) // 8) for r in rows]  # 8 times shorter
+    assert m["encoding"]["chunk"] == 8 and m["encoding"]["latent"] == 4
+    again = encode(str(raw), str(tmp_path / "codes2"), autoencoder=str(tmp_path / "ae"), length=5, format="npy")
+    assert np.load(tmp_path / "codes2" / "X.npy").shape == (60, 5, 4) and again["rows"] == 60
+    # codes feed a classifier like any readings
+    train(str(tmp_path / "codes"), str(tmp_path / "clf"), epochs=1, hidden=4, embed=2)
+    with pytest.raises(InputError, match="not an autoencoder"):
+        encode(str(raw), str(tmp_path / "x"), autoencoder=str(tmp_path / "clf"))
+    with pytest.raises(InputError, match="no sequence has 100 steps; use a smaller --chunk"):
+        train(str(raw), str(tmp_path / "ae2"), model="autoencoder", chunk=100, latent=2)

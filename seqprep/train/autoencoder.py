@@ -1,0 +1,184 @@
+"""An encoder-decoder LSTM that learns a shorter representation: each chunk of C steps is
+squeezed into a Z-dimensional code and rebuilt from it. Shapes: B chunks, C steps per chunk,
+E input size, H hidden, Z code size, V vocabulary (token ids) or channels (readings)."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from .. import __version__
+from ..errors import InputError, UsageError
+from ..output import AtomicDir, check_target
+from ..ragged import Ragged
+from .data import Arrays, load
+
+
+@dataclass(frozen=True)
+class AutoencoderConfig:
+    chunk: int
+    latent: int
+    vocab_size: int | None  # token ids; None for readings
+    channels: int = 1
+    embed: int = 32
+    hidden: int = 64
+    kind: str = "autoencoder"
+
+
+class ChunkAutoencoder(nn.Module):
+    def __init__(self, cfg: AutoencoderConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.inp = nn.Embedding(cfg.vocab_size, cfg.embed, padding_idx=0) if cfg.vocab_size else nn.Linear(cfg.channels, cfg.embed)
+        self.encoder = nn.LSTM(cfg.embed, cfg.hidden, batch_first=True)
+        self.to_code = nn.Linear(cfg.hidden, cfg.latent)
+        self.decoder = nn.LSTM(cfg.latent, cfg.hidden, batch_first=True)
+        self.out = nn.Linear(cfg.hidden, cfg.vocab_size or cfg.channels)
+
+    def encode(self, chunks: torch.Tensor) -> torch.Tensor:
+        """(B, C) ids or (B, C, channels) readings -> codes (B, Z)."""
+        _, (h, _) = self.encoder(self.inp(chunks))  # h: (1, B, H)
+        return self.to_code(h[-1])
+
+    def forward(self, chunks: torch.Tensor) -> torch.Tensor:
+        """The rebuilt chunks: (B, C, V) logits for ids, (B, C, channels) for readings."""
+        code = self.encode(chunks)  # (B, Z)
+        steps, _ = self.decoder(code[:, None, :].expand(-1, self.cfg.chunk, -1))  # (B, C, H)
+        return self.out(steps)
+
+    def error(self, chunks: torch.Tensor) -> torch.Tensor:
+        """Reconstruction error: cross-entropy over ids, or mean squared error of readings."""
+        rebuilt = self(chunks)
+        if self.cfg.vocab_size:
+            return nn.functional.cross_entropy(rebuilt.reshape(-1, rebuilt.shape[-1]), chunks.reshape(-1))
+        return nn.functional.mse_loss(rebuilt, chunks)
+
+
+def chunk_rows(values: np.ndarray, lengths: np.ndarray, starts: np.ndarray, c: int, *, partial: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Consecutive chunks of ``c`` real steps of each row: (n_chunks, c[, channels]) and the chunk
+    count per row. With ``partial`` the last, shorter chunk is padded with zeros (id 0)."""
+    per_row = -(-lengths // c) if partial else lengths // c
+    row = np.repeat(np.arange(len(lengths)), per_row)
+    k = np.arange(len(row)) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+    pos = (k * c)[:, None] + np.arange(c)[None, :]  # (n_chunks, c) positions within the row
+    real = pos < lengths[row][:, None]
+    flat = starts[row][:, None] + np.minimum(pos, lengths[row][:, None] - 1)
+    out = values[flat]
+    out[~real] = 0
+    return out, per_row
+
+
+def real_rows(a: Arrays) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Flat real steps, their row starts and lengths, for fixed- or variable-length data."""
+    if a.offsets is not None:
+        return a.x, a.offsets[:-1], a.lengths
+    n, t = a.x.shape[0], a.x.shape[1]
+    flat = a.x.reshape(n * t, *a.x.shape[2:])
+    base = np.arange(n) * t
+    starts = base + (t - a.lengths if a.pad_side == "start" else 0)
+    return flat, starts, a.lengths
+
+
+def train_autoencoder(data: str, run: str, *, chunk: int, latent: int, val: str | None = None, embed: int = 32,
+                      hidden: int = 64, epochs: int = 10, batch_size: int = 64, lr: float = 1e-3, seed: int = 0,
+                      overwrite: bool = False, on_epoch=None) -> dict:
+    """Train the chunk autoencoder on the full chunks of ``data``; RUN/model.pt and metrics.jsonl
+    (the reconstruction error per epoch, on ``val`` too when given)."""
+    for name, v in (("--chunk", chunk), ("--latent", latent), ("--epochs", epochs), ("--batch-size", batch_size)):
+        if v < 1:
+            raise UsageError(f"{name} {v} must be positive")
+    check_target(run, inputs=(data,), overwrite=overwrite)
+    a = load(data)
+    values, starts, lengths = real_rows(a)
+    chunks, _ = chunk_rows(values, starts=starts, lengths=lengths, c=chunk, partial=False)
+    if len(chunks) == 0:
+        raise InputError(f"{data}: no sequence has {chunk} steps; use a smaller --chunk")
+    val_chunks = None
+    if val is not None:
+        v = load(val)
+        vv, vs, vl = real_rows(v)
+        val_chunks = torch.from_numpy(chunk_rows(vv, vl, vs, chunk, partial=False)[0])
+    torch.manual_seed(seed)
+    cfg = AutoencoderConfig(chunk=chunk, latent=latent, vocab_size=a.vocab_size, channels=a.channels, embed=embed,
+                            hidden=hidden)
+    model = ChunkAutoencoder(cfg)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    x = torch.from_numpy(chunks)
+    order_rng = torch.Generator().manual_seed(seed)
+    history = []
+    out = AtomicDir(run, overwrite=overwrite)
+    try:
+        with open(out.tmp / "metrics.jsonl", "w") as log:
+            for epoch in range(1, epochs + 1):
+                started = time.perf_counter()
+                total = 0.0
+                for rows in torch.split(torch.randperm(len(x), generator=order_rng), batch_size):
+                    loss = model.error(x[rows])
+                    optimizer.zero_grad()
+                    loss.backward()
+                    optimizer.step()
+                    total += loss.item() * len(rows)
+                record = {"epoch": epoch, "seconds": round(time.perf_counter() - started, 4),
+                          "reconstruction_error": total / len(x)}
+                if val_chunks is not None and len(val_chunks):
+                    with torch.no_grad():
+                        record["val_reconstruction_error"] = model.error(val_chunks).item()
+                history.append(record)
+                log.write(json.dumps(record) + "\n")
+                if on_epoch is not None:
+                    on_epoch(record)
+        torch.save({"state_dict": model.state_dict(), "model": asdict(cfg), "chunks": int(len(x)),
+                    "seqprep_version": __version__}, out.tmp / "model.pt")
+        out.commit()
+    except BaseException:
+        out.abort()
+        raise
+    return {"run": run, "epochs": epochs, "history": history, "chunks": int(len(x))}
+
+
+def load_encoder(run: str):
+    """A function from a Ragged batch to its chunk codes (a Ragged of (n, Z) float32 values)."""
+    import pickle
+
+    path = Path(run) / "model.pt"
+    if not path.exists():
+        raise InputError(f"{run}: no model.pt; train one with `seqprep train DATA {run} --model autoencoder`")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        if ckpt.get("model", {}).get("kind") != "autoencoder":
+            raise InputError(f"{path}: not an autoencoder (it is a {ckpt.get('model', {}).get('kind', 'lstm')} "
+                             "classifier); train one with --model autoencoder")
+        model = ChunkAutoencoder(AutoencoderConfig(**ckpt["model"]))
+        model.load_state_dict(ckpt["state_dict"])
+    except (RuntimeError, KeyError, TypeError, ValueError, EOFError, pickle.UnpicklingError) as e:
+        raise InputError(f"{path}: not a checkpoint seqprep can load ({str(e).splitlines()[0][:200]})") from None
+    model.eval()
+    cfg = model.cfg
+
+    @torch.no_grad()
+    def codes(rows: Ragged) -> Ragged:
+        values = rows.values
+        if cfg.vocab_size is not None:
+            if not isinstance(values, np.ndarray) or values.dtype.kind not in "iu":
+                raise InputError("the autoencoder was trained on token ids; encode the tokens with --stats first")
+            if len(values) and int(values.max()) >= cfg.vocab_size:
+                raise InputError(f"token id {int(values.max())} is beyond the autoencoder's vocabulary of {cfg.vocab_size}")
+            values = values.astype(np.int64)
+        else:
+            values = values.astype(np.float32)
+            if values.ndim == 1:
+                values = values[:, None]
+            if values.shape[1] != cfg.channels:
+                raise InputError(f"{values.shape[1]} channel(s), but the autoencoder was trained on {cfg.channels}")
+        chunks, per_row = chunk_rows(values, rows.lengths, rows.offsets[:-1], cfg.chunk, partial=True)
+        out = [model.encode(torch.from_numpy(chunks[i:i + 1024])) for i in range(0, len(chunks), 1024)]
+        z = torch.cat(out).numpy() if out else np.zeros((0, cfg.latent), np.float32)
+        return Ragged.from_lengths(z.astype(np.float32), per_row)
+
+    return codes, cfg
