@@ -123,7 +123,7 @@ def test_normalize_readings(tmp_path):
 
 
 @pytest.mark.parametrize("kwargs, error, message", [
-    ({}, UsageError, "give one of --stats, --hash, --onehot \\(tokens\\) or --normalize \\(readings\\)"),
+    ({}, UsageError, "give one of --stats, --hash, --onehot \\(tokens\\), --normalize \\(readings\\) or --autoencoder"),
     ({"hash": 0}, UsageError, "--hash 0 must be positive"),
     ({"hash": 5, "onehot_alphabet": "AC"}, UsageError, "got --hash, --onehot"),
     ({"normalize_with": "x.json"}, UsageError, "--normalize works on numeric readings, but seq holds string tokens"),
