@@ -34,6 +34,31 @@ class Model(str, Enum):
     autoencoder = "autoencoder"
 
 
+class EpochBar:
+    """A progress bar over one epoch's batches, on stderr, only when stderr is a terminal."""
+
+    def __init__(self):
+        self.bar = None
+        self.task = None
+
+    def update(self, epoch: int, batch: int, total: int) -> None:
+        if not err.is_terminal:
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        if self.bar is None:
+            self.bar = Progress(TextColumn(f"epoch {epoch}"), BarColumn(), MofNCompleteColumn(), TextColumn("batches"),
+                                TimeElapsedColumn(), console=err, transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("epoch", total=total)
+        self.bar.update(self.task, completed=batch + 1)
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
+
+
 RunArg = Annotated[str, typer.Argument(metavar="RUN", help="The run directory (model.pt, metrics.jsonl).")]
 
 
@@ -83,9 +108,12 @@ def train(
         err.print(f"epoch {r['epoch']:>3}  loss {r['loss']:.4f}  acc {r['accuracy']:.3f}{extra}  {r['seconds']:.2f}s",
                   markup=False)
 
+    bar = EpochBar()
     result = module.train(src, run, val=val, model=model.value, segments=segments, chunk=chunk, latent=latent, embed=embed, hidden=hidden, layers=layers, bidirectional=bidirectional,
                           dropout=dropout, tbptt=tbptt, epochs=epochs, batch_size=batch_size, lr=lr,
-                          patience=patience, device=device.value, seed=seed, overwrite=overwrite, on_epoch=show)
+                          patience=patience, device=device.value, seed=seed, overwrite=overwrite,
+                          on_epoch=lambda r: (bar.stop(), show(r)), on_batch=bar.update)
+    bar.stop()
     for warning in result.get("warnings", []):
         err.print(f"Warning: {warning}", markup=False)
     err.print(f"train: {result['epochs']} epochs on {result.get('device', 'cpu')}; model in {run}/model.pt", markup=False)

@@ -93,7 +93,7 @@ def loss_and_accuracy(model: LSTMClassifier, data: Batcher, batch_size: int) -> 
 
 
 def fit(model: LSTMClassifier, train: Arrays, val: Arrays | None, cfg: TrainConfig, device: torch.device,
-        on_epoch=None) -> list[dict]:
+        on_epoch=None, on_batch=None) -> list[dict]:
     """Train in place; with ``val``, keep the weights of the epoch with the lowest validation loss
     and stop after ``patience`` epochs without improvement. Returns one record per epoch: its
     training loss and accuracy (averaged over the epoch's batches, as they were computed) and
@@ -110,13 +110,18 @@ def fit(model: LSTMClassifier, train: Arrays, val: Arrays | None, cfg: TrainConf
         started = time.perf_counter()
         seen = correct = 0
         total_loss = 0.0
-        for rows in data.order(cfg.batch_size, order_rng):
+        batches = data.order(cfg.batch_size, order_rng)
+        for b, rows in enumerate(batches):
+            if on_batch is not None:
+                on_batch(epoch, b, len(batches))
             x, lengths, target = data.batch(rows)
             known = target >= 0
             if not known.any():
                 continue
-            out = logits_of(model, x, lengths, cfg.tbptt)
-            loss = nn.functional.cross_entropy(out[known], target[known])
+            # On CUDA the forward pass runs in bfloat16 (mixed precision); bf16 needs no loss scaling.
+            with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=device.type == "cuda"):
+                out = logits_of(model, x, lengths, cfg.tbptt)
+            loss = nn.functional.cross_entropy(out[known].float(), target[known])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

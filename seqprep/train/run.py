@@ -39,7 +39,7 @@ def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", s
           latent: int = 16, embed: int = 64, hidden: int = 128, layers: int = 1,
           bidirectional: bool = False, dropout: float = 0.0, tbptt: int | None = None, epochs: int = 10,
           batch_size: int = 32, lr: float = 1e-3, patience: int | None = None, device: str = "auto",
-          seed: int = 0, overwrite: bool = False, on_epoch=None) -> dict:
+          seed: int = 0, overwrite: bool = False, on_epoch=None, on_batch=None) -> dict:
     """Train an LSTM classifier on a fixed-length dataset; writes RUN/model.pt and metrics.jsonl."""
     for name, v in (("--embed", embed), ("--hidden", hidden), ("--layers", layers), ("--epochs", epochs),
                     ("--batch-size", batch_size)):
@@ -89,7 +89,7 @@ def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", s
                 if on_epoch is not None:
                     on_epoch(r)
 
-            history = fit(net, train_data, val_data, tcfg, dev, on_epoch=record)
+            history = fit(net, train_data, val_data, tcfg, dev, on_epoch=record, on_batch=on_batch)
         plot_curves(history, out.tmp / "curves.png")
         torch.save({
             "state_dict": {k: v.cpu() for k, v in net.state_dict().items()},
