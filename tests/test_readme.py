@@ -19,10 +19,11 @@ def test_readme_examples_run(tmp_path):
     shutil.copytree(ROOT / "sample_data", tmp_path / "sample_data")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    shim = bin_dir / "seqprep"
-    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m seqprep "$@"\n')
-    shim.chmod(0o755)
-    (bin_dir / "python").symlink_to(sys.executable)
+    # Wrappers, not symlinks: a symlinked venv python started from elsewhere loses the venv.
+    for name, command in (("seqprep", f'"{sys.executable}" -m seqprep'), ("python", f'"{sys.executable}"')):
+        shim = bin_dir / name
+        shim.write_text(f'#!/bin/sh\nexec {command} "$@"\n')
+        shim.chmod(0o755)
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "PYTHONPATH": str(ROOT)}
     script = "set -euo pipefail\n" + "\n".join(blocks("sh"))
     assert script.count("seqprep ") >= 10
