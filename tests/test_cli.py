@@ -18,7 +18,7 @@ COMMANDS = sorted(c.name or c.callback.__name__ for c in app.registered_commands
 
 def test_commands_are_registered():
     assert COMMANDS == ["encode", "evaluate", "fit", "ingest", "inspect", "predict", "sample", "split", "summarize",
-                        "train", "truncate", "verify"]
+                        "synth", "train", "truncate", "verify"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -129,3 +129,21 @@ def verify(src: Annotated[str, typer.Argument(metavar="DATASET", help="A dataset
     result = run(src)
     out.print(f"{src}: {result['rows']:,} rows in {result['shards']} shard{'s' * (result['shards'] != 1)} match seqprep.json",
               markup=False)
+
+
+@app.command(epilog="Example: seqprep synth data/synth --task tokens-end --n 2000 --length 3000 --seed 1")
+def synth(
+    dest: Annotated[str, typer.Argument(metavar="OUT", help="The dataset directory to write.")],
+    task: Annotated[str, typer.Option(help="DOMAIN-PLACE: tokens, readings or dna; start, end, middle or spread.")],
+    n: Annotated[int, typer.Option("--n", help="Sequences.")] = 1000,
+    length: Annotated[int, typer.Option(help="About how many steps (each 0.75 to 1.25 times it).")] = 2000,
+    classes: Annotated[int, typer.Option(help="Classes (2 to 4).")] = 2,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same dataset.")] = 0,
+    overwrite: OverwriteOpt = False,
+) -> None:
+    """Labelled long sequences whose answer is known: the class signal at the start, the end,
+    the middle, or spread thinly over the whole sequence; as tokens, 3-channel readings or DNA."""
+    from ..synth import synth as run
+
+    manifest = run(dest, task=task, n=n, length=length, classes=classes, seed=seed, overwrite=overwrite)
+    summary("synth", dest, manifest)
