@@ -17,8 +17,8 @@ COMMANDS = sorted(c.name or c.callback.__name__ for c in app.registered_commands
 
 
 def test_commands_are_registered():
-    assert COMMANDS == ["encode", "evaluate", "fit", "ingest", "inspect", "predict", "sample", "split", "summarize",
-                        "synth", "train", "truncate", "verify"]
+    assert COMMANDS == ["compare", "encode", "evaluate", "fit", "ingest", "inspect", "predict", "sample", "split",
+                        "summarize", "synth", "train", "truncate", "verify"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -150,3 +150,46 @@ def predict(
     """id, predicted class name and class probabilities for every row."""
     result = _train_module().predict(run, src, dest, overwrite=overwrite)
     err.print(f"predict: wrote {result['rows']:,} rows to {dest}", markup=False)
+
+
+@app.command(epilog="Example: seqprep compare data/train data/test --length 500 --epochs 8 --plot compare.png")
+def compare(
+    train_data: Annotated[str, typer.Argument(metavar="TRAIN", help="The training dataset (statistics are fitted on it only).")],
+    test_data: Annotated[str, typer.Argument(metavar="TEST", help="The test dataset the techniques are scored on.")],
+    length: Annotated[int, typer.Option("--length", "-l", help="The length the techniques shorten to.")] = 500,
+    techniques: Annotated[Optional[str], typer.Option(help="Comma-separated techniques to run.", show_default="all that fit the data")] = None,
+    epochs: Annotated[int, typer.Option(help="Training epochs per technique.")] = 8,
+    budget: Annotated[Optional[float], typer.Option(help="Seconds of training per technique (fewer epochs then; reported).")] = None,
+    hidden: Annotated[int, typer.Option(help="LSTM hidden size, the same for every technique.")] = 32,
+    seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same table.")] = 0,
+    json_out: Annotated[Optional[str], typer.Option("--json", help="Also write the table as JSON to this file.")] = None,
+    plot: Annotated[Optional[str], typer.Option(help="Also write a bar chart of test accuracy to this PNG.")] = None,
+) -> None:
+    """Which technique works on your data: each one prepares TRAIN and TEST (fitting on TRAIN
+    only), trains the same model size, and is scored on TEST; windows and crops per id."""
+    _train_module()
+    from rich.table import Table
+
+    from ..compare import compare as run
+    from ..compare import plot as write_plot
+    from ..compare import write_json
+
+    chosen = [t.strip() for t in techniques.split(",")] if techniques else None
+    rows = run(train_data, test_data, length=length, techniques=chosen, epochs=epochs, budget=budget, hidden=hidden,
+               seed=seed, on_result=lambda r: err.print(f"compare: {r['technique']} done", markup=False))
+    table = Table(title=f"{train_data} -> {test_data}, length {length}", title_justify="left")
+    for col, justify in (("technique", "left"), ("steps read", "right"), ("epochs", "right"),
+                         ("train s", "right"), ("accuracy", "right"), ("macro-F1", "right"), ("", "left")):
+        table.add_column(col, justify=justify)
+    for r in rows:
+        if "accuracy" not in r:
+            table.add_row(r["technique"], "", "", "", "", "", r.get("skipped", ""))
+            continue
+        table.add_row(r["technique"], f"{r['steps']:,}", str(r["epochs"]), f"{r['train_seconds']:.1f}",
+                      f"{r['accuracy']:.3f}", f"{r['macro_f1']:.3f}",
+                      ("best" if r.get("best") else "") + (" (per id)" if r["scored"] == "per id" else ""))
+    out.print(table)
+    if json_out:
+        write_json(rows, json_out)
+    if plot:
+        write_plot(rows, plot)

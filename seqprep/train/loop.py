@@ -22,6 +22,7 @@ class TrainConfig:
     tbptt: int | None = None
     patience: int | None = None
     seed: int = 0
+    budget: float | None = None  # seconds of training; stop after the epoch that uses them up
 
 
 class Batcher:
@@ -105,6 +106,7 @@ def fit(model: LSTMClassifier, train: Arrays, val: Arrays | None, cfg: TrainConf
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     history: list[dict] = []
     best_loss, best_state, waited = float("inf"), None, 0
+    spent = 0.0
     model.train()
     for epoch in range(1, cfg.epochs + 1):
         started = time.perf_counter()
@@ -135,6 +137,7 @@ def fit(model: LSTMClassifier, train: Arrays, val: Arrays | None, cfg: TrainConf
         if val_data is not None:
             record["val_loss"], record["val_accuracy"] = loss_and_accuracy(model, val_data, cfg.batch_size)
         history.append(record)
+        spent += record["seconds"]
         if on_epoch is not None:
             on_epoch(record)
         if val is not None:
@@ -144,6 +147,8 @@ def fit(model: LSTMClassifier, train: Arrays, val: Arrays | None, cfg: TrainConf
                 waited += 1
                 if cfg.patience is not None and waited >= cfg.patience:
                     break
+        if cfg.budget is not None and spent >= cfg.budget:
+            break
     if best_state is not None:
         model.load_state_dict(best_state)
     return history

@@ -39,7 +39,8 @@ def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", s
           latent: int = 16, embed: int = 64, hidden: int = 128, layers: int = 1,
           bidirectional: bool = False, dropout: float = 0.0, tbptt: int | None = None, epochs: int = 10,
           batch_size: int = 32, lr: float = 1e-3, patience: int | None = None, device: str = "auto",
-          seed: int = 0, overwrite: bool = False, on_epoch=None, on_batch=None) -> dict:
+          seed: int = 0, budget: float | None = None, overwrite: bool = False, on_epoch=None,
+          on_batch=None) -> dict:
     """Train an LSTM classifier on a fixed-length dataset; writes RUN/model.pt and metrics.jsonl."""
     for name, v in (("--embed", embed), ("--hidden", hidden), ("--layers", layers), ("--epochs", epochs),
                     ("--batch-size", batch_size)):
@@ -77,7 +78,8 @@ def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", s
                       channels=train_data.channels, embed=embed, hidden=hidden, layers=layers,
                       bidirectional=bidirectional, dropout=dropout, kind=model,
                       segments=segments if model == "segments" else 1)
-    tcfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, tbptt=tbptt, patience=patience, seed=seed)
+    tcfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, tbptt=tbptt, patience=patience, seed=seed,
+                       budget=budget)
     dev = pick_device(device)
     net = build(cfg).to(dev)
     out = AtomicDir(run, overwrite=overwrite)
