@@ -24,17 +24,24 @@ install-train: install
 
 demo: install
 	rm -rf $(DEMO) && mkdir -p $(DEMO)
-	@echo "== documents (JSON lines): ingest, inspect, keep head+tail 400 tokens"
+	@echo "== documents (JSON lines): ingest, inspect, then which technique works"
 	$(SEQPREP) ingest sample_data/reviews/train.jsonl $(DEMO)/reviews --lowercase
+	$(SEQPREP) ingest sample_data/reviews/test.jsonl $(DEMO)/reviews-test --lowercase
 	$(SEQPREP) inspect $(DEMO)/reviews --plot $(DEMO)/reviews-lengths.png
-	$(SEQPREP) truncate $(DEMO)/reviews $(DEMO)/reviews-400 --length 400 --keep both --head 100
-	@echo "== sensor traces (.ts, 3 channels): model-ready arrays of the last 600 steps"
+	$(SEQPREP) compare $(DEMO)/reviews $(DEMO)/reviews-test --length 200 --epochs 6 --budget 4 \
+		--json $(DEMO)/reviews-compare.json --plot $(DEMO)/reviews-compare.png
+	@echo "== sensor traces (.ts, 3 channels)"
 	$(SEQPREP) ingest sample_data/sensors/train.ts $(DEMO)/sensors
+	$(SEQPREP) ingest sample_data/sensors/test.ts $(DEMO)/sensors-test
 	$(SEQPREP) inspect $(DEMO)/sensors
-	$(SEQPREP) truncate $(DEMO)/sensors $(DEMO)/sensors-600 --length 600 --format npy
-	@echo "== DNA (FASTA + labels CSV), piped: first 2000 bases, inspected from the stream"
+	$(SEQPREP) compare $(DEMO)/sensors $(DEMO)/sensors-test --length 200 --epochs 6 --budget 4 \
+		--json $(DEMO)/sensors-compare.json --plot $(DEMO)/sensors-compare.png
+	@echo "== DNA (FASTA + labels CSV)"
 	$(SEQPREP) ingest sample_data/dna/train.fasta $(DEMO)/dna --labels sample_data/dna/train_labels.csv
-	$(SEQPREP) truncate $(DEMO)/dna - --length 2000 --keep start --pad-side end --pad-value N | $(SEQPREP) inspect -
+	$(SEQPREP) ingest sample_data/dna/test.fasta $(DEMO)/dna-test --labels sample_data/dna/test_labels.csv
+	$(SEQPREP) inspect $(DEMO)/dna
+	$(SEQPREP) compare $(DEMO)/dna $(DEMO)/dna-test --length 300 --epochs 6 --budget 4 \
+		--json $(DEMO)/dna-compare.json --plot $(DEMO)/dna-compare.png
 
 test: install
 	$(PY) -m pytest -q

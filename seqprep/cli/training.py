@@ -178,9 +178,9 @@ def compare(
     rows = run(train_data, test_data, length=length, techniques=chosen, epochs=epochs, budget=budget, hidden=hidden,
                seed=seed, on_result=lambda r: err.print(f"compare: {r['technique']} done", markup=False))
     table = Table(title=f"{train_data} -> {test_data}, length {length}", title_justify="left")
-    for col, justify in (("technique", "left"), ("steps read", "right"), ("epochs", "right"),
+    for col, justify in (("technique", "left"), ("steps", "right"), ("epochs", "right"),
                          ("train s", "right"), ("accuracy", "right"), ("macro-F1", "right"), ("", "left")):
-        table.add_column(col, justify=justify)
+        table.add_column(col, justify=justify, no_wrap=True)
     for r in rows:
         if "accuracy" not in r:
             table.add_row(r["technique"], "", "", "", "", "", r.get("skipped", ""))

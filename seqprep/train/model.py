@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence
 
 
 @dataclass(frozen=True)
@@ -25,6 +24,11 @@ class ModelConfig:
 
 
 class LSTMClassifier(nn.Module):
+    """Rows come with their real steps first (see real_steps_first). The classifier reads the
+    LSTM's output at each row's last real step, so the padding after it changes nothing; no
+    packed sequences, which PyTorch runs very slowly on the CPU for long sequences.
+    --bidirectional adds a second LSTM stack that reads each row's real steps reversed."""
+
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.cfg = cfg
@@ -32,32 +36,42 @@ class LSTMClassifier(nn.Module):
             self.inp = nn.Embedding(cfg.vocab_size, cfg.embed, padding_idx=0)
         else:
             self.inp = nn.Linear(cfg.channels, cfg.embed)
-        self.lstm = nn.LSTM(cfg.embed, cfg.hidden, cfg.layers, batch_first=True, bidirectional=cfg.bidirectional,
-                            dropout=cfg.dropout if cfg.layers > 1 else 0.0)
+        between = cfg.dropout if cfg.layers > 1 else 0.0
+        self.lstm = nn.LSTM(cfg.embed, cfg.hidden, cfg.layers, batch_first=True, dropout=between)
+        self.back = nn.LSTM(cfg.embed, cfg.hidden, cfg.layers, batch_first=True, dropout=between) \
+            if cfg.bidirectional else None
         self.drop = nn.Dropout(cfg.dropout)
         self.head = nn.Linear(cfg.hidden * (2 if cfg.bidirectional else 1) * cfg.segments, cfg.classes)
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         return self.inp(x)  # (B, T) ids or (B, T, C) readings -> (B, T, E)
 
-    def step(self, e: torch.Tensor, lengths: torch.Tensor, state=None):
-        """Run the LSTM over ``e`` (B, T, E) whose real steps come first; returns its final
-        state (h, c), each (layers * D, B, H), taken at every row's last real step."""
-        packed = pack_padded_sequence(e, lengths.clamp(min=1).cpu(), batch_first=True, enforce_sorted=False)
-        _, state = self.lstm(packed, state)
-        return state
+    def features(self, e: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """(B, T, E) real steps first -> (B, D * H): the output at each row's last real step
+        (and, bidirectional, the reversed reading's)."""
+        last = at_last_step(self.lstm(e)[0], lengths)  # (B, H)
+        if self.back is not None:
+            last = torch.cat([last, at_last_step(self.back(reversed_real(e, lengths))[0], lengths)], dim=1)
+        return last
 
-    def classify(self, h: torch.Tensor) -> torch.Tensor:
-        """Logits (B, K) from the final hidden state h (layers * D, B, H)."""
-        if self.cfg.bidirectional:
-            last = torch.cat([h[-2], h[-1]], dim=1)  # (B, 2H): forward's end and backward's start
-        else:
-            last = h[-1]  # (B, H)
-        return self.head(self.drop(last))
+    def classify(self, last: torch.Tensor) -> torch.Tensor:
+        return self.head(self.drop(last))  # (B, D * H * segments) -> (B, K)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        h, _ = self.step(self.embed(x), lengths)
-        return self.classify(h)
+        return self.classify(self.features(self.embed(x), lengths))
+
+
+def at_last_step(out: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """out (B, T, H) -> (B, H): each row's output at its last real step (step 0 if empty)."""
+    return out[torch.arange(out.shape[0], device=out.device), (lengths.clamp(min=1) - 1).clamp(max=out.shape[1] - 1)]
+
+
+def reversed_real(e: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Each row's real steps in reverse order, still first; the padding stays after them."""
+    t = e.shape[1]
+    steps = torch.arange(t, device=e.device)[None, :]
+    index = torch.where(steps < lengths[:, None], lengths[:, None] - 1 - steps, steps)  # (B, T)
+    return torch.gather(e, 1, index[:, :, None].expand(-1, -1, e.shape[2]))
 
 
 class SegmentsClassifier(LSTMClassifier):
@@ -75,10 +89,9 @@ class SegmentsClassifier(LSTMClassifier):
         size = (ks[None, :] + 1) * lengths[:, None] // k - start  # (B, K)
         index = (start[:, :, None] + torch.arange(s, device=e.device)[None, None, :]).clamp(max=t - 1)  # (B, K, S)
         seg = torch.gather(e, 1, index.reshape(b, k * s, 1).expand(-1, -1, e.shape[2])).reshape(b * k, s, -1)
-        h, _ = self.step(seg, size.reshape(-1))  # (layers * D, B * K, H)
-        last = torch.cat([h[-2], h[-1]], dim=1) if self.cfg.bidirectional else h[-1]  # (B * K, D * H)
+        last = self.features(seg, size.reshape(-1))  # (B * K, D * H)
         last = last * (size.reshape(-1, 1) > 0)  # an empty segment says nothing
-        return self.head(self.drop(last.reshape(b, -1)))  # (B, K * D * H) -> (B, classes)
+        return self.classify(last.reshape(b, -1))  # (B, K * D * H) -> (B, classes)
 
 
 def build(cfg: ModelConfig) -> LSTMClassifier:
@@ -104,24 +117,26 @@ def tbptt_logits(model: LSTMClassifier, x: torch.Tensor, lengths: torch.Tensor, 
     The sequence runs in chunks of ``k`` steps; the LSTM state is carried from chunk to chunk
     and detached between them, so the loss's gradient reaches only the steps of the chunk
     that holds a row's last real step: its last ((T - 1) mod k) + 1 steps. Earlier chunks
-    only carry the state forward, and run without building a graph.
+    only carry the state forward, and run without building a graph. (Forward only: not with
+    --bidirectional.)
     """
     b, t = x.shape[0], x.shape[1]
-    d = 2 if model.cfg.bidirectional else 1
-    h = x.new_zeros((model.cfg.layers * d, b, model.cfg.hidden), dtype=torch.float32)
+    layers, hidden = model.cfg.layers, model.cfg.hidden
+    h = torch.zeros((layers, b, hidden), device=x.device)
     c = torch.zeros_like(h)
+    last = torch.zeros((b, hidden), device=x.device)
     lengths = lengths.clamp(min=1)
-    last_chunk = (lengths - 1) // k * k  # where each row's final chunk starts
     for start in range(0, t, k):
         active = torch.nonzero(lengths > start).squeeze(1)
         if len(active) == 0:
             break
-        grad = bool((last_chunk[active] == start).any())
-        with torch.set_grad_enabled(grad and torch.is_grad_enabled()):
-            chunk = x[active, start:start + k]
-            steps = (lengths[active] - start).clamp(max=k)
-            state = (h[:, active].detach(), c[:, active].detach())
-            nh, nc = model.step(model.embed(chunk), steps, state)
-        h = h.index_copy(1, active, nh)
-        c = c.index_copy(1, active, nc)
-    return model.classify(h)
+        ending = lengths[active] <= start + k  # this chunk holds their last real step
+        with torch.set_grad_enabled(bool(ending.any()) and torch.is_grad_enabled()):
+            out, (nh, nc) = model.lstm(model.embed(x[active, start:start + k]),
+                                       (h[:, active].detach(), c[:, active].detach()))  # out: (A, <=k, H)
+        done = torch.nonzero(ending).squeeze(1)
+        last = last.index_copy(0, active[done], at_last_step(out[done], lengths[active[done]] - start))
+        going = torch.nonzero(~ending).squeeze(1)  # full chunks of real steps: their state carries on
+        h = h.index_copy(1, active[going], nh[:, going])
+        c = c.index_copy(1, active[going], nc[:, going])
+    return model.classify(last)
