@@ -77,7 +77,8 @@ def chunk_rows(values: np.ndarray, lengths: np.ndarray, starts: np.ndarray, c: i
 def real_rows(a: Arrays) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Flat real steps, their row starts and lengths, for fixed- or variable-length data."""
     if a.offsets is not None:
-        return a.x, a.offsets[:-1], a.lengths
+        values = a.x[:, None] if a.vocab_size is None and a.x.ndim == 1 else a.x  # one channel: (n, 1)
+        return values, a.offsets[:-1], a.lengths
     n, t = a.x.shape[0], a.x.shape[1]
     flat = a.x.reshape(n * t, *a.x.shape[2:])
     base = np.arange(n) * t

@@ -198,3 +198,17 @@ def test_autoencoder_learns_and_shortens_sequences(tmp_path):
         encode(str(raw), str(tmp_path / "x"), autoencoder=str(tmp_path / "clf"))
     with pytest.raises(InputError, match="no sequence has 100 steps; use a smaller --chunk"):
         train(str(raw), str(tmp_path / "ae2"), model="autoencoder", chunk=100, latent=2)
+
+
+def test_one_channel_readings_through_autoencoder_and_compare(tmp_path):
+    from seqprep.compare import compare
+
+    rng = np.random.default_rng(0)
+    for name, n in (("tr", 40), ("te", 16)):
+        y = rng.integers(0, 2, n)
+        rows = [(rng.standard_normal(rng.integers(60, 120)) + 2 * label).tolist() for label in y]
+        make_dataset(tmp_path / name, rows, labels=[f"c{v}" for v in y], seq_type=pa.float32())
+    rows = compare(str(tmp_path / "tr"), str(tmp_path / "te"), length=24, epochs=1, hidden=4, embed=4,
+                   techniques=["as-is", "autoencoder", "windows-features", "summarize"])
+    assert [r["technique"] for r in rows] == ["as-is", "autoencoder", "windows-features", "summarize"]
+    assert all("accuracy" in r for r in rows)
