@@ -13,6 +13,7 @@ from .dataset import open_source
 from .errors import InputError, UsageError
 from .fit import fit
 from .output import describe_steps
+from .plotting import pyplot
 from .steps import Padding, encode, sample, split, summarize
 
 TECHNIQUES = ("as-is", "truncate-start", "truncate-end", "truncate-both", "summarize", "random-steps",
@@ -153,13 +154,7 @@ def write_json(rows: list[dict], path: str) -> None:
 
 def plot(rows: list[dict], path: str) -> None:
     """Test accuracy per technique as a bar chart (needs matplotlib)."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise UsageError("--plot needs matplotlib; install it with: pip install 'seqprep[plot]'") from None
+    plt = pyplot()
     scored = [r for r in rows if "accuracy" in r]
     fig, ax = plt.subplots(figsize=(8, 0.4 * len(scored) + 1.2), dpi=100)
     names = [r["technique"] for r in scored][::-1]

@@ -13,6 +13,7 @@ from .dataset import BATCH_ROWS, open_source
 from .engine import Progress
 from .errors import UsageError
 from .output import Stats, describe_steps, length_summary
+from .plotting import pyplot
 
 QUANTILES = (0.5, 0.75, 0.9, 0.95, 0.99, 1.0)
 
@@ -108,13 +109,7 @@ def inspect(src: str, *, bins: int = 20, batch_rows: int = BATCH_ROWS, progress:
 
 def plot(report: Report, path: str) -> None:
     """Write the length histogram as a PNG (needs matplotlib: ``pip install 'seqprep[plot]'``)."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise UsageError("--plot needs matplotlib; install it with: pip install 'seqprep[plot]'") from None
+    plt = pyplot()
     edges, counts = report.histogram["edges"], report.histogram["counts"]
     fig, ax = plt.subplots(figsize=(7, 3.5), dpi=100)
     if counts:

@@ -15,6 +15,7 @@ import torch
 from .. import __version__
 from ..errors import InputError, UsageError
 from ..output import AtomicDir, check_target
+from ..plotting import pyplot
 from .data import Arrays, load
 from .evaluate import per_id, probabilities, scores
 from .loop import TrainConfig, fit
@@ -116,11 +117,8 @@ def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", s
 def plot_curves(history: list[dict], path: Path) -> None:
     """Loss and accuracy per epoch (train, and validation when there is one), if matplotlib is there."""
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+        plt = pyplot()
+    except UsageError:
         return  # curves are a convenience; metrics.jsonl holds the same numbers
     epochs = [r["epoch"] for r in history]
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.5), dpi=100)
