@@ -73,15 +73,10 @@ class Source:
     def shard_batches(self, batch_rows: int = BATCH_ROWS) -> Iterator[tuple[str, Iterator[pa.RecordBatch]]]:
         """For each shard, its name and an iterator of its batches (a stream is one shard)."""
         if self._stream is not None:
-            yield "stdin", guard("stdin", _stream_batches(self._stream))
+            yield "stdin", guard("stdin", iter(self._stream))
             return
         for shard in self.shards:
             yield str(shard), guard(str(shard), file_batches(shard, self._file_kind or "parquet", batch_rows))
-
-
-def _stream_batches(reader) -> Iterator[pa.RecordBatch]:
-    for batch in reader:
-        yield batch
 
 
 def file_batches(path: Path, kind: str, batch_rows: int) -> Iterator[pa.RecordBatch]:

@@ -156,9 +156,3 @@ def to_arrow(batch: Ragged) -> pa.Array:
 def fixed_to_arrow(values, length: int) -> pa.Array:
     """Flat values of N * length steps as ``fixed_size_list<T, length>``."""
     return pa.FixedSizeListArray.from_arrays(values_to_arrow(values), length)
-
-
-def empty_like_values(values, n: int = 0):
-    if isinstance(values, pa.Array):
-        return pa.array([], type=values.type)
-    return np.zeros((n,) + values.shape[1:], dtype=values.dtype)

@@ -155,7 +155,7 @@ def encode(src: str, out: str, *, stats: str | None = None, hash: int | None = N
                 raise InputError(f"label {unseen[0].as_py()!r} never appears in the training split the stats were "
                                  f"fitted on (classes: {', '.join(map(str, classes))})")
         rows = ragged_of(batch, source.padding)
-        if length is not None and kmer is None and mode != "--autoencoder":
+        if cut_first:
             # Mapping is token by token, so cutting first gives the same ids for fewer tokens.
             rows = truncate_kernel(rows, length=length, keep=keep, head=head)
         rows = encode_values(rows)
@@ -164,8 +164,9 @@ def encode(src: str, out: str, *, stats: str | None = None, hash: int | None = N
         if padding.pad:
             return with_seq(batch, padded=truncate_pad(rows, length=length, keep=keep, head=head, side=padding.side,
                                                        value=pad_value), length=length)
-        return with_seq(batch, truncate_kernel(rows, length=length, keep=keep, head=head))
+        return with_seq(batch, rows if cut_first else truncate_kernel(rows, length=length, keep=keep, head=head))
 
+    cut_first = length is not None and kmer is None and mode != "--autoencoder"
     pad_value = PAD_ID if mode in ("--stats", "--hash") else 0.0
     if padding.value is not None:
         raise UsageError("encode pads with 0 (the padding id, or zeros); --pad-value does not apply")
