@@ -15,7 +15,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[plot,test]'
+	$(PY) -m pip install -q -e '.[plot,test,dask]'
 	$(PY) -m pip install -q '$(TORCH)' || echo "warning: $(TORCH) did not install; the train tests will be skipped"
 	touch $@
 

@@ -1,7 +1,8 @@
 """Run a step over a dataset: each input shard's batches through a transform into a sink.
 
-Shards are independent and visited in order, so the output does not depend on how the work
-is scheduled. Memory stays bounded by the batch size.
+Shards are independent: here they are visited in order, in worker processes or on a Dask
+cluster they run at once and their outputs are added in order, so the output does not depend
+on how the work is scheduled. Memory stays bounded by the batch size (per worker).
 """
 
 from __future__ import annotations
@@ -9,13 +10,16 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import pyarrow as pa
 
-from .dataset import BATCH_ROWS, Source
+from .dataset import BATCH_ROWS, Source, file_batches, guard
 from .errors import InputError
-from .output import Sink
+from .output import Sink, Stats, conform, open_part
+from .workers import check_workers, open_pool
 
 
 class Progress(Protocol):
@@ -128,13 +132,32 @@ def empty_batch(schema: pa.Schema) -> pa.RecordBatch:
 
 
 def run(source: Source, sink: Sink, transform: Transform, *, batch_rows: int = BATCH_ROWS,
-        progress: Progress | None = None) -> dict:
-    """Stream every batch of ``source`` through ``transform`` into ``sink``; returns the manifest."""
-    # Three stages overlap: the next batch is read (prefetch), this one transformed, the last
-    # one written (Writer). Each stage keeps the order, so the output is the same as serial.
-    with sink, Writer() as writer:
+        progress: Progress | None = None, workers: int = 1, scheduler: str | None = None) -> dict:
+    """Stream every batch of ``source`` through ``transform`` into ``sink``; returns the manifest.
+
+    With ``workers`` > 1 (processes) or a Dask ``scheduler``, shards run in parallel, each
+    written by a worker; the output is byte-identical. A stream, or output to one, runs here.
+    """
+    check_workers(workers, scheduler)
+    with sink:
+        # The output schema comes from the step, not from whichever batch is first, so every
+        # worker writes the same one.
+        sink.expect(_apply("the output schema", transform, empty_batch(source.schema)).schema)
         if progress is not None:
             progress.start(source.rows)
+        parallel = not source.is_stream and sink.part_kind is not None
+        pool = open_pool(workers, scheduler, shards=len(source.shards)) if parallel else None
+        if pool is None:
+            _run_here(source, sink, transform, batch_rows, progress)
+        else:
+            _run_parts(source, sink, transform, batch_rows, progress, pool)
+        return sink.finish()
+
+
+def _run_here(source: Source, sink: Sink, transform: Transform, batch_rows: int, progress: Progress | None) -> None:
+    # Three stages overlap: the next batch is read (prefetch), this one transformed, the last
+    # one written (Writer). Each stage keeps the order, so the output is the same as serial.
+    with Writer() as writer:
         for name, batches in source.shard_batches(batch_rows):
             wrote = False
             for batch in prefetch(batches):
@@ -146,7 +169,68 @@ def run(source: Source, sink: Sink, transform: Transform, *, batch_rows: int = B
                 writer.submit(sink.write, _apply(name, transform, empty_batch(source.schema)))
             writer.submit(sink.end_shard)
         writer.drain()
-        return sink.finish()
+
+
+@dataclass
+class ShardJob:
+    """What a worker needs to write output shards from input shards (picklable by cloudpickle)."""
+
+    shards: list[str]  # absolute paths
+    names: list[str]  # as errors name them
+    file_kind: str
+    source_schema: pa.Schema
+    transform: Transform
+    schema: pa.Schema  # the output's
+    part_kind: str
+    tmp: str
+    batch_rows: int
+
+
+def write_shard(job: ShardJob, i: int) -> tuple[dict, Stats, dict, int]:
+    """Run in a worker: shard ``i`` through the transform into a part; returns the part, its
+    stats, what the transform counted (``transform.tallies``) and the input rows."""
+    name = job.names[i]
+    part = open_part(job.part_kind, Path(job.tmp), i, job.schema)
+    stats = Stats()
+    tallies = getattr(job.transform, "tallies", None)
+    before = dict(tallies) if tallies is not None else {}
+    rows_in = 0
+    try:
+        wrote = False
+        for batch in guard(name, file_batches(Path(job.shards[i]), job.file_kind, job.batch_rows)):
+            rows_in += batch.num_rows
+            _write_part(part, stats, conform(_apply(name, job.transform, batch), job.schema))
+            wrote = True
+        if not wrote:
+            _write_part(part, stats, conform(_apply(name, job.transform, empty_batch(job.source_schema)), job.schema))
+        done = part.close()
+    except BaseException:
+        part.abort()
+        raise
+    counted = {k: v - before.get(k, 0) for k, v in (tallies or {}).items()
+               if isinstance(v, int) and v != before.get(k, 0)}
+    return done, stats, counted, rows_in
+
+
+def _write_part(part, stats: Stats, batch: pa.RecordBatch) -> None:
+    stats.add(batch)
+    part.write(batch)
+
+
+def _run_parts(source: Source, sink: Sink, transform: Transform, batch_rows: int, progress: Progress | None,
+               pool) -> None:
+    job = ShardJob(shards=[str(Path(s).resolve()) for s in source.shards], names=[str(s) for s in source.shards],
+                   file_kind=source._file_kind or "parquet",
+                   source_schema=source.schema, transform=transform, schema=sink.schema, part_kind=sink.part_kind,
+                   tmp=str(sink.dir.tmp.resolve()), batch_rows=batch_rows)
+    tallies = getattr(transform, "tallies", None)
+    with pool:
+        for part, stats, counted, rows_in in pool.map(write_shard, job, len(job.shards)):
+            sink.add_part(part, stats)
+            for k, v in counted.items():
+                tallies[k] += v
+            if progress is not None:
+                progress.advance(rows_in)
 
 
 def _apply(name: str, transform: Transform, batch: pa.RecordBatch) -> pa.RecordBatch:

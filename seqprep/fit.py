@@ -21,12 +21,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import __version__
-from .dataset import BATCH_ROWS, open_source
+from .dataset import BATCH_ROWS, file_batches, guard, open_source
 from .engine import Progress, prefetch
 from .errors import InputError, UsageError
 from .output import check_target, describe_steps
 from .kernels.encode import kmers
 from .ragged import from_arrow
+from .workers import check_workers, open_pool
 
 FORMAT = "seqprep-stats"
 
@@ -39,7 +40,11 @@ class TokenCounts:
 
     def add(self, values: pa.Array) -> None:
         vc = pc.value_counts(values.drop_null() if values.null_count else values)
-        self.parts.append(pa.table({"token": vc.field("values"), "count": vc.field("counts")}))
+        self.add_table(pa.table({"token": vc.field("values"), "count": vc.field("counts")}))
+
+    def add_table(self, table: pa.Table) -> None:
+        """Counts made elsewhere (another shard's), as a table of token, count."""
+        self.parts.append(table)
         if len(self.parts) >= 64:  # keep memory bounded by the vocabulary, not the data
             self.parts = [self.merged()]
 
@@ -74,21 +79,28 @@ class Moments:
     def add(self, values: np.ndarray) -> None:
         x = values.reshape(len(values), self.channels).astype(np.float64)
         ok = ~np.isnan(x)
-        n_b = ok.sum(axis=0).astype(np.float64)
-        if not n_b.any():
+        batch = Moments(self.channels)
+        batch.n = ok.sum(axis=0).astype(np.float64)
+        if not batch.n.any():
             return
         x0 = np.where(ok, x, 0.0)
         with np.errstate(invalid="ignore", divide="ignore"):
-            mean_b = np.where(n_b > 0, x0.sum(axis=0) / n_b, 0.0)
-        m2_b = (np.where(ok, x - mean_b, 0.0) ** 2).sum(axis=0)
-        total = self.n + n_b
-        delta = mean_b - self.mean
+            batch.mean = np.where(batch.n > 0, x0.sum(axis=0) / batch.n, 0.0)
+        batch.m2 = (np.where(ok, x - batch.mean, 0.0) ** 2).sum(axis=0)
+        batch.lo = np.where(ok, x, np.inf).min(axis=0)
+        batch.hi = np.where(ok, x, -np.inf).max(axis=0)
+        self.merge(batch)
+
+    def merge(self, other: "Moments") -> None:
+        """Add ``other``'s values (Chan et al.: exact up to rounding, which depends on the order)."""
+        total = self.n + other.n
+        delta = other.mean - self.mean
         with np.errstate(invalid="ignore", divide="ignore"):
-            self.mean = np.where(total > 0, self.mean + delta * n_b / total, 0.0)
-            self.m2 = self.m2 + m2_b + np.where(total > 0, delta**2 * self.n * n_b / total, 0.0)
+            self.mean = np.where(total > 0, self.mean + delta * other.n / total, 0.0)
+            self.m2 = self.m2 + other.m2 + np.where(total > 0, delta**2 * self.n * other.n / total, 0.0)
         self.n = total
-        self.lo = np.minimum(self.lo, np.where(ok, x, np.inf).min(axis=0))
-        self.hi = np.maximum(self.hi, np.where(ok, x, -np.inf).max(axis=0))
+        self.lo = np.minimum(self.lo, other.lo)
+        self.hi = np.maximum(self.hi, other.hi)
 
     def to_json(self) -> list[dict]:
         out = []
@@ -106,48 +118,40 @@ class Moments:
 
 def fit(src: str, out: str, *, max_size: int | None = None, min_count: int = 1, kmer: int | None = None,
         kmer_stride: int = 1, lowercase: bool = False, overwrite: bool = False,
-        batch_rows: int = BATCH_ROWS, progress: Progress | None = None) -> dict:
+        batch_rows: int = BATCH_ROWS, progress: Progress | None = None, workers: int = 1,
+        scheduler: str | None = None) -> dict:
     """Count ``src`` (the training split) and write the statistics to ``out`` (a .json file).
     With ``kmer`` the tokens counted are the k-mers that ``encode --kmer`` will make."""
     if max_size is not None and max_size < 1:
         raise UsageError(f"--max-size {max_size} must be positive")
     if min_count < 1:
         raise UsageError(f"--min-count {min_count} must be at least 1")
+    check_workers(workers, scheduler)
     check_target(out, inputs=(src,), overwrite=overwrite)
     source = open_source(src)
     steps = describe_steps(source.schema)
     is_tokens = steps["type"] in ("string", "int32", "int64", "large_string")
     if kmer is not None and steps["type"] != "string":
         raise UsageError(f"--kmer needs one-character string tokens (bases), but seq holds {steps['type']}")
-    tokens = TokenCounts() if is_tokens else None
-    moments = None if is_tokens else Moments(steps["channels"] or 1)
-    classes: set = set()
-    rows = total = 0
+    job = FitJob(shards=[str(Path(p).resolve()) for p in source.shards], names=[str(p) for p in source.shards],
+                 file_kind=source._file_kind or "parquet", padding=source.padding, is_tokens=is_tokens,
+                 channels=steps["channels"] or 1, lowercase=lowercase, kmer=kmer, kmer_stride=kmer_stride,
+                 batch_rows=batch_rows)
     if progress is not None:
         progress.start(source.rows)
-    for name, batches in source.shard_batches(batch_rows):
-        for batch in prefetch(batches):
-            padding = source.padding
-            seq = batch.column("seq")
-            lengths = batch.column("length") if padding and "length" in batch.schema.names else None
-            try:
-                r = from_arrow(seq, lengths, (padding or {}).get("side", "end")) if lengths is not None else from_arrow(seq)
-            except InputError as e:
-                raise InputError(f"{name}: {e}") from None
-            if lowercase and isinstance(r.values, pa.Array):
-                r = type(r)(pc.utf8_lower(r.values), r.offsets)
-            if kmer is not None:
-                r = kmers(r, k=kmer, stride=kmer_stride)
-            rows += batch.num_rows
-            total += int(r.offsets[-1])
-            if tokens is not None:
-                tokens.add(r.values if isinstance(r.values, pa.Array) else pa.array(r.values))
-            else:
-                moments.add(r.values)
-            if "label" in batch.schema.names:
-                classes.update(batch.column("label").drop_null().to_pylist())
-            if progress is not None:
-                progress.advance(batch.num_rows)
+    # Map then merge, in shard order, wherever the shards are counted: the same file either way.
+    merged = Counts.empty(job)
+    pool = None if source.is_stream else open_pool(workers, scheduler, shards=len(source.shards))
+    if pool is None:
+        for name, batches in source.shard_batches(batch_rows):
+            merged.merge(count_batches(job, name, prefetch(batches), progress))
+    else:
+        with pool:
+            for counts in pool.map(count_shard, job, len(job.shards)):
+                merged.merge(counts)
+                if progress is not None:
+                    progress.advance(counts.rows)
+    rows, total, tokens, moments, classes = merged.rows, merged.steps, merged.tokens, merged.moments, merged.classes
     stats = {
         "format": FORMAT,
         "version": 1,
@@ -174,6 +178,81 @@ def fit(src: str, out: str, *, max_size: int | None = None, min_count: int = 1, 
         stats["channel_stats"] = moments.to_json()
     write_json_atomically(Path(out), stats)
     return stats
+
+
+@dataclass
+class FitJob:
+    """What counting a shard needs (picklable, for worker processes and Dask)."""
+
+    shards: list[str]  # absolute paths
+    names: list[str]  # as errors name them
+    file_kind: str
+    padding: dict | None
+    is_tokens: bool
+    channels: int
+    lowercase: bool
+    kmer: int | None
+    kmer_stride: int
+    batch_rows: int
+
+
+@dataclass
+class Counts:
+    """What one shard (or several, merged in order) holds."""
+
+    rows: int
+    steps: int
+    tokens: TokenCounts | None
+    moments: Moments | None
+    classes: set
+
+    @classmethod
+    def empty(cls, job: FitJob) -> "Counts":
+        return cls(0, 0, TokenCounts() if job.is_tokens else None, None if job.is_tokens else Moments(job.channels),
+                   set())
+
+    def merge(self, other: "Counts") -> None:
+        self.rows += other.rows
+        self.steps += other.steps
+        if self.tokens is not None:
+            if other.tokens.parts:
+                self.tokens.add_table(other.tokens.merged())
+        else:
+            self.moments.merge(other.moments)
+        self.classes |= other.classes
+
+
+def count_shard(job: FitJob, i: int) -> Counts:
+    """Run in a worker: count shard ``i``."""
+    name = job.names[i]
+    return count_batches(job, name, guard(name, file_batches(Path(job.shards[i]), job.file_kind, job.batch_rows)))
+
+
+def count_batches(job: FitJob, name: str, batches, progress: Progress | None = None) -> Counts:
+    counts = Counts.empty(job)
+    side = (job.padding or {}).get("side", "end")
+    for batch in batches:
+        seq = batch.column("seq")
+        lengths = batch.column("length") if job.padding and "length" in batch.schema.names else None
+        try:
+            r = from_arrow(seq, lengths, side) if lengths is not None else from_arrow(seq)
+        except InputError as e:
+            raise InputError(f"{name}: {e}") from None
+        if job.lowercase and isinstance(r.values, pa.Array):
+            r = type(r)(pc.utf8_lower(r.values), r.offsets)
+        if job.kmer is not None:
+            r = kmers(r, k=job.kmer, stride=job.kmer_stride)
+        counts.rows += batch.num_rows
+        counts.steps += int(r.offsets[-1])
+        if counts.tokens is not None:
+            counts.tokens.add(r.values if isinstance(r.values, pa.Array) else pa.array(r.values))
+        else:
+            counts.moments.add(r.values)
+        if "label" in batch.schema.names:
+            counts.classes.update(batch.column("label").drop_null().to_pylist())
+        if progress is not None:
+            progress.advance(batch.num_rows)
+    return counts
 
 
 def write_json_atomically(path: Path, obj: dict) -> None:

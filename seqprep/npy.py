@@ -7,6 +7,9 @@ stream of unknown length can be exported; ``np.load(..., mmap_mode="r")`` works 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -28,12 +31,58 @@ def npy_header(dtype: np.dtype, shape: tuple) -> bytes:
     return b"\x93NUMPY\x01\x00" + (len(body) + pad + 1).to_bytes(2, "little") + body + b" " * pad + b"\n"
 
 
+def x_values(batch: pa.RecordBatch) -> tuple[np.ndarray, tuple]:
+    """The flat values of a batch's fixed-length ``seq`` and the shape of one row."""
+    seq = batch.column("seq")
+    t = seq.type
+    if not pa.types.is_fixed_size_list(t):
+        raise UsageError("--format npy needs fixed-length rows; drop --no-pad")
+    values = seq.flatten()
+    if pa.types.is_fixed_size_list(values.type):
+        row_shape = (t.list_size, values.type.list_size)
+        values = values.flatten()
+    else:
+        row_shape = (t.list_size,)
+    if not (pa.types.is_integer(values.type) or pa.types.is_floating(values.type)):
+        raise UsageError(f"--format npy needs numbers, but seq holds {values.type}; map tokens to ids first")
+    return values.to_numpy(zero_copy_only=False), row_shape
+
+
+class NpyPart:
+    """A worker's share of X.npy (raw values, no header), with its rows' ids and labels."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._x = open(path, "wb")
+        self._dtype = self._row_shape = None
+        self._ids: list[np.ndarray] = []
+        self._labels: list[pa.Array] = []
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        arr, self._row_shape = x_values(batch)
+        self._dtype = arr.dtype
+        arr.tofile(self._x)
+        self._ids.append(batch.column("id").to_numpy(zero_copy_only=False).astype(np.int64))
+        if "label" in batch.schema.names:
+            self._labels.append(batch.column("label"))
+
+    def close(self) -> dict:
+        self._x.close()
+        return {"x": str(self.path), "dtype": self._dtype, "row_shape": self._row_shape, "ids": self._ids,
+                "labels": self._labels}
+
+    def abort(self) -> None:
+        self._x.close()
+
+
 class NpySink(Sink):
     """Model-ready arrays: X.npy (N, L) or (N, L, C), y.npy, lengths.npy, ids.npy, meta.json.
 
     X is written as batches arrive; y (class indices, -1 for a null label), lengths and ids are
     small (one value per row) and written at the end, with the classes sorted.
     """
+
+    part_kind = "npy"
 
     def __init__(self, out: str, *, lineage: list, padding: dict | None, overwrite: bool = False,
                  extra: dict | None = None, classes: list | None = None):
@@ -48,24 +97,23 @@ class NpySink(Sink):
         self._labels: list[pa.Array] = []
 
     def _write(self, batch: pa.RecordBatch) -> None:
-        seq = batch.column("seq")
-        t = seq.type
-        if not pa.types.is_fixed_size_list(t):
-            raise UsageError("--format npy needs fixed-length rows; drop --no-pad")
-        values = seq.flatten()
-        if pa.types.is_fixed_size_list(values.type):
-            row_shape = (t.list_size, values.type.list_size)
-            values = values.flatten()
-        else:
-            row_shape = (t.list_size,)
-        if not (pa.types.is_integer(values.type) or pa.types.is_floating(values.type)):
-            raise UsageError(f"--format npy needs numbers, but seq holds {values.type}; map tokens to ids first")
-        arr = values.to_numpy(zero_copy_only=False)
+        arr, row_shape = x_values(batch)
         self._dtype, self._row_shape = arr.dtype, row_shape
         arr.tofile(self._x)
         self._ids.append(batch.column("id").to_numpy(zero_copy_only=False).astype(np.int64))
         if "label" in batch.schema.names:
             self._labels.append(batch.column("label"))
+
+    def add_part(self, part: dict, stats) -> None:
+        """Append a worker's X rows (a file in the temporary directory), ids and labels."""
+        with open(part["x"], "rb") as f:
+            shutil.copyfileobj(f, self._x, 1 << 22)
+        os.unlink(part["x"])
+        if part["row_shape"] is not None:
+            self._dtype, self._row_shape = part["dtype"], part["row_shape"]
+        self._ids.extend(part["ids"])
+        self._labels.extend(part["labels"])
+        self.stats.merge(stats)
 
     def finish(self) -> dict:
         if self._row_shape is None:  # no batches: an empty array of the padded length

@@ -142,6 +142,15 @@ class Stats:
             for item in pc.value_counts(col.drop_null()).to_pylist():
                 self.labels[item["values"]] = self.labels.get(item["values"], 0) + item["counts"]
 
+    def merge(self, other: "Stats") -> None:
+        """Add the counts of ``other`` (the rows that come after these)."""
+        self.rows += other.rows
+        self._lengths.extend(other._lengths)
+        for k, v in other.labels.items():
+            self.labels[k] = self.labels.get(k, 0) + v
+        self.null_labels += other.null_labels
+        self.label_type = self.label_type or other.label_type
+
     @property
     def lengths(self) -> np.ndarray:
         return np.concatenate(self._lengths) if self._lengths else np.zeros(0, dtype=np.int64)
@@ -211,7 +220,14 @@ def conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
 
 
 class Sink:
-    """Receives batches shard by shard; ``finish()`` returns the manifest (or meta) it wrote."""
+    """Receives batches shard by shard; ``finish()`` returns the manifest (or meta) it wrote.
+
+    Run in parallel, each input shard's rows are written by a worker as a *part* (see
+    :meth:`part_kind`, :func:`open_part`) and added here in shard order (:meth:`add_part`);
+    the bytes are the same as written here one batch at a time.
+    """
+
+    part_kind: str | None = None  # "parquet" | "npy": what a worker writes; None: no parallel writing
 
     def __init__(self, *, lineage: list, padding: dict | None, extra: dict | None = None):
         self.lineage = lineage
@@ -228,12 +244,21 @@ class Sink:
             self.abort()
         return False
 
+    def expect(self, schema: pa.Schema) -> pa.Schema:
+        """Fix the output schema before any batch (else the first batch's is taken)."""
+        self.schema = with_padding_meta(schema, self.padding)
+        return self.schema
+
     def write(self, batch: pa.RecordBatch) -> None:
         if self.schema is None:
             self.schema = with_padding_meta(batch.schema, self.padding)
         batch = conform(batch, self.schema)
         self.stats.add(batch)
         self._write(batch)
+
+    def add_part(self, part: dict, stats: Stats) -> None:
+        """A shard's rows, written by a worker into this sink's temporary directory."""
+        raise NotImplementedError
 
     def end_shard(self) -> None:
         """The input shard ended; sinks that mirror shards start a new one."""
@@ -252,6 +277,30 @@ def parquet_writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
     return pq.ParquetWriter(path, schema, compression="snappy", write_statistics=["id"])
 
 
+class ParquetPart:
+    """One output shard: batches written as row groups (an empty batch only when it is the first)."""
+
+    def __init__(self, path: Path, schema: pa.Schema):
+        self.path = path
+        self.rows = 0
+        self._writer = parquet_writer(path, schema)
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        if batch.num_rows or self.rows == 0:
+            self._writer.write_batch(batch)
+            self.rows += batch.num_rows
+
+    def close(self) -> dict:
+        self._writer.close()
+        return {"path": self.path.name, "rows": self.rows, "sha256": sha256_file(self.path)}
+
+    def abort(self) -> None:
+        try:
+            self._writer.close()
+        except Exception:  # noqa: BLE001 - the run already failed; keep its error
+            pass
+
+
 class DatasetSink(Sink):
     """A directory of Parquet shards, then ``seqprep.json`` last.
 
@@ -259,36 +308,36 @@ class DatasetSink(Sink):
     that many rows, for sources without shards (streams, ingest).
     """
 
+    part_kind = "parquet"
+
     def __init__(self, out: str, *, lineage: list, padding: dict | None = None, overwrite: bool = False,
                  shard_rows: int | None = None, extra: dict | None = None):
         super().__init__(lineage=lineage, padding=padding, extra=extra)
         self.dir = AtomicDir(out, overwrite=overwrite)
         self.shard_rows = shard_rows
         self.shards: list[dict] = []
-        self._writer: pq.ParquetWriter | None = None
-        self._shard_rows_now = 0
+        self._part: ParquetPart | None = None
 
     def _write(self, batch: pa.RecordBatch) -> None:
         while True:
-            if self._writer is None:
-                self._writer = parquet_writer(self.dir.tmp / shard_name(len(self.shards)), self.schema)
-                self._shard_rows_now = 0
-            room = batch.num_rows if self.shard_rows is None else self.shard_rows - self._shard_rows_now
+            if self._part is None:
+                self._part = ParquetPart(self.dir.tmp / shard_name(len(self.shards)), self.schema)
+            room = batch.num_rows if self.shard_rows is None else self.shard_rows - self._part.rows
             part, batch = batch.slice(0, room), batch.slice(room)
-            if part.num_rows or self._shard_rows_now == 0:
-                self._writer.write_batch(part)
-                self._shard_rows_now += part.num_rows
+            self._part.write(part)
             if batch.num_rows == 0:
                 return
             self.end_shard()
 
     def end_shard(self) -> None:
-        if self._writer is None:
+        if self._part is None:
             return
-        self._writer.close()
-        self._writer = None
-        name = shard_name(len(self.shards))
-        self.shards.append({"path": name, "rows": self._shard_rows_now, "sha256": sha256_file(self.dir.tmp / name)})
+        self.shards.append(self._part.close())
+        self._part = None
+
+    def add_part(self, part: dict, stats: Stats) -> None:
+        self.shards.append(part)
+        self.stats.merge(stats)
 
     def finish(self) -> dict:
         self.end_shard()
@@ -311,11 +360,8 @@ class DatasetSink(Sink):
         return manifest
 
     def abort(self) -> None:
-        if self._writer is not None:
-            try:
-                self._writer.close()
-            except Exception:  # noqa: BLE001 - the run already failed; keep its error
-                pass
+        if self._part is not None:
+            self._part.abort()
         self.dir.abort()
 
 
@@ -350,6 +396,15 @@ class StreamSink(Sink):
             self.stream.flush()
         except OSError:
             pass  # the reader is gone already
+
+
+def open_part(kind: str, tmp: Path, index: int, schema: pa.Schema):
+    """What a worker writes shard ``index``'s rows into (see :meth:`Sink.add_part`)."""
+    if kind == "npy":
+        from .npy import NpyPart
+
+        return NpyPart(tmp / f"X.part-{index:05d}")
+    return ParquetPart(tmp / shard_name(index), schema)
 
 
 # A continuation marker and a metadata length, then too few bytes: an unfinished IPC message.

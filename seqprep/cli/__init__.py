@@ -151,6 +151,12 @@ OverwriteOpt = Annotated[bool, typer.Option("--overwrite", help="Replace OUT if 
 InArg = Annotated[str, typer.Argument(metavar="IN", help="Input dataset: a directory, a .parquet/.arrow file, or - for an Arrow stream on stdin.")]
 OutArg = Annotated[str, typer.Argument(metavar="OUT", help="Output: a directory (written beside and renamed at the end), or - for an Arrow stream on stdout.")]
 LengthOpt = Annotated[int, typer.Option("--length", "-l", help="Steps per output row.")]
+WorkersOpt = Annotated[int, typer.Option(
+    "--workers", "-w", help="Processes that run shards at once on this machine; the output is byte-identical to one. "
+    "A stream or a one-shard input runs in one.")]
+SchedulerOpt = Annotated[Optional[str], typer.Option(
+    "--scheduler", metavar="ADDRESS", help="Run the shards as tasks on this Dask cluster (tcp://host:8786; needs "
+    "seqprep[dask] on every worker and IN and OUT on a file system they all see); byte-identical output.")]
 
 
 def summary(command: str, target: str, manifest: dict) -> None:

@@ -6,7 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import FormatOpt, InArg, OutArg, OutFormat, OverwriteOpt, PadOpt, PadSideOpt, RichProgress, Side, app, err, summary
+from . import (FormatOpt, InArg, OutArg, OutFormat, OverwriteOpt, PadOpt, PadSideOpt, RichProgress, SchedulerOpt, Side,
+               WorkersOpt, app, err, summary)
 from .shorten import Keep
 
 
@@ -32,6 +33,8 @@ def encode(
     pad_side: PadSideOpt = Side.start,
     format: FormatOpt = OutFormat.parquet,
     overwrite: OverwriteOpt = False,
+    workers: WorkersOpt = 1,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Turn prepared sequences into what a model eats: token ids, one-hot channels, or z-scored readings.
 
@@ -48,7 +51,8 @@ def encode(
         manifest = run(src, dest, stats=stats, hash=hash, onehot_alphabet=onehot, autoencoder=autoencoder, kmer=kmer, kmer_stride=kmer_stride,
                        normalize_with=normalize, nan_value=nan_value, max_size=max_size, min_count=min_count,
                        lowercase=lowercase, length=length, keep=keep.value, head=head, padding=padding,
-                       format=format.value, overwrite=overwrite, progress=progress)
+                       format=format.value, overwrite=overwrite, progress=progress,
+                       workers=workers, scheduler=scheduler)
     summary("encode", dest, manifest)
     replaced = manifest.get("encoding", {}).get("nan_replaced")
     if replaced:

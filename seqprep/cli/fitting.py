@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import InArg, OverwriteOpt, RichProgress, app, err
+from . import InArg, OverwriteOpt, RichProgress, SchedulerOpt, WorkersOpt, app, err
 
 
 @app.command(epilog="Example: seqprep fit data/train train-stats.json --max-size 50000")
@@ -19,6 +19,8 @@ def fit(
     kmer_stride: Annotated[int, typer.Option(help="Steps between k-mer starts.")] = 1,
     lowercase: Annotated[bool, typer.Option("--lowercase", help="Lowercase string tokens first (as encode --lowercase).")] = False,
     overwrite: OverwriteOpt = False,
+    workers: WorkersOpt = 1,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Count the training split: token counts and ranks, or per-channel mean, std, min and max.
 
@@ -29,6 +31,7 @@ def fit(
 
     with RichProgress("fit") as progress:
         stats = run(src, dest, max_size=max_size, min_count=min_count, kmer=kmer, kmer_stride=kmer_stride,
-                    lowercase=lowercase, overwrite=overwrite, progress=progress)
+                    lowercase=lowercase, overwrite=overwrite, progress=progress,
+                    workers=workers, scheduler=scheduler)
     what = f"{len(stats['tokens']):,} tokens" if stats["kind"] == "tokens" else f"{stats['channels'] or 1} channel(s)"
     err.print(f"fit: {stats['rows']:,} rows, {what}, {len(stats['classes'])} classes to {dest}", markup=False)

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import (FormatOpt, InArg, LengthOpt, OutArg, OverwriteOpt, PadOpt, PadSideOpt, PadValueOpt, RichProgress,
-               OutFormat, Side, app, summary)
+               OutFormat, SchedulerOpt, Side, WorkersOpt, app, summary)
 
 
 class Keep(str, Enum):
@@ -29,6 +29,8 @@ def truncate(
     pad_value: PadValueOpt = None,
     format: FormatOpt = OutFormat.parquet,
     overwrite: OverwriteOpt = False,
+    workers: WorkersOpt = 1,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Keep L steps of every sequence: its start, its end, or both ends; pad the shorter ones.
 
@@ -40,7 +42,8 @@ def truncate(
     padding = Padding(pad=pad, side=pad_side.value, value=pad_value)
     with RichProgress("truncate") as progress:
         manifest = run(src, dest, length=length, keep=keep.value, head=head, padding=padding,
-                       format=format.value, overwrite=overwrite, progress=progress)
+                       format=format.value, overwrite=overwrite, progress=progress,
+                       workers=workers, scheduler=scheduler)
     summary("truncate", dest, manifest)
 
 
@@ -65,6 +68,8 @@ def summarize(
     factor: Annotated[Optional[int], typer.Option(help="Numbers: aggregate every F consecutive steps (the last group may be shorter).")] = None,
     agg: Annotated[Agg, typer.Option(help="Numbers: how each group of steps is aggregated, per channel.")] = Agg.mean,
     overwrite: OverwriteOpt = False,
+    workers: WorkersOpt = 1,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Shorten sequences: drop frequent, rare or listed tokens; or aggregate runs of time steps.
 
@@ -80,7 +85,8 @@ def summarize(
 
     with RichProgress("summarize") as progress:
         manifest = run(src, dest, stats=stats, drop_top=drop_top, min_count=min_count, stopwords=stopwords,
-                       paa=paa, factor=factor, agg=agg.value, overwrite=overwrite, progress=progress)
+                       paa=paa, factor=factor, agg=agg.value, overwrite=overwrite, progress=progress,
+                       workers=workers, scheduler=scheduler)
     summary("summarize", dest, manifest)
 
 
@@ -103,6 +109,8 @@ def sample(
     pad_value: PadValueOpt = None,
     format: FormatOpt = OutFormat.parquet,
     overwrite: OverwriteOpt = False,
+    workers: WorkersOpt = 1,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Random sampling: L random steps of each longer sequence, or random crops as augmentation.
 
@@ -117,7 +125,8 @@ def sample(
     padding = Padding(pad=pad, side=pad_side.value, value=pad_value)
     with RichProgress("sample") as progress:
         manifest = run(src, dest, length=length, seed=seed, mode=mode.value, copies=copies, overlap=overlap,
-                       padding=padding, format=format.value, overwrite=overwrite, progress=progress)
+                       padding=padding, format=format.value, overwrite=overwrite, progress=progress,
+                       workers=workers, scheduler=scheduler)
     summary("sample", dest, manifest)
 
 
@@ -141,6 +150,8 @@ def split(
     pad_value: PadValueOpt = None,
     format: FormatOpt = OutFormat.parquet,
     overwrite: OverwriteOpt = False,
+    workers: WorkersOpt = 1,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Cut sequences into windows of L steps: as separate rows, or as parallel features.
 
@@ -156,5 +167,6 @@ def split(
     padding = Padding(pad=pad, side=pad_side.value, value=pad_value)
     with RichProgress("split") as progress:
         manifest = run(src, dest, length=length, stride=stride, last=last.value, features=as_features, parts=parts,
-                       padding=padding, format=format.value, overwrite=overwrite, progress=progress)
+                       padding=padding, format=format.value, overwrite=overwrite, progress=progress,
+                       workers=workers, scheduler=scheduler)
     summary("split", dest, manifest)

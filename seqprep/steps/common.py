@@ -13,6 +13,7 @@ from ..dataset import Source, open_source
 from ..errors import UsageError
 from ..output import check_target, describe_steps, open_sink
 from ..ragged import Ragged, fixed_to_arrow, from_arrow, to_arrow
+from ..workers import check_workers
 
 FORMATS = ("parquet", "npy")
 
@@ -117,8 +118,12 @@ STREAM_SHARD_ROWS = 10_000  # a stream has no shards to mirror: cut its output e
 
 def write(source: Source, out: str, transform, *, format: str, lineage: list, padding: dict | None = None,
           overwrite: bool = False, batch_rows: int, progress: Progress | None = None,
-          extra: dict | None = None, classes: list | None = None) -> dict:
-    """Run ``transform`` over ``source`` into OUT; returns the manifest (or meta) written."""
+          extra: dict | None = None, classes: list | None = None, workers: int = 1,
+          scheduler: str | None = None) -> dict:
+    """Run ``transform`` over ``source`` into OUT; returns the manifest (or meta) written.
+    ``workers`` processes (or a Dask ``scheduler``) run the shards at once, to the same bytes."""
+    check_workers(workers, scheduler)
     sink = open_sink(out, format=format, lineage=lineage, padding=padding, overwrite=overwrite,
                      shard_rows=STREAM_SHARD_ROWS if source.is_stream else None, extra=extra, classes=classes)
-    return run(source, sink, transform, batch_rows=batch_rows, progress=progress)
+    return run(source, sink, transform, batch_rows=batch_rows, progress=progress, workers=workers,
+               scheduler=scheduler)

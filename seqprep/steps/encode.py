@@ -47,7 +47,8 @@ def encode(src: str, out: str, *, stats: str | None = None, hash: int | None = N
            max_size: int | None = None, min_count: int | None = None, lowercase: bool = False,
            length: int | None = None, keep: str = "end", head: int | None = None, padding: Padding = Padding(),
            format: str = "parquet", overwrite: bool = False, batch_rows: int = BATCH_ROWS,
-           progress: Progress | None = None) -> dict:
+           progress: Progress | None = None,
+           workers: int = 1, scheduler: str | None = None) -> dict:
     """Turn prepared sequences into what a model eats.
 
     Tokens: ``stats`` (ids by training frequency rank: 0 padding, 1 unknown, 2 the most
@@ -166,6 +167,7 @@ def encode(src: str, out: str, *, stats: str | None = None, hash: int | None = N
                                                        value=pad_value), length=length)
         return with_seq(batch, rows if cut_first else truncate_kernel(rows, length=length, keep=keep, head=head))
 
+    transform.tallies = info  # nan_replaced: the engine adds up what each worker counted
     cut_first = length is not None and kmer is None and mode != "--autoencoder"
     pad_value = PAD_ID if mode in ("--stats", "--hash") else 0.0
     if padding.value is not None:
@@ -176,4 +178,5 @@ def encode(src: str, out: str, *, stats: str | None = None, hash: int | None = N
               "lowercase": lowercase, "length": length, "keep": keep, "head": head, **asdict(padding), "format": format}
     lineage = source.lineage + [step_record("encode", params, input_sha256=source.input_sha256)]
     return write(source, out, transform, format=format, lineage=lineage, padding=out_padding, overwrite=overwrite,
-                 extra={"encoding": info}, classes=classes, batch_rows=batch_rows, progress=progress)
+                 extra={"encoding": info}, classes=classes, batch_rows=batch_rows, progress=progress,
+                 workers=workers, scheduler=scheduler)

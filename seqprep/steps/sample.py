@@ -18,7 +18,8 @@ MODES = ("steps", "crop")
 
 def sample(src: str, out: str, *, length: int, seed: int, mode: str = "steps", copies: int = 1,
            overlap: bool = True, padding: Padding = Padding(), format: str = "parquet", overwrite: bool = False,
-           batch_rows: int = BATCH_ROWS, progress: Progress | None = None) -> dict:
+           batch_rows: int = BATCH_ROWS, progress: Progress | None = None,
+           workers: int = 1, scheduler: str | None = None) -> dict:
     """Keep ``length`` random steps (mode "steps") or ``copies`` random windows of ``length``
     steps (mode "crop", each a row with its parent's id and a ``part``), drawn from (seed, id)."""
     if length < 1:
@@ -46,4 +47,5 @@ def sample(src: str, out: str, *, length: int, seed: int, mode: str = "steps", c
         return shaped(batch, kept, length=length, padding=padding, value=value, parent=parent, part=part)
 
     return write(source, out, transform, format=format, lineage=lineage, padding=out_padding, overwrite=overwrite,
-                 batch_rows=batch_rows, progress=progress)
+                 batch_rows=batch_rows, progress=progress,
+                 workers=workers, scheduler=scheduler)

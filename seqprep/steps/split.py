@@ -18,7 +18,8 @@ from .common import Padding, prepare, ragged_of, shaped, with_seq, write
 def split(src: str, out: str, *, length: int, stride: int | None = None, last: str = "pad",
           features: bool = False, parts: int | None = None, padding: Padding = Padding(),
           format: str = "parquet", overwrite: bool = False, batch_rows: int = BATCH_ROWS,
-          progress: Progress | None = None) -> dict:
+          progress: Progress | None = None,
+           workers: int = 1, scheduler: str | None = None) -> dict:
     """Cut sequences into windows of ``length`` steps every ``stride`` steps, one row each
     (keeping the parent's id, with a ``part``); or, with ``features``, stack each sequence's
     windows as channel blocks of one row."""
@@ -59,4 +60,5 @@ def split(src: str, out: str, *, length: int, stride: int | None = None, last: s
         return shaped(batch, parted, length=length, padding=padding, value=value, parent=parent, part=part)
 
     return write(source, out, transform, format=format, lineage=lineage, padding=out_padding, overwrite=overwrite,
-                 batch_rows=batch_rows, progress=progress)
+                 batch_rows=batch_rows, progress=progress,
+                 workers=workers, scheduler=scheduler)

@@ -100,7 +100,8 @@ def _id_mask(values: np.ndarray, dropped: pa.Array | None, keep_only: pa.Array |
 def summarize(src: str, out: str, *, stats: str | None = None, drop_top: int | None = None,
               min_count: int | None = None, stopwords: str | None = None, paa: int | None = None,
               factor: int | None = None, agg: str = "mean", overwrite: bool = False,
-              batch_rows: int = BATCH_ROWS, progress: Progress | None = None) -> dict:
+              batch_rows: int = BATCH_ROWS, progress: Progress | None = None,
+           workers: int = 1, scheduler: str | None = None) -> dict:
     """Shorten sequences by dropping tokens (``drop_top``, ``min_count`` with ``stats``;
     ``stopwords``) or by aggregating numeric steps (``paa`` or ``factor`` with ``agg``)."""
     token_opts = drop_top is not None or min_count is not None or stopwords is not None
@@ -141,4 +142,5 @@ def summarize(src: str, out: str, *, stats: str | None = None, drop_top: int | N
         return with_seq(batch, shorten(ragged_of(batch, padding_in)))
 
     return write(source, out, transform, format="parquet", lineage=lineage, overwrite=overwrite,
-                 batch_rows=batch_rows, progress=progress)
+                 batch_rows=batch_rows, progress=progress,
+                 workers=workers, scheduler=scheduler)

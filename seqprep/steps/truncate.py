@@ -17,7 +17,8 @@ from .common import Padding, prepare, ragged_of, with_seq, write
 
 def truncate(src: str, out: str, *, length: int, keep: str = "end", head: int | None = None,
              padding: Padding = Padding(), format: str = "parquet", overwrite: bool = False,
-             batch_rows: int = BATCH_ROWS, progress: Progress | None = None) -> dict:
+             batch_rows: int = BATCH_ROWS, progress: Progress | None = None,
+           workers: int = 1, scheduler: str | None = None) -> dict:
     """Keep ``length`` steps of every sequence (see :func:`seqprep.kernels.truncate.truncate`), padded by default."""
     head = check_truncate(length, keep, head)
     source, value = prepare(src, out, format, padding, overwrite)
@@ -34,4 +35,5 @@ def truncate(src: str, out: str, *, length: int, keep: str = "end", head: int | 
         return with_seq(batch, truncate_kernel(rows, length=length, keep=keep, head=head))
 
     return write(source, out, transform, format=format, lineage=lineage, padding=out_padding, overwrite=overwrite,
-                 batch_rows=batch_rows, progress=progress)
+                 batch_rows=batch_rows, progress=progress,
+                 workers=workers, scheduler=scheduler)

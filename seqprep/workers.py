@@ -1,0 +1,138 @@
+"""Where shards run when not in this process: a pool of worker processes, or a Dask cluster.
+
+A pool runs ``fn(job, i)`` for every shard index ``i`` and hands the results back in shard
+order, so what is written from them does not depend on which worker finished first. ``fn``
+is a module-level function; ``job`` (which may hold a step's closure) travels by cloudpickle.
+
+Worker processes are started with *spawn*, never fork: the parent already runs Arrow's thread
+pools, which a forked child would inherit in an unknown state.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from .errors import SeqprepError, UsageError
+
+
+def check_workers(workers: int, scheduler: str | None) -> None:
+    if workers < 1:
+        raise UsageError(f"--workers {workers} must be at least 1")
+    if scheduler is not None and workers != 1:
+        raise UsageError("give --workers (processes on this machine) or --scheduler (a Dask cluster), not both")
+
+
+def open_pool(workers: int = 1, scheduler: str | None = None, *, shards: int):
+    """A pool for ``shards`` shards, or None where one process does as well (one worker, one shard)."""
+    check_workers(workers, scheduler)
+    if scheduler is not None:
+        return DaskPool(scheduler)
+    if workers == 1 or shards < 2:
+        return None
+    return ProcessPool(min(workers, shards))
+
+
+# ---------------------------------------------------------------------------------------------
+# Worker processes on this machine
+
+_job = None  # the job a worker process runs, unpickled once when the process starts
+
+
+def _start_worker(blob: bytes, threads: int) -> None:
+    global _job
+    import cloudpickle
+    import pyarrow as pa
+
+    # N workers share the cores: each uses its share for Arrow's own threads.
+    pa.set_cpu_count(threads)
+    pa.set_io_thread_count(threads)
+    _job = cloudpickle.loads(blob)
+
+
+def _run(fn: Callable, i: int):
+    return fn(_job, i)
+
+
+class ProcessPool:
+    def __init__(self, workers: int):
+        self.workers = workers
+        self._executor: ProcessPoolExecutor | None = None
+
+    def map(self, fn: Callable, job, n: int) -> Iterator:
+        import cloudpickle
+
+        threads = max(1, (os.cpu_count() or 1) // self.workers)
+        self._executor = ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker, initargs=(cloudpickle.dumps(job), threads))
+        futures = [self._executor.submit(_run, fn, i) for i in range(n)]
+        try:
+            for future in futures:
+                yield future.result()
+        except BrokenProcessPool:
+            raise SeqprepError("a worker process died (killed, or out of memory?); "
+                               "run again, with fewer --workers if memory is short") from None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        # Wait for running shards before the caller removes what they write into.
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+        return False
+
+
+# ---------------------------------------------------------------------------------------------
+# A Dask cluster
+
+
+def _run_blob(fn: Callable, blob: bytes, i: int):
+    import cloudpickle
+
+    # Unpickled per task: tasks on one Dask worker may run at once, and each needs its own job.
+    return fn(cloudpickle.loads(blob), i)
+
+
+class DaskPool:
+    """Shards as tasks on a Dask cluster. Its workers need seqprep installed and must see the
+    input and output paths (a shared file system)."""
+
+    def __init__(self, address: str):
+        try:
+            from distributed import Client
+        except ImportError:
+            raise UsageError("--scheduler needs Dask: pip install 'seqprep[dask]'") from None
+        try:
+            self.client = Client(address, timeout="10s", set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as e:
+            raise SeqprepError(f"cannot reach the Dask scheduler at {address} ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+        self._futures: list = []
+
+    def map(self, fn: Callable, job, n: int) -> Iterator:
+        import cloudpickle
+
+        blob = self.client.scatter(cloudpickle.dumps(job), broadcast=True, hash=False)
+        self._futures = [self.client.submit(_run_blob, fn, blob, i, pure=False) for i in range(n)]
+        for future in self._futures:
+            yield future.result()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if exc[0] is not None and self._futures:
+            from distributed import wait
+
+            # Let running shards end before the caller removes what they write into.
+            self.client.cancel(self._futures)
+            try:
+                wait(self._futures, timeout=120)
+            except Exception:  # noqa: BLE001 - the run already failed; keep its error
+                pass
+        self.client.close()
+        return False
