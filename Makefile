@@ -47,10 +47,12 @@ test: install
 	$(PY) -m pytest -q
 
 bench: install
+	$(PY) -m pip install -q -e '.[bench]' || echo "warning: keras did not install; its comparison is skipped"
 	$(PY) bench/bench.py
 	$(PY) bench/train_bench.py
 
 bench-quick: install
+	$(PY) -m pip install -q -e '.[bench]' || echo "warning: keras did not install; its comparison is skipped"
 	$(PY) bench/bench.py --quick
 	$(PY) bench/train_bench.py --quick
 
