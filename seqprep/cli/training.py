@@ -114,9 +114,12 @@ def train(
                           patience=patience, device=device.value, seed=seed, overwrite=overwrite,
                           on_epoch=lambda r: (bar.stop(), show(r)), on_batch=bar.update)
     bar.stop()
+    if result.get("rank", 0) != 0:
+        return  # under torchrun, process 0 reports
     for warning in result.get("warnings", []):
         err.print(f"Warning: {warning}", markup=False)
-    err.print(f"train: {result['epochs']} epochs on {result.get('device', 'cpu')}; model in {run}/model.pt", markup=False)
+    where = result.get("device", "cpu") + (f" x {result['processes']} processes" if result.get("processes", 1) > 1 else "")
+    err.print(f"train: {result['epochs']} epochs on {where}; model in {run}/model.pt", markup=False)
 
 
 @app.command(epilog="Example: seqprep evaluate runs/lstm data/test-ids --json")

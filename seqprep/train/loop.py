@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from .data import Arrays
+from .distributed import World, largest, share, summed, wrap
 from .model import LSTMClassifier, real_steps_first, tbptt_logits
 
 
@@ -75,6 +76,18 @@ def logits_of(model: LSTMClassifier, x, lengths, tbptt: int | None) -> torch.Ten
     return tbptt_logits(model, x, lengths, tbptt) if tbptt else model(x, lengths)
 
 
+class Logits(nn.Module):
+    """The training forward pass (full or TBPTT) as one module, so that DistributedDataParallel
+    wraps all of it."""
+
+    def __init__(self, model: LSTMClassifier, tbptt: int | None):
+        super().__init__()
+        self.model, self.tbptt = model, tbptt
+
+    def forward(self, x, lengths):
+        return logits_of(self.model, x, lengths, self.tbptt)
+
+
 @torch.no_grad()
 def loss_and_accuracy(model: LSTMClassifier, data: Batcher, batch_size: int) -> tuple[float, float]:
     """Mean cross-entropy and accuracy over rows with a known class, in evaluation mode."""
@@ -94,15 +107,19 @@ def loss_and_accuracy(model: LSTMClassifier, data: Batcher, batch_size: int) -> 
 
 
 def fit(model: LSTMClassifier, train: Arrays, val: Arrays | None, cfg: TrainConfig, device: torch.device,
-        on_epoch=None, on_batch=None) -> list[dict]:
+        on_epoch=None, on_batch=None, world: World = World()) -> list[dict]:
     """Train in place; with ``val``, keep the weights of the epoch with the lowest validation loss
     and stop after ``patience`` epochs without improvement. Returns one record per epoch: its
     training loss and accuracy (averaged over the epoch's batches, as they were computed) and
-    the validation loss and accuracy (a pass over ``val`` after the epoch)."""
+    the validation loss and accuracy (a pass over ``val`` after the epoch).
+
+    Under torchrun (``world``), each process takes its share of every epoch's batches and the
+    gradients are averaged (see :mod:`seqprep.train.distributed`); the records are global."""
     torch.manual_seed(cfg.seed)
     order_rng = torch.Generator().manual_seed(cfg.seed)
     data = Batcher(train, device)
     val_data = Batcher(val, device) if val is not None else None
+    runner = wrap(Logits(model, cfg.tbptt), world, device)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     history: list[dict] = []
     best_loss, best_state, waited = float("inf"), None, 0
@@ -112,18 +129,21 @@ def fit(model: LSTMClassifier, train: Arrays, val: Arrays | None, cfg: TrainConf
         started = time.perf_counter()
         seen = correct = 0
         total_loss = 0.0
-        batches = data.order(cfg.batch_size, order_rng)
+        batches = share(data.order(cfg.batch_size, order_rng), world)
         for b, rows in enumerate(batches):
             if on_batch is not None:
                 on_batch(epoch, b, len(batches))
             x, lengths, target = data.batch(rows)
             known = target >= 0
-            if not known.any():
+            if not known.any() and not world.active:  # (in a group every process takes every step)
                 continue
             # On CUDA the forward pass runs in bfloat16 (mixed precision); bf16 needs no loss scaling.
             with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=device.type == "cuda"):
-                out = logits_of(model, x, lengths, cfg.tbptt)
-            loss = nn.functional.cross_entropy(out[known].float(), target[known])
+                out = runner(x, lengths)
+            if known.any():
+                loss = nn.functional.cross_entropy(out[known].float(), target[known])
+            else:
+                loss = out.float().sum() * 0.0
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -131,11 +151,14 @@ def fit(model: LSTMClassifier, train: Arrays, val: Arrays | None, cfg: TrainConf
             seen += n
             total_loss += loss.item() * n
             correct += (out[known].argmax(1) == target[known]).sum().item()
-        record = {"epoch": epoch, "seconds": round(time.perf_counter() - started, 4),
+        seen, total_loss, correct = summed([seen, total_loss, correct], world, device)
+        record = {"epoch": epoch, "seconds": round(largest(time.perf_counter() - started, world, device), 4),
                   "loss": total_loss / seen if seen else float("nan"),
                   "accuracy": correct / seen if seen else float("nan")}
         if val_data is not None:
-            record["val_loss"], record["val_accuracy"] = loss_and_accuracy(model, val_data, cfg.batch_size)
+            # Every process holds the same weights; the average keeps their decisions the same.
+            vl, va = summed(list(loss_and_accuracy(model, val_data, cfg.batch_size)), world, device)
+            record["val_loss"], record["val_accuracy"] = vl / world.size, va / world.size
         history.append(record)
         spent += record["seconds"]
         if on_epoch is not None:

@@ -17,6 +17,7 @@ from ..errors import InputError, UsageError
 from ..output import AtomicDir, check_target
 from ..plotting import pyplot
 from .data import Arrays, load
+from .distributed import join, launched, leave
 from .evaluate import per_id, probabilities, scores
 from .loop import TrainConfig, fit
 from .model import LSTMClassifier, ModelConfig, build
@@ -54,6 +55,8 @@ def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", s
     if model == "autoencoder":
         from .autoencoder import train_autoencoder
 
+        if launched().active:
+            raise UsageError("--model autoencoder trains in one process; run it without torchrun")
         return train_autoencoder(data, run, chunk=chunk, latent=latent, val=val, embed=embed, hidden=hidden,
                                  epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, overwrite=overwrite,
                                  on_epoch=on_epoch)
@@ -81,8 +84,31 @@ def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", s
                       segments=segments if model == "segments" else 1)
     tcfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, tbptt=tbptt, patience=patience, seed=seed,
                        budget=budget)
-    dev = pick_device(device)
-    net = build(cfg).to(dev)
+    world = launched()
+    dev = join(world, pick_device(device))
+    done = False
+    try:
+        net = build(cfg).to(dev)
+        if not world.is_main:  # process 0 writes RUN; the others only train along
+            history = fit(net, train_data, val_data, tcfg, dev, world=world)
+            done = True
+            return {"run": run, "epochs": len(history), "history": history, "device": str(dev), "warnings": [],
+                    "rank": world.rank, "processes": world.size}
+        history = _train_into(run, net, train_data, val_data, tcfg, dev, cfg, data, overwrite, world,
+                              on_epoch, on_batch)
+        done = True
+    finally:
+        leave(world, done=done)
+    warnings = []
+    if train_data.offsets is not None and train_data.longest > LONG:
+        warnings.append(f"sequences of up to {train_data.longest:,} steps, used as they are: an LSTM learns poorly "
+                        f"past a few hundred; consider truncate, split, summarize or --tbptt")
+    return {"run": run, "epochs": len(history), "history": history, "device": str(dev), "warnings": warnings,
+            "rank": 0, "processes": world.size}
+
+
+def _train_into(run: str, net, train_data: Arrays, val_data: Arrays | None, tcfg: TrainConfig, dev, cfg: ModelConfig,
+                data: str, overwrite: bool, world, on_epoch, on_batch) -> list[dict]:
     out = AtomicDir(run, overwrite=overwrite)
     try:
         with open(out.tmp / "metrics.jsonl", "w") as log:
@@ -92,12 +118,12 @@ def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", s
                 if on_epoch is not None:
                     on_epoch(r)
 
-            history = fit(net, train_data, val_data, tcfg, dev, on_epoch=record, on_batch=on_batch)
+            history = fit(net, train_data, val_data, tcfg, dev, on_epoch=record, on_batch=on_batch, world=world)
         plot_curves(history, out.tmp / "curves.png")
         torch.save({
             "state_dict": {k: v.cpu() for k, v in net.state_dict().items()},
             "model": asdict(cfg),
-            "train": asdict(tcfg),
+            "train": {**asdict(tcfg), "processes": world.size},
             "classes": [c if isinstance(c, (str, int)) else str(c) for c in train_data.classes],
             "data": {"path": data, "length": train_data.longest, "pad_side": train_data.pad_side,
                      "variable_length": train_data.offsets is not None},
@@ -107,11 +133,7 @@ def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", s
     except BaseException:
         out.abort()
         raise
-    warnings = []
-    if train_data.offsets is not None and train_data.longest > LONG:
-        warnings.append(f"sequences of up to {train_data.longest:,} steps, used as they are: an LSTM learns poorly "
-                        f"past a few hundred; consider truncate, split, summarize or --tbptt")
-    return {"run": run, "epochs": len(history), "history": history, "device": str(dev), "warnings": warnings}
+    return history
 
 
 def plot_curves(history: list[dict], path: Path) -> None:
