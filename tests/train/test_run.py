@@ -212,3 +212,19 @@ def test_one_channel_readings_through_autoencoder_and_compare(tmp_path):
                    techniques=["as-is", "autoencoder", "windows-features", "summarize"])
     assert [r["technique"] for r in rows] == ["as-is", "autoencoder", "windows-features", "summarize"]
     assert all("accuracy" in r for r in rows)
+
+
+def test_readings_with_nan_are_refused_with_the_fix(tmp_path):
+    """A NaN turns every loss and weight into NaN: train and encode --autoencoder say so instead."""
+    rows = [[0.5, float("nan"), 1.0, 2.0] * 4, [1.0] * 10, [0.0, 2.0] * 6]
+    raw = make_dataset(tmp_path / "raw", rows, labels=["a", "b", "a"], seq_type=pa.float32())
+    for model in ("lstm", "autoencoder"):
+        with pytest.raises(InputError, match=r"4 readings are NaN .*encode --normalize"):
+            train(str(raw), str(tmp_path / model), model=model, chunk=4, epochs=1)
+        assert not (tmp_path / model).exists()
+    fit(str(raw), str(tmp_path / "s.json"))
+    encode(str(raw), str(tmp_path / "z"), normalize_with=str(tmp_path / "s.json"))
+    train(str(tmp_path / "z"), str(tmp_path / "ae"), model="autoencoder", chunk=4, latent=2, epochs=1, hidden=4)
+    with pytest.raises(InputError, match="4 readings are NaN"):
+        encode(str(raw), str(tmp_path / "codes"), autoencoder=str(tmp_path / "ae"))
+    assert not (tmp_path / "codes").exists()
