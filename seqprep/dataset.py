@@ -79,13 +79,34 @@ class Source:
             yield str(shard), guard(str(shard), file_batches(shard, self._file_kind or "parquet", batch_rows))
 
 
+BATCH_VALUES = 1 << 27  # a batch holds about this many seq values at most, however long its rows
+
+
 def file_batches(path: Path, kind: str, batch_rows: int) -> Iterator[pa.RecordBatch]:
     if kind == "parquet":
-        yield from pq.ParquetFile(path).iter_batches(batch_size=batch_rows)
+        yield from parquet_batches(pq.ParquetFile(path), batch_rows)
         return
     with pa.memory_map(str(path)) as f:
         for batch in _open_ipc(f):
             yield from batch.to_batches(max_chunksize=batch_rows) if isinstance(batch, pa.Table) else [batch]
+
+
+def parquet_batches(pf: pq.ParquetFile, batch_rows: int) -> Iterator[pa.RecordBatch]:
+    """Batches of ``batch_rows`` rows; where rows are so long that such a batch would pass
+    BATCH_VALUES values (Arrow's list offsets stop at 2**31, and the reader needs several
+    bytes per value), each row group is read in batches of fewer rows, down to one."""
+    md = pf.metadata
+    seq = [i for i in range(md.num_columns) if md.schema.column(i).path.split(".")[0] == "seq"]
+    sizes = []
+    for g in range(md.num_row_groups):
+        rg = md.row_group(g)
+        values = max((rg.column(i).num_values for i in seq), default=0)
+        sizes.append(max(1, min(batch_rows, BATCH_VALUES * rg.num_rows // values)) if values else batch_rows)
+    if all(size == batch_rows for size in sizes):
+        yield from pf.iter_batches(batch_size=batch_rows)
+        return
+    for g, size in enumerate(sizes):
+        yield from pf.iter_batches(batch_size=size, row_groups=[g])
 
 
 def _open_ipc(f):

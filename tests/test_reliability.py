@@ -117,3 +117,41 @@ def test_one_sequence_of_ten_million_steps(tmp_path):
     assert len(set(kept)) == 1000 and kept == sorted(kept)
     split(big, str(tmp_path / "w"), length=1_000_000, padding=Padding(pad=False), last="keep")
     assert read_table(tmp_path / "w").column("part").to_pylist() == list(range(10))
+
+
+def test_rows_too_long_for_a_batch_are_read_in_smaller_batches(tmp_path, monkeypatch):
+    """A batch stops near BATCH_VALUES values: a row group of very long rows is read a few rows
+    at a time (from its average row), and the rows come out the same."""
+    import seqprep.dataset as dataset
+
+    rows = [list(range(60))] * 5 + [[1, 2]] * 3  # one row group: 8 rows, 306 values
+    src = make_dataset(tmp_path / "src", rows, seq_type=pa.int32())
+    shard = src / "part-00000.parquet"
+    assert [b.num_rows for b in dataset.file_batches(shard, "parquet", 4096)] == [8]
+    truncate(str(src), str(tmp_path / "before"), length=3)
+    monkeypatch.setattr(dataset, "BATCH_VALUES", 100)
+    assert [b.num_rows for b in dataset.file_batches(shard, "parquet", 4096)] == [2, 2, 2, 2]  # 100 * 8 // 306
+    monkeypatch.setattr(dataset, "BATCH_VALUES", 10)
+    assert [b.num_rows for b in dataset.file_batches(shard, "parquet", 4096)] == [1] * 8
+    truncate(str(src), str(tmp_path / "after"), length=3)
+    assert canonical(tmp_path / "after") == canonical(tmp_path / "before")
+
+
+def test_a_shard_of_more_than_2_31_values(tmp_path):
+    """9 rows of 2**28 one-byte tokens in one Parquet shard (large_list offsets): 2.4e9 values.
+    Read a row at a time, they truncate (about 45 s and 5 GB, most of it writing the shard)."""
+    import pyarrow.parquet as pq
+
+    per, n = 2**28, 9
+    schema = pa.schema([("id", pa.int64()), ("seq", pa.large_list(pa.int8())), ("label", pa.string())])
+    seq = pa.LargeListArray.from_arrays(pa.array([0, per], pa.int64()), pa.array(np.zeros(per, dtype=np.int8)))
+    with pq.ParquetWriter(tmp_path / "big.parquet", schema) as w:
+        for i in range(n):
+            w.write_table(pa.table({"id": [i], "seq": seq, "label": ["ab"[i % 2]]}, schema=schema))
+    del seq
+    r = subprocess.run([sys.executable, "-m", "seqprep", "truncate", str(tmp_path / "big.parquet"), str(tmp_path / "t"), "-l", "3", "--keep", "start"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    t = read_table(tmp_path / "t")
+    assert t.column("id").to_pylist() == list(range(n)) and t.column("seq").to_pylist() == [[0, 0, 0]] * n
+    assert t.column("length").to_pylist() == [3] * n and per * n > 2**31
