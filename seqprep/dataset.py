@@ -109,13 +109,25 @@ def parquet_batches(pf: pq.ParquetFile, batch_rows: int) -> Iterator[pa.RecordBa
         yield from pf.iter_batches(batch_size=size, row_groups=[g])
 
 
+ARROW_FILE_MAGIC = b"ARROW1"
+
+
 def _open_ipc(f):
     try:
         reader = pa.ipc.open_file(f)
         return (reader.get_batch(i) for i in range(reader.num_record_batches))
     except pa.ArrowInvalid:
-        f.seek(0)
+        _not_a_cut_file(f)
         return iter(pa.ipc.open_stream(f))
+
+
+def _not_a_cut_file(f) -> None:
+    """An Arrow *file* whose footer is missing was cut short (its writer died): read as a stream
+    it would look complete, with the rows it had so far. Refuse it; rewind for a stream."""
+    f.seek(0)
+    if f.read(len(ARROW_FILE_MAGIC)) == ARROW_FILE_MAGIC:
+        raise pa.ArrowInvalid("an Arrow file without its footer: it was cut short while being written")
+    f.seek(0)
 
 
 def guard(name: str, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -139,7 +151,7 @@ def read_schema(path: Path, kind: str) -> pa.Schema:
             try:
                 return pa.ipc.open_file(f).schema
             except pa.ArrowInvalid:
-                f.seek(0)
+                _not_a_cut_file(f)
                 return pa.ipc.open_stream(f).schema
     except (pa.ArrowException, OSError) as e:
         raise InputError(f"{path}: not a readable {kind} file ({_first_line(e)})") from None

@@ -58,6 +58,9 @@ def world(tmp_path):
     write(w / "latin1.jsonl", b'{"text": "caf\xe9"}\n')
     write(w / "nulllabels.jsonl", '{"text": "a", "label": null}\n')
     write(w / "notjson.json", "{nope")
+    with pa.OSFile(str(w / "whole.arrow"), "wb") as f, pa.ipc.new_file(f, pa.schema([("id", pa.int64())])) as wr:
+        wr.write_table(pa.table({"id": [1, 2]}))
+    write(w / "cut.arrow", (w / "whole.arrow").read_bytes()[:-40])  # its writer died before the footer
     write(w / "data.xyz", "?")
     write(w / "afile", "x")
     (w / "nomanifest").mkdir()
@@ -104,6 +107,9 @@ CASES = [
     ("summarize IN/ids OUT --paa 4", 2, "--paa and --factor work on numeric readings, but seq holds int32 tokens"),
     ("fit IN/ids OUT --max-size 0", 2, "--max-size 0 must be positive"),
     ("verify IN/broken", 1, "broken/part-00000.parquet: not a readable parquet file"),
+    ("truncate IN/cut.arrow OUT --length 2", 1, "cut.arrow: not a readable arrow file (an Arrow file without its footer"),
+    ("truncate IN/ids OUT --length 2 --workers 0", 2, "--workers 0 must be at least 1"),
+    ("fit IN/ids OUT --workers 2 --scheduler tcp://127.0.0.1:1", 2, "give --workers (processes on this machine) or"),
 ]
 
 
