@@ -224,7 +224,7 @@ def main() -> None:
         versus_floor(name, command, src, work, args.repeat)
     print("  targets: truncate <= 1.30x; summarize, sample, split, --paa <= 1.50x; encode <= 2.00x")
 
-    print(f"\nthe same arrays the usual way / seqprep truncate --length 500 --format npy")
+    print("\nthe same arrays the usual way / seqprep truncate --length 500 --format npy")
     print(f"  {'':<44} {'usual':>9} {'seqprep':>11} {'speed-up':>9}")
     versus_keras(data, work, args.repeat)
 

@@ -50,7 +50,7 @@ def _start_worker(blob: bytes, threads: int) -> None:
     # N workers share the cores: each uses its share for Arrow's own threads.
     pa.set_cpu_count(threads)
     pa.set_io_thread_count(threads)
-    _job = cloudpickle.loads(blob)
+    _job = cloudpickle.loads(blob)  # pickled by the parent that started this process (ProcessPool.map)
 
 
 def _run(fn: Callable, i: int):
@@ -95,6 +95,7 @@ def _run_blob(fn: Callable, blob: bytes, i: int):
     import cloudpickle
 
     # Unpickled per task: tasks on one Dask worker may run at once, and each needs its own job.
+    # The blob is the one this run's client pickled (DaskPool.map), never a file or user data.
     return fn(cloudpickle.loads(blob), i)
 
 

@@ -1,6 +1,5 @@
-"""Reliability: verify, interruption by SIGKILL, and output that does not depend on sharding."""
+"""Reliability: verify, SIGKILL, very long rows (the shard-size x --workers matrix: test_workers.py)."""
 
-import json
 import random
 import signal
 import subprocess
@@ -13,9 +12,7 @@ import pytest
 
 from seqprep.dataset import verify
 from seqprep.errors import InputError
-from seqprep.fit import fit
-from seqprep.ingest import IngestOptions, ingest
-from seqprep.steps import Padding, encode, sample, split, summarize, truncate
+from seqprep.steps import Padding, sample, split, truncate
 
 from .conftest import listing, make_dataset, read_table
 
@@ -67,35 +64,6 @@ def test_sigkill_leaves_the_old_output_or_none(tmp_path):
 def canonical(path) -> list:
     """A dataset's rows, whatever its sharding."""
     return read_table(path).to_pylist()
-
-
-def test_every_command_gives_the_same_rows_whatever_the_shard_size(tmp_path):
-    rng = np.random.default_rng(3)
-    lines = []
-    for i in range(31):
-        words = rng.choice(["a", "b", "c", "d", "e", "f"], size=rng.integers(0, 25)).tolist()
-        lines.append(json.dumps({"text": " ".join(words), "label": ["x", "y"][i % 2]}))
-    (tmp_path / "d.jsonl").write_text("\n".join(lines) + "\n")
-    results: dict = {}
-    for shard_rows in (1, 7, 1000):
-        d = tmp_path / f"s{shard_rows}"
-        ingest(str(tmp_path / "d.jsonl"), str(d / "raw"), options=IngestOptions(shard_rows=shard_rows))
-        raw = str(d / "raw")
-        stats = fit(raw, str(d / "stats.json"))
-        runs = {
-            "truncate": lambda o: truncate(raw, o, length=10, keep="both", head=3),
-            "summarize": lambda o: summarize(raw, o, stats=str(d / "stats.json"), drop_top=2),
-            "sample-steps": lambda o: sample(raw, o, length=6, seed=5),
-            "sample-crop": lambda o: sample(raw, o, length=6, seed=5, mode="crop", copies=3, overlap=False),
-            "split": lambda o: split(raw, o, length=4, stride=3),
-            "encode": lambda o: encode(raw, o, stats=str(d / "stats.json"), length=8),
-        }
-        got = {"fit": (stats["tokens"], stats["counts"], stats["classes"])}
-        for name, run in runs.items():
-            run(str(d / name))
-            got[name] = canonical(d / name)
-        results[shard_rows] = got
-    assert results[1] == results[7] == results[1000]
 
 
 def test_one_sequence_of_ten_million_steps(tmp_path):
