@@ -228,3 +228,15 @@ def test_readings_with_nan_are_refused_with_the_fix(tmp_path):
     with pytest.raises(InputError, match="4 readings are NaN"):
         encode(str(raw), str(tmp_path / "codes"), autoencoder=str(tmp_path / "ae"))
     assert not (tmp_path / "codes").exists()
+
+
+def test_autoencoder_codes_are_the_same_with_workers(tmp_path):
+    """encode --autoencoder ships the model to spawned workers: the same bytes as one process."""
+    rng = np.random.default_rng(4)
+    rows = [rng.standard_normal(int(rng.integers(3, 40))).astype(np.float32).tolist() for _ in range(30)]
+    raw = make_dataset(tmp_path / "raw", rows, labels=["a", "b", "c"] * 10, seq_type=pa.float32(), shard_rows=7)
+    train(str(raw), str(tmp_path / "ae"), model="autoencoder", chunk=4, latent=2, epochs=1, hidden=4)
+    for w in (1, 2):
+        encode(str(raw), str(tmp_path / f"codes{w}"), autoencoder=str(tmp_path / "ae"), length=5, workers=w)
+    one, two = (sorted((p.name, p.read_bytes()) for p in (tmp_path / f"codes{w}").iterdir()) for w in (1, 2))
+    assert len(one) == 6 and one == two
