@@ -75,8 +75,27 @@ class Source:
         if self._stream is not None:
             yield "stdin", guard("stdin", iter(self._stream))
             return
-        for shard in self.shards:
-            yield str(shard), guard(str(shard), file_batches(shard, self._file_kind or "parquet", batch_rows))
+        files = self.shard_files(batch_rows)
+        for i in range(len(files.paths)):
+            yield files.names[i], files.batches(i)
+
+    def shard_files(self, batch_rows: int = BATCH_ROWS) -> "ShardFiles":
+        """The shards as a worker process or a Dask task reads them (not for a stream)."""
+        return ShardFiles(paths=[str(Path(s).resolve()) for s in self.shards], names=[str(s) for s in self.shards],
+                          kind=self._file_kind or "parquet", batch_rows=batch_rows)
+
+
+@dataclass
+class ShardFiles:
+    """A dataset's shard files, picklable: what any process reads shard ``i`` from."""
+
+    paths: list[str]  # absolute: a worker's working directory may differ
+    names: list[str]  # as the user gave them, for messages
+    kind: str  # "parquet" | "arrow"
+    batch_rows: int
+
+    def batches(self, i: int) -> Iterator[pa.RecordBatch]:
+        return guard(self.names[i], file_batches(Path(self.paths[i]), self.kind, self.batch_rows))
 
 
 BATCH_VALUES = 1 << 27  # a batch holds about this many seq values at most, however long its rows

@@ -16,10 +16,10 @@ from typing import Protocol
 
 import pyarrow as pa
 
-from .dataset import BATCH_ROWS, Source, file_batches, guard
+from .dataset import BATCH_ROWS, ShardFiles, Source
 from .errors import InputError
 from .output import Sink, Stats, conform, open_part
-from .workers import check_workers, open_pool
+from .workers import open_pool
 
 
 class Progress(Protocol):
@@ -138,7 +138,6 @@ def run(source: Source, sink: Sink, transform: Transform, *, batch_rows: int = B
     With ``workers`` > 1 (processes) or a Dask ``scheduler``, shards run in parallel, each
     written by a worker; the output is byte-identical. A stream, or output to one, runs here.
     """
-    check_workers(workers, scheduler)
     with sink:
         # The output schema comes from the step, not from whichever batch is first, so every
         # worker writes the same one.
@@ -159,50 +158,52 @@ def _run_here(source: Source, sink: Sink, transform: Transform, batch_rows: int,
     # one written (Writer). Each stage keeps the order, so the output is the same as serial.
     with Writer() as writer:
         for name, batches in source.shard_batches(batch_rows):
-            wrote = False
-            for batch in prefetch(batches):
-                writer.submit(sink.write, _apply(name, transform, batch))
-                wrote = True
+            for out, rows_in in _outputs(name, prefetch(batches), transform, source.schema):
+                writer.submit(sink.write, out)
                 if progress is not None:
-                    progress.advance(batch.num_rows)
-            if not wrote:  # an empty shard still carries the output schema
-                writer.submit(sink.write, _apply(name, transform, empty_batch(source.schema)))
+                    progress.advance(rows_in)
             writer.submit(sink.end_shard)
         writer.drain()
+
+
+def _outputs(name: str, batches, transform: Transform, source_schema: pa.Schema):
+    """Each batch of a shard through the transform, with its input rows. An empty shard gives
+    the transform of an empty batch: its output shard still carries the schema."""
+    empty = True
+    for batch in batches:
+        yield _apply(name, transform, batch), batch.num_rows
+        empty = False
+    if empty:
+        yield _apply(name, transform, empty_batch(source_schema)), 0
 
 
 @dataclass
 class ShardJob:
     """What a worker needs to write output shards from input shards (picklable by cloudpickle)."""
 
-    shards: list[str]  # absolute paths
-    names: list[str]  # as errors name them
-    file_kind: str
+    files: ShardFiles
     source_schema: pa.Schema
     transform: Transform
     schema: pa.Schema  # the output's
     part_kind: str
     tmp: str
-    batch_rows: int
 
 
 def write_shard(job: ShardJob, i: int) -> tuple[dict, Stats, dict, int]:
     """Run in a worker: shard ``i`` through the transform into a part; returns the part, its
     stats, what the transform counted (``transform.tallies``) and the input rows."""
-    name = job.names[i]
+    name = job.files.names[i]
     part = open_part(job.part_kind, Path(job.tmp), i, job.schema)
     stats = Stats()
     tallies = getattr(job.transform, "tallies", None)
     before = dict(tallies) if tallies is not None else {}
     rows_in = 0
     try:
-        wrote = False
-        for batch in guard(name, file_batches(Path(job.shards[i]), job.file_kind, job.batch_rows)):
-            rows_in += batch.num_rows
-            _write_part(part, stats, conform(_apply(name, job.transform, batch), job.schema))
-            wrote = True
-        if not wrote:
-            _write_part(part, stats, conform(_apply(name, job.transform, empty_batch(job.source_schema)), job.schema))
+        for out, rows in _outputs(name, job.files.batches(i), job.transform, job.source_schema):
+            out = conform(out, job.schema)  # as Sink.write does
+            stats.add(out)
+            part.write(out)
+            rows_in += rows
         done = part.close()
     except BaseException:
         part.abort()
@@ -212,20 +213,13 @@ def write_shard(job: ShardJob, i: int) -> tuple[dict, Stats, dict, int]:
     return done, stats, counted, rows_in
 
 
-def _write_part(part, stats: Stats, batch: pa.RecordBatch) -> None:
-    stats.add(batch)
-    part.write(batch)
-
-
 def _run_parts(source: Source, sink: Sink, transform: Transform, batch_rows: int, progress: Progress | None,
                pool) -> None:
-    job = ShardJob(shards=[str(Path(s).resolve()) for s in source.shards], names=[str(s) for s in source.shards],
-                   file_kind=source._file_kind or "parquet",
-                   source_schema=source.schema, transform=transform, schema=sink.schema, part_kind=sink.part_kind,
-                   tmp=str(sink.dir.tmp.resolve()), batch_rows=batch_rows)
+    job = ShardJob(files=source.shard_files(batch_rows), source_schema=source.schema, transform=transform,
+                   schema=sink.schema, part_kind=sink.part_kind, tmp=str(sink.dir.tmp.resolve()))
     tallies = getattr(transform, "tallies", None)
     with pool:
-        for part, stats, counted, rows_in in pool.map(write_shard, job, len(job.shards)):
+        for part, stats, counted, rows_in in pool.map(write_shard, job, len(job.files.paths)):
             sink.add_part(part, stats)
             for k, v in counted.items():
                 tallies[k] += v

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import __version__
-from .dataset import BATCH_ROWS, file_batches, guard, open_source
+from .dataset import BATCH_ROWS, ShardFiles, open_source
 from .engine import Progress, prefetch
 from .errors import InputError, UsageError
 from .output import check_target, describe_steps
@@ -133,10 +133,8 @@ def fit(src: str, out: str, *, max_size: int | None = None, min_count: int = 1, 
     is_tokens = steps["type"] in ("string", "int32", "int64", "large_string")
     if kmer is not None and steps["type"] != "string":
         raise UsageError(f"--kmer needs one-character string tokens (bases), but seq holds {steps['type']}")
-    job = FitJob(shards=[str(Path(p).resolve()) for p in source.shards], names=[str(p) for p in source.shards],
-                 file_kind=source._file_kind or "parquet", padding=source.padding, is_tokens=is_tokens,
-                 channels=steps["channels"] or 1, lowercase=lowercase, kmer=kmer, kmer_stride=kmer_stride,
-                 batch_rows=batch_rows)
+    job = FitJob(files=source.shard_files(batch_rows), padding=source.padding, is_tokens=is_tokens,
+                 channels=steps["channels"] or 1, lowercase=lowercase, kmer=kmer, kmer_stride=kmer_stride)
     if progress is not None:
         progress.start(source.rows)
     # Map then merge, in shard order, wherever the shards are counted: the same file either way.
@@ -147,7 +145,7 @@ def fit(src: str, out: str, *, max_size: int | None = None, min_count: int = 1, 
             merged.merge(count_batches(job, name, prefetch(batches), progress))
     else:
         with pool:
-            for counts in pool.map(count_shard, job, len(job.shards)):
+            for counts in pool.map(count_shard, job, len(job.files.paths)):
                 merged.merge(counts)
                 if progress is not None:
                     progress.advance(counts.rows)
@@ -184,16 +182,13 @@ def fit(src: str, out: str, *, max_size: int | None = None, min_count: int = 1, 
 class FitJob:
     """What counting a shard needs (picklable, for worker processes and Dask)."""
 
-    shards: list[str]  # absolute paths
-    names: list[str]  # as errors name them
-    file_kind: str
+    files: ShardFiles
     padding: dict | None
     is_tokens: bool
     channels: int
     lowercase: bool
     kmer: int | None
     kmer_stride: int
-    batch_rows: int
 
 
 @dataclass
@@ -224,8 +219,7 @@ class Counts:
 
 def count_shard(job: FitJob, i: int) -> Counts:
     """Run in a worker: count shard ``i``."""
-    name = job.names[i]
-    return count_batches(job, name, guard(name, file_batches(Path(job.shards[i]), job.file_kind, job.batch_rows)))
+    return count_batches(job, job.files.names[i], job.files.batches(i))
 
 
 def count_batches(job: FitJob, name: str, batches, progress: Progress | None = None) -> Counts:
