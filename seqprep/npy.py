@@ -49,30 +49,42 @@ def x_values(batch: pa.RecordBatch) -> tuple[np.ndarray, tuple]:
 
 
 class NpyPart:
-    """A worker's share of X.npy (raw values, no header), with its rows' ids and labels."""
+    """Rows of X as raw values, with their ids and labels: a worker's share of X.npy, or (after
+    ``reserve`` bytes for the header) X.npy itself."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, reserve: int = 0):
         self.path = path
-        self._x = open(path, "wb")
-        self._dtype = self._row_shape = None
-        self._ids: list[np.ndarray] = []
-        self._labels: list[pa.Array] = []
+        self.x = open(path, "wb")
+        self.x.write(b"\0" * reserve)
+        self.dtype = self.row_shape = None
+        self.ids: list[np.ndarray] = []
+        self.labels: list[pa.Array] = []
 
     def write(self, batch: pa.RecordBatch) -> None:
-        arr, self._row_shape = x_values(batch)
-        self._dtype = arr.dtype
-        arr.tofile(self._x)
-        self._ids.append(batch.column("id").to_numpy(zero_copy_only=False).astype(np.int64))
+        arr, self.row_shape = x_values(batch)
+        self.dtype = arr.dtype
+        arr.tofile(self.x)
+        self.ids.append(batch.column("id").to_numpy(zero_copy_only=False).astype(np.int64))
         if "label" in batch.schema.names:
-            self._labels.append(batch.column("label"))
+            self.labels.append(batch.column("label"))
+
+    def append(self, part: dict) -> None:
+        """Another part's rows after these (its file is removed)."""
+        with open(part["x"], "rb") as f:
+            shutil.copyfileobj(f, self.x, 1 << 22)
+        os.unlink(part["x"])
+        if part["row_shape"] is not None:
+            self.dtype, self.row_shape = part["dtype"], part["row_shape"]
+        self.ids.extend(part["ids"])
+        self.labels.extend(part["labels"])
 
     def close(self) -> dict:
-        self._x.close()
-        return {"x": str(self.path), "dtype": self._dtype, "row_shape": self._row_shape, "ids": self._ids,
-                "labels": self._labels}
+        self.x.close()
+        return {"x": str(self.path), "dtype": self.dtype, "row_shape": self.row_shape, "ids": self.ids,
+                "labels": self.labels}
 
     def abort(self) -> None:
-        self._x.close()
+        self.x.close()
 
 
 class NpySink(Sink):
@@ -89,46 +101,31 @@ class NpySink(Sink):
         super().__init__(lineage=lineage, padding=padding, extra=extra)
         self.classes = classes  # fitted classes: y then means the same in every split
         self.dir = AtomicDir(out, overwrite=overwrite)
-        self._x = open(self.dir.tmp / "X.npy", "wb")
-        self._x.write(b"\0" * NPY_HEADER_BYTES)
-        self._dtype = None
-        self._row_shape = None
-        self._ids: list[np.ndarray] = []
-        self._labels: list[pa.Array] = []
+        self._rows = NpyPart(self.dir.tmp / "X.npy", reserve=NPY_HEADER_BYTES)
 
     def _write(self, batch: pa.RecordBatch) -> None:
-        arr, row_shape = x_values(batch)
-        self._dtype, self._row_shape = arr.dtype, row_shape
-        arr.tofile(self._x)
-        self._ids.append(batch.column("id").to_numpy(zero_copy_only=False).astype(np.int64))
-        if "label" in batch.schema.names:
-            self._labels.append(batch.column("label"))
+        self._rows.write(batch)
 
     def add_part(self, part: dict, stats) -> None:
-        """Append a worker's X rows (a file in the temporary directory), ids and labels."""
-        with open(part["x"], "rb") as f:
-            shutil.copyfileobj(f, self._x, 1 << 22)
-        os.unlink(part["x"])
-        if part["row_shape"] is not None:
-            self._dtype, self._row_shape = part["dtype"], part["row_shape"]
-        self._ids.extend(part["ids"])
-        self._labels.extend(part["labels"])
+        """A worker's X rows (a file in the temporary directory), ids and labels, appended."""
+        self._rows.append(part)
         self.stats.merge(stats)
 
     def finish(self) -> dict:
-        if self._row_shape is None:  # no batches: an empty array of the padded length
-            length = (self.padding or {}).get("length", 0)
-            self._dtype, self._row_shape = np.dtype(np.int32), (length,)
+        rows = self._rows
+        dtype, row_shape = rows.dtype, rows.row_shape
+        if row_shape is None:  # no batches: an empty array of the padded length
+            dtype, row_shape = np.dtype(np.int32), ((self.padding or {}).get("length", 0),)
         n = self.stats.rows
-        self._x.seek(0)
-        self._x.write(npy_header(self._dtype, (n,) + self._row_shape))
-        self._x.close()
+        rows.x.seek(0)
+        rows.x.write(npy_header(dtype, (n,) + row_shape))
+        rows.close()
         tmp = self.dir.tmp
         np.save(tmp / "lengths.npy", self.stats.lengths.astype(np.int32))
-        np.save(tmp / "ids.npy", np.concatenate(self._ids) if self._ids else np.zeros(0, np.int64))
+        np.save(tmp / "ids.npy", np.concatenate(rows.ids) if rows.ids else np.zeros(0, np.int64))
         classes = None
-        if self._labels:
-            labels = pa.chunked_array(self._labels)
+        if rows.labels:
+            labels = pa.chunked_array(rows.labels)
             classes = self.classes if self.classes is not None else sorted(set(labels.drop_null().to_pylist()))
             index = pc.index_in(labels, value_set=pa.array(classes, labels.type)).fill_null(-1)
             np.save(tmp / "y.npy", index.to_numpy().astype(np.int64))
@@ -136,8 +133,8 @@ class NpySink(Sink):
             "format": "seqprep-npy",
             "version": FORMAT_VERSION,
             "rows": n,
-            "shape": [n, *self._row_shape],
-            "dtype": str(self._dtype),
+            "shape": [n, *row_shape],
+            "dtype": str(dtype),
             "classes": classes,
             "padding": self.padding,
             **self.stats.summary(),
@@ -149,5 +146,5 @@ class NpySink(Sink):
         return meta
 
     def abort(self) -> None:
-        self._x.close()
+        self._rows.abort()
         self.dir.abort()
