@@ -17,7 +17,7 @@ from .. import __version__
 from ..errors import InputError, UsageError
 from ..output import AtomicDir, check_target
 from ..ragged import Ragged
-from .data import Arrays, load
+from .data import Arrays, load, no_nan
 
 
 @dataclass(frozen=True)
@@ -177,9 +177,7 @@ def load_encoder(run: str):
                 values = values[:, None]
             if values.shape[1] != cfg.channels:
                 raise InputError(f"{values.shape[1]} channel(s), but the autoencoder was trained on {cfg.channels}")
-            if np.isnan(values).any():
-                raise InputError(f"{int(np.isnan(values).sum()):,} readings are NaN; encode --normalize (as for "
-                                 "training the autoencoder) replaces them")
+            no_nan(values, "the readings to encode")
         chunks, per_row = chunk_rows(values, rows.lengths, rows.offsets[:-1], cfg.chunk, partial=True)
         out = [model.encode(torch.from_numpy(chunks[i:i + 1024])) for i in range(0, len(chunks), 1024)]
         z = torch.cat(out).numpy() if out else np.zeros((0, cfg.latent), np.float32)

@@ -110,7 +110,7 @@ def _load_ragged(table: pa.Table, encoding: dict, classes: list | None, path: st
         values = values.astype(np.int64)
         vocab = int(encoding.get("vocab_size") or (int(values.max()) + 1 if len(values) else 2))
     else:
-        values = _no_nan(values.astype(np.float32), path)
+        values = no_nan(values.astype(np.float32), path)
         vocab = None
     classes, y = _labels(table, encoding, classes)
     return Arrays(values, np.diff(rows.offsets), y, table.column("id").to_numpy().astype(np.int64), classes,
@@ -124,10 +124,10 @@ def _as_model_input(x: np.ndarray, where: str) -> np.ndarray:
         if len(x) and x.min() < 0:
             raise InputError(f"{where}: token id {int(x.min())} is negative; ids start at 0 (the padding id)")
         return x.astype(np.int64)
-    return _no_nan((x if x.ndim == 3 else x[:, :, None]).astype(np.float32), where)
+    return no_nan((x if x.ndim == 3 else x[:, :, None]).astype(np.float32), where)
 
 
-def _no_nan(x: np.ndarray, where: str) -> np.ndarray:
+def no_nan(x: np.ndarray, where: str) -> np.ndarray:
     """Readings a model can read: a NaN would turn every loss and weight into NaN."""
     nans = int(np.isnan(x).sum())
     if nans:

@@ -8,8 +8,8 @@ torchrun sets RANK, WORLD_SIZE and LOCAL_RANK; seqprep then joins the process gr
 CUDA, gloo on CPU) and wraps the model in DistributedDataParallel. Every process reads the
 whole dataset and takes every WORLD_SIZE-th batch of the epoch's (seeded, shared) order, so
 one step sees WORLD_SIZE batches and their gradients are averaged: WORLD_SIZE processes with
---batch-size B train like one with batches of WORLD_SIZE x B. The epoch's figures are summed
-over processes; process 0 alone writes RUN.
+--batch-size B train like one with batches of WORLD_SIZE x B. Validation is split between
+the processes too; the epoch's figures are summed over them; process 0 alone writes RUN.
 """
 
 from __future__ import annotations
@@ -75,20 +75,13 @@ def share(batches: list, world: World) -> list:
     return [batches[(world.rank + k * world.size) % len(batches)] for k in range(steps)]
 
 
-def summed(values: list[float], world: World, device: torch.device) -> list[float]:
+def reduced(values: list[float], world: World, device: torch.device, *, op: str = "sum") -> list[float]:
+    """``values`` summed (or their maximum, ``op="max"``) over every process; the same list everywhere."""
     if not world.active:
         return values
     t = torch.tensor(values, dtype=torch.float64, device=device)
-    dist.all_reduce(t)
+    dist.all_reduce(t, op=dist.ReduceOp.MAX if op == "max" else dist.ReduceOp.SUM)
     return t.tolist()
-
-
-def largest(value: float, world: World, device: torch.device) -> float:
-    if not world.active:
-        return value
-    t = torch.tensor([value], dtype=torch.float64, device=device)
-    dist.all_reduce(t, op=dist.ReduceOp.MAX)
-    return float(t.item())
 
 
 def wrap(module: nn.Module, world: World, device: torch.device) -> nn.Module:

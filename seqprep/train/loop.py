@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from .data import Arrays
-from .distributed import World, largest, share, summed, wrap
+from .distributed import World, reduced, share, wrap
 from .model import LSTMClassifier, real_steps_first, tbptt_logits
 
 
@@ -89,12 +89,14 @@ class Logits(nn.Module):
 
 
 @torch.no_grad()
-def loss_and_accuracy(model: LSTMClassifier, data: Batcher, batch_size: int) -> tuple[float, float]:
-    """Mean cross-entropy and accuracy over rows with a known class, in evaluation mode."""
+def loss_and_accuracy(model: LSTMClassifier, data: Batcher, batch_size: int,
+                      world: World = World()) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy over rows with a known class, in evaluation mode. In a
+    group each process scores every ``size``-th batch and the sums are shared."""
     model.eval()
     total = correct = 0
     loss = 0.0
-    for rows in data.in_order(batch_size):
+    for rows in data.in_order(batch_size)[world.rank::world.size]:
         x, lengths, t = data.batch(rows)
         out = model(x, lengths)
         known = t >= 0
@@ -103,6 +105,7 @@ def loss_and_accuracy(model: LSTMClassifier, data: Batcher, batch_size: int) -> 
             correct += (out[known].argmax(1) == t[known]).sum().item()
             total += int(known.sum())
     model.train()
+    loss, correct, total = reduced([loss, correct, total], world, data.device)
     return (loss / total, correct / total) if total else (float("nan"), float("nan"))
 
 
@@ -151,14 +154,14 @@ def fit(model: LSTMClassifier, train: Arrays, val: Arrays | None, cfg: TrainConf
             seen += n
             total_loss += loss.item() * n
             correct += (out[known].argmax(1) == target[known]).sum().item()
-        seen, total_loss, correct = summed([seen, total_loss, correct], world, device)
-        record = {"epoch": epoch, "seconds": round(largest(time.perf_counter() - started, world, device), 4),
+        seen, total_loss, correct = reduced([seen, total_loss, correct], world, device)
+        seconds = reduced([time.perf_counter() - started], world, device, op="max")[0]
+        record = {"epoch": epoch, "seconds": round(seconds, 4),
                   "loss": total_loss / seen if seen else float("nan"),
                   "accuracy": correct / seen if seen else float("nan")}
         if val_data is not None:
-            # Every process holds the same weights; the average keeps their decisions the same.
-            vl, va = summed(list(loss_and_accuracy(model, val_data, cfg.batch_size)), world, device)
-            record["val_loss"], record["val_accuracy"] = vl / world.size, va / world.size
+            # The same figures in every process, so they all stop (or not) together.
+            record["val_loss"], record["val_accuracy"] = loss_and_accuracy(model, val_data, cfg.batch_size, world)
         history.append(record)
         spent += record["seconds"]
         if on_epoch is not None:

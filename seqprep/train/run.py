@@ -89,13 +89,11 @@ def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", s
     done = False
     try:
         net = build(cfg).to(dev)
-        if not world.is_main:  # process 0 writes RUN; the others only train along
+        if world.is_main:
+            history = _train_into(run, net, train_data, val_data, tcfg, dev, cfg, data, overwrite, world,
+                                  on_epoch, on_batch)
+        else:  # process 0 writes RUN; the others only train along
             history = fit(net, train_data, val_data, tcfg, dev, world=world)
-            done = True
-            return {"run": run, "epochs": len(history), "history": history, "device": str(dev), "warnings": [],
-                    "rank": world.rank, "processes": world.size}
-        history = _train_into(run, net, train_data, val_data, tcfg, dev, cfg, data, overwrite, world,
-                              on_epoch, on_batch)
         done = True
     finally:
         leave(world, done=done)
@@ -104,7 +102,7 @@ def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", s
         warnings.append(f"sequences of up to {train_data.longest:,} steps, used as they are: an LSTM learns poorly "
                         f"past a few hundred; consider truncate, split, summarize or --tbptt")
     return {"run": run, "epochs": len(history), "history": history, "device": str(dev), "warnings": warnings,
-            "rank": 0, "processes": world.size}
+            "rank": world.rank, "processes": world.size}
 
 
 def _train_into(run: str, net, train_data: Arrays, val_data: Arrays | None, tcfg: TrainConfig, dev, cfg: ModelConfig,

@@ -54,12 +54,13 @@ def ids(tmp_path):
 
 def test_two_processes_with_batch_b_train_like_one_with_batch_2b(ids):
     """Each step averages the gradients of the two processes' batches (DDP): the weights match
-    a one-process run with batches twice as big, and process 0 alone wrote RUN."""
-    r = torchrun(2, "train", str(ids / "ids"), str(ids / "ddp"), "--epochs", "3", "--batch-size", "8",
+    a one-process run with batches twice as big, validation figures included, and process 0
+    alone wrote RUN."""
+    r = torchrun(2, "train", str(ids / "ids"), str(ids / "ddp"), "--val", str(ids / "ids"), "--epochs", "3", "--batch-size", "8",
                  "--hidden", "8", "--embed", "4", "--lr", "0.01", "--device", "cpu", "--seed", "3")
     assert r.returncode == 0, r.stderr[-2000:]
     assert r.stderr.count("train: 3 epochs on cpu x 2 processes") == 1
-    train(str(ids / "ids"), str(ids / "one"), epochs=3, batch_size=16, hidden=8, embed=4, lr=0.01, device="cpu", seed=3)
+    train(str(ids / "ids"), str(ids / "one"), val=str(ids / "ids"), epochs=3, batch_size=16, hidden=8, embed=4, lr=0.01, device="cpu", seed=3)
     ddp, _ = load_run(str(ids / "ddp"))
     one, _ = load_run(str(ids / "one"))
     for (name, a), b in zip(ddp.state_dict().items(), one.state_dict().values()):
@@ -67,6 +68,9 @@ def test_two_processes_with_batch_b_train_like_one_with_batch_2b(ids):
     history = [json.loads(line) for line in (ids / "ddp" / "metrics.jsonl").read_text().splitlines()]
     alone = [json.loads(line) for line in (ids / "one" / "metrics.jsonl").read_text().splitlines()]
     assert [round(h["loss"], 5) for h in history] == [round(h["loss"], 5) for h in alone]
+    # validation is split between the processes and summed: the same figures as one process
+    assert [round(h["val_loss"], 5) for h in history] == [round(h["val_loss"], 5) for h in alone]
+    assert [h["val_accuracy"] for h in history] == [h["val_accuracy"] for h in alone]
     assert sorted(p.name for p in ids.iterdir() if p.name.startswith((".ddp", "ddp"))) == ["ddp"]
 
 
