@@ -27,8 +27,8 @@ def check_workers(workers: int, scheduler: str | None) -> None:
 
 
 def open_pool(workers: int = 1, scheduler: str | None = None, *, shards: int):
-    """A pool for ``shards`` shards, or None where one process does as well (one worker, one shard)."""
-    check_workers(workers, scheduler)
+    """A pool for ``shards`` shards, or None where one process does as well (one worker, one
+    shard). The caller has checked the options (:func:`check_workers`) before any work."""
     if scheduler is not None:
         return DaskPool(scheduler)
     if workers == 1 or shards < 2:
