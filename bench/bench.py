@@ -33,9 +33,31 @@ SHARD_ROWS = 10_000
 BATCH_ROWS = 4096
 
 
+def cached(out: Path) -> bool:
+    """Whether ``out`` holds data made earlier with the shard writer seqprep has now (else
+    remake it): the same compression and byte-stream-split columns as a shard written now."""
+    if not (out / "seqprep.json").exists():
+        return False
+    shard = pq.ParquetFile(next(out.glob("part-*.parquet")))
+
+    def layout(pf: pq.ParquetFile) -> list:
+        rg = pf.metadata.row_group(0)
+        return [(rg.column(i).compression, "BYTE_STREAM_SPLIT" in rg.column(i).encodings)
+                for i in range(rg.num_columns)]
+
+    probe = out.parent / ".probe.parquet"
+    with parquet_writer(probe, shard.schema_arrow) as w:
+        w.write_batch(next(shard.iter_batches(batch_size=1)))
+    same = layout(shard) == layout(pq.ParquetFile(probe))
+    probe.unlink()
+    if not same:
+        shutil.rmtree(out)
+    return same
+
+
 def make_data(out: Path, rows: int, seed: int = 0) -> Path:
     """Lengths lognormal(6.5, 0.8) clipped to [1, 20000]; Zipf-like int32 tokens below 50,000."""
-    if (out / "seqprep.json").exists():
+    if cached(out):
         return out
     rng = np.random.default_rng(seed)
     with DatasetSink(str(out), lineage=[{"command": "bench-data", "rows": rows, "seed": seed}],
@@ -56,7 +78,7 @@ def make_data(out: Path, rows: int, seed: int = 0) -> Path:
 
 def make_float_data(out: Path, like: Path) -> Path:
     """Float32 readings with the same lengths as ``like`` (for --paa)."""
-    if (out / "seqprep.json").exists():
+    if cached(out):
         return out
     rng = np.random.default_rng(2)
     with DatasetSink(str(out), lineage=[{"command": "bench-float-data"}], shard_rows=SHARD_ROWS) as sink:
@@ -73,7 +95,7 @@ def make_float_data(out: Path, like: Path) -> Path:
 
 def make_string_data(out: Path, like: Path) -> Path:
     """The same sequences with each token id written as a string token ("w123")."""
-    if (out / "seqprep.json").exists():
+    if cached(out):
         return out
     names = pa.array([f"w{i}" for i in range(50_000)])
     with DatasetSink(str(out), lineage=[{"command": "bench-string-data"}], shard_rows=SHARD_ROWS) as sink:
