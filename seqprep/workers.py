@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from . import memory
 from .errors import SeqprepError, UsageError
 
 
@@ -50,6 +51,7 @@ def _start_worker(blob: bytes, threads: int) -> None:
     # N workers share the cores: each uses its share for Arrow's own threads.
     pa.set_cpu_count(threads)
     pa.set_io_thread_count(threads)
+    memory.tune()
     _job = cloudpickle.loads(blob)  # pickled by the parent that started this process (ProcessPool.map)
 
 

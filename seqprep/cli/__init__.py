@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from .. import __version__
+from .. import __version__, memory
 from ..errors import OutputError, SeqprepError
 
 # Click's base class for usage errors; Typer may vendor Click, so reach it through a public subclass.
@@ -71,22 +71,8 @@ app = typer.Typer(
 
 
 def main() -> None:
-    use_jemalloc()
+    memory.tune()
     app()
-
-
-def use_jemalloc() -> None:
-    """Batches are read on one thread and freed on another; mimalloc (Arrow's default on
-    Linux) can hold on to such memory for a while, jemalloc hands it back, keeping peak RSS
-    bounded by the batch size. The environment's ARROW_DEFAULT_MEMORY_POOL still wins."""
-    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
-        return
-    import pyarrow as pa
-
-    try:
-        pa.set_memory_pool(pa.jemalloc_memory_pool())
-    except (NotImplementedError, pa.ArrowNotImplementedError):
-        pass  # a build without jemalloc: keep the default
 
 
 class RichProgress:
