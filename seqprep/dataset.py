@@ -103,17 +103,20 @@ BATCH_VALUES = 1 << 27  # a batch holds about this many seq values at most, howe
 
 def file_batches(path: Path, kind: str, batch_rows: int) -> Iterator[pa.RecordBatch]:
     if kind == "parquet":
-        yield from parquet_batches(pq.ParquetFile(path), batch_rows)
+        yield from parquet_batches(path, batch_rows)
         return
     with pa.memory_map(str(path)) as f:
         for batch in _open_ipc(f):
             yield from batch.to_batches(max_chunksize=batch_rows) if isinstance(batch, pa.Table) else [batch]
 
 
-def parquet_batches(pf: pq.ParquetFile, batch_rows: int) -> Iterator[pa.RecordBatch]:
-    """Batches of ``batch_rows`` rows; where rows are so long that such a batch would pass
-    BATCH_VALUES values (Arrow's list offsets stop at 2**31, and the reader needs several
-    bytes per value), each row group is read in batches of fewer rows, down to one."""
+def parquet_batches(path: Path, batch_rows: int) -> Iterator[pa.RecordBatch]:
+    """Each row group in batches of at most ``batch_rows`` rows (a batch never spans two row
+    groups), decoded by Arrow's threads a few batches ahead of the one in use. Where rows are
+    so long that such a batch would pass BATCH_VALUES values (Arrow's list offsets stop at
+    2**31, and the reader needs several bytes per value), row groups are read one at a time
+    in batches of fewer rows, down to one."""
+    pf = pq.ParquetFile(path)
     md = pf.metadata
     seq = [i for i in range(md.num_columns) if md.schema.column(i).path.split(".")[0] == "seq"]
     sizes = []
@@ -122,7 +125,10 @@ def parquet_batches(pf: pq.ParquetFile, batch_rows: int) -> Iterator[pa.RecordBa
         values = max((rg.column(i).num_values for i in seq), default=0)
         sizes.append(max(1, min(batch_rows, BATCH_VALUES * rg.num_rows // values)) if values else batch_rows)
     if all(size == batch_rows for size in sizes):
-        yield from pf.iter_batches(batch_size=batch_rows)
+        import pyarrow.dataset as ds
+
+        yield from ds.dataset(path, format="parquet", schema=pf.schema_arrow).to_batches(
+            batch_size=batch_rows, batch_readahead=2, fragment_readahead=1)
         return
     for g, size in enumerate(sizes):
         yield from pf.iter_batches(batch_size=size, row_groups=[g])
