@@ -56,10 +56,15 @@ def sample_steps(batch: Ragged, *, length: int, ids: np.ndarray, seed: int) -> R
     b = np.flatnonzero(near & side & np.repeat(need > 0, t))
     brow = np.searchsorted(first, b, side="right") - 1
     # Excess rows drop their largest chosen keys (the later step first among equals);
-    # deficit rows add their smallest unchosen keys (the earlier step first).
-    flip_order = np.where(chosen[b], ~key[b], key[b])
-    tiebreak = np.where(chosen[b], -b, b)
-    order = np.lexsort((tiebreak, flip_order, brow))
+    # deficit rows add their smallest unchosen keys (the earlier step first). One stable sort
+    # by (row, key), with each excess row's candidates fed in reverse for its ties.
+    dropping = chosen[b]
+    by = (brow.astype(np.uint64) << np.uint64(32)) | np.where(dropping, ~key[b], key[b])
+    starts = np.r_[0, np.flatnonzero(np.diff(brow)) + 1]
+    ends = np.r_[starts[1:], len(b)]
+    fed = np.arange(len(b))
+    fed = np.where(dropping, np.repeat(starts + ends - 1, ends - starts) - fed, fed)
+    order = fed[np.argsort(by[fed], kind="stable")]
     ranked = brow[order]
     start_of_row = np.r_[0, np.flatnonzero(np.diff(ranked)) + 1]
     rank = np.arange(len(order)) - np.repeat(start_of_row, np.diff(np.r_[start_of_row, len(order)]))

@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seqprep.errors import UsageError
-from seqprep.kernels.random import draws, row_keys, uniform
+from seqprep.kernels.random import draws, row_keys, step_keys, uniform
 from seqprep.kernels.sample import STREAM_STEPS, crops, sample_steps
 from seqprep.kernels.split import as_features, windows
 from seqprep.ragged import Ragged
@@ -29,13 +29,13 @@ def fmix32_reference(x: int) -> int:
     return x ^ (x >> 16)
 
 
-def steps_reference(row, length, row_id, seed):
+def steps_reference(row, length, row_id, seed, key_bits=0xFFFFFFFF):
     """The length steps with the smallest keys (the earlier step among equals), in order:
     one row at a time, with plain Python integers and a full sort."""
     if len(row) <= length:
         return list(row)
     top = int(row_keys(seed, np.array([row_id]), STREAM_STEPS)[0]) >> 32
-    keys = [fmix32_reference((top + (j + 1) * 0x9E3779B9) & 0xFFFFFFFF) for j in range(len(row))]
+    keys = [fmix32_reference((top + (j + 1) * 0x9E3779B9) & 0xFFFFFFFF) & key_bits for j in range(len(row))]
     keep = sorted(sorted(range(len(row)), key=lambda j: (keys[j], j))[:length])
     return [row[i] for i in keep]
 
@@ -53,6 +53,19 @@ def test_sample_steps_long_rows_match_reference():
     rows = [rng.integers(0, 10**6, n).tolist() for n in (3000, 501, 10_000, 40)]
     out = sample_steps(ragged(rows), length=500, ids=np.arange(4), seed=12)
     assert rows_of(out) == [steps_reference(r, 500, i, 12) for i, r in enumerate(rows)]
+
+
+@pytest.mark.parametrize("seed", [12, 13, 14])
+def test_sample_steps_breaks_equal_keys_by_position(monkeypatch, seed):
+    """Keys cut to their top 16 bits: many steps near each row's threshold share a key, and
+    the earlier of them must be kept, as by a full sort."""
+    import seqprep.kernels.sample as sample
+
+    bits = 0xFFFF0000
+    monkeypatch.setattr(sample, "step_keys", lambda keys, lengths: step_keys(keys, lengths) & np.uint32(bits))
+    rows = [list(range(n)) for n in (3000, 501, 10_000, 20_000, 40, 7000)]
+    out = sample_steps(ragged(rows), length=500, ids=np.arange(6), seed=seed)
+    assert rows_of(out) == [steps_reference(r, 500, i, seed, key_bits=bits) for i, r in enumerate(rows)]
 
 
 def test_sample_steps_is_uniform_over_positions():
