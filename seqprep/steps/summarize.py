@@ -94,7 +94,7 @@ def _id_mask(values: np.ndarray, dropped: pa.Array | None, keep_only: pa.Array |
     if dropped is not None and len(dropped):
         ids = dropped.to_numpy(zero_copy_only=False)
         table[ids[(ids >= 0) & (ids <= hi)]] = False
-    return table[values]
+    return np.take(table, values)  # faster than table[values]
 
 
 def summarize(src: str, out: str, *, stats: str | None = None, drop_top: int | None = None,

@@ -47,12 +47,15 @@ def reduce_reference(group, agg):
 
 
 @settings(max_examples=150, deadline=None)
-@given(rows=float_rows, m=st.integers(1, 8), agg=st.sampled_from(["mean", "max", "min", "first", "last", "sum"]))
-def test_paa_matches_reference(rows, m, agg):
-    out = aggregate(ragged(rows), paa=m, agg=agg)
+@given(rows=float_rows, m=st.integers(1, 8), agg=st.sampled_from(["mean", "max", "min", "first", "last", "sum"]),
+       channels=st.sampled_from([None, 3]))
+def test_paa_matches_reference(rows, m, agg, channels):
+    out = aggregate(ragged(rows, channels), paa=m, agg=agg)
     assert out.lengths.tolist() == [m if r else 0 for r in rows]
     for got, row in zip(rows_of(out), rows):
-        np.testing.assert_allclose(got, paa_reference(row, m, agg), rtol=1e-5, atol=1e-3)
+        want = paa_reference(row, m, agg) if channels is None else \
+            np.stack([paa_reference([v * (c + 1) for v in row], m, agg) for c in range(channels)], axis=1)
+        np.testing.assert_allclose(np.array(got).reshape(np.shape(want)), want, rtol=1e-5, atol=1e-3)
 
 
 @settings(max_examples=100, deadline=None)
@@ -110,8 +113,7 @@ def test_keep_values_matches_reference(rows, drop):
         [[t for t in r if t not in drop] for r in rows]
 
 
-def test_segments_ending_at_the_array_end_on_both_paths():
-    # Only the last segment ends at the end: its end index is dropped, no copy.
+def test_segments_at_the_end_of_the_values():
     assert rows_of(aggregate(ragged([[1, 2, 3, 4]]), factor=2, agg="sum")) == [[3, 7]]
-    # Several segments end there (a short last row stretched by PAA): the copying path.
+    # A short last row stretched by PAA: its segments repeat its one step.
     assert rows_of(aggregate(ragged([[1, 2, 3, 4], [9]]), paa=3, agg="max")) == [[1, 2, 4], [9, 9, 9]]
