@@ -3,7 +3,9 @@
     python bench/train_bench.py [--quick]
 
 Sequences of 2,000 steps (one reading per step), an LSTM of 64 units, batches of 32:
-1. seconds per epoch with full back-propagation through time / with --tbptt 100 (target >= 10x);
+1. seconds per epoch with full back-propagation through time / with --tbptt 100 (target >= 10x),
+   and full BPTT / a forward pass over every step without a graph: the most TBPTT can gain,
+   since its forward pass still reads every step to carry the state to the last chunk;
 2. seqprep's training loop / a bare PyTorch loop doing the same steps (same model, data,
    batch order and optimizer) (target <= 1.15x).
 """
@@ -58,6 +60,19 @@ def bare_epoch(a: Arrays) -> float:
     return time.perf_counter() - started
 
 
+def forward_only_epoch(a: Arrays) -> float:
+    """The part of a TBPTT epoch no chunk size removes: the forward pass over every step of
+    every batch, without building a graph (as TBPTT runs all chunks but the last)."""
+    net = model()
+    x, lengths = torch.from_numpy(a.x), torch.from_numpy(a.lengths)
+    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(0))
+    started = time.perf_counter()
+    with torch.no_grad():
+        for rows in torch.split(order, 32):
+            net(x[rows], lengths[rows])
+    return time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer sequences and repeats")
@@ -65,18 +80,21 @@ def main() -> None:
     args = parser.parse_args()
     n, repeat = (64, 1) if args.quick else (128, args.repeat)
     a = data(n, 2000)
-    full, tb, ours, bare = [], [], [], []
+    full, tb, fwd, ours, bare = [], [], [], [], []
     for _ in range(repeat):  # alternate, so each sees the same machine state
         full.append(seqprep_epoch(a, None))
         tb.append(seqprep_epoch(a, 100))
+        fwd.append(forward_only_epoch(a))
         ours.append(seqprep_epoch(a, None))
         bare.append(bare_epoch(a))
-    f, t, o, b = (statistics.median(v) for v in (full, tb, ours, bare))
+    f, t, w, o, b = (statistics.median(v) for v in (full, tb, fwd, ours, bare))
     print(f"\ntraining on CPU: {n} sequences x 2,000 steps, LSTM 64, batch 32, {torch.get_num_threads()} threads; "
           f"median of {repeat}")
     print(f"  epoch, full BPTT                 {f:7.2f} s")
     print(f"  epoch, --tbptt 100               {t:7.2f} s")
     print(f"  full / tbptt                     {f / t:7.2f}x   (target >= 10x)")
+    print(f"  forward only, every step, no grad{w:7.2f} s")
+    print(f"  full / forward only (the ceiling){f / w:7.2f}x   (TBPTT still reads every step)")
     print(f"  epoch, bare PyTorch loop         {b:7.2f} s")
     print(f"  seqprep / bare                   {o / b:7.2f}x   (target <= 1.15x)")
 
