@@ -35,14 +35,14 @@ BATCH_ROWS = 4096
 
 def cached(out: Path) -> bool:
     """Whether ``out`` holds data made earlier with the shard writer seqprep has now (else
-    remake it): the same compression and byte-stream-split columns as a shard written now."""
+    remake it): the same compression and encodings as a shard written now."""
     if not (out / "seqprep.json").exists():
         return False
     shard = pq.ParquetFile(next(out.glob("part-*.parquet")))
 
     def layout(pf: pq.ParquetFile) -> list:
         rg = pf.metadata.row_group(0)
-        return [(rg.column(i).compression, "BYTE_STREAM_SPLIT" in rg.column(i).encodings)
+        return [(rg.column(i).compression, sorted(rg.column(i).encodings))
                 for i in range(rg.num_columns)]
 
     probe = out.parent / ".probe.parquet"
