@@ -26,7 +26,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from seqprep.dataset import shard_name
-from seqprep.output import DatasetSink, parquet_writer
+from seqprep.output import DatasetSink
+from seqprep.parquet import parquet_writer
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARD_ROWS = 10_000

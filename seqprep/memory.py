@@ -1,9 +1,10 @@
 """How a seqprep process allocates memory, set once when it starts (the CLI, and each worker).
 
 Each batch allocates and frees arrays of tens of megabytes: Arrow's buffers and numpy's
-temporaries. Left to their defaults, both allocators hand such memory back to the system
-and fault it in again for the next batch, which cost up to a sixth of a run's time
-(``/usr/bin/time`` shows it as system time and minor page faults).
+temporaries. Left to their defaults, the allocators hand such memory back to the system
+and fault it in again for the next batch: about a tenth of the time of `sample` and
+`summarize --paa` on the benchmark's data (``/usr/bin/time`` shows it as system time and
+minor page faults).
 """
 
 from __future__ import annotations

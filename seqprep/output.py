@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from . import __version__
-from .dataset import FORMAT_VERSION, MANIFEST, META_LINEAGE, META_PADDING, sha256_file, shard_name
+from .dataset import FORMAT_VERSION, MANIFEST, META_LINEAGE, META_PADDING, shard_name
 from .errors import InputError, OutputError, UsageError
+from .parquet import ParquetPart
 
 TMP_MARK = ".seqprep-tmp-"
 
@@ -271,53 +271,6 @@ class Sink:
 
     def abort(self) -> None:
         raise NotImplementedError
-
-
-COMPRESSION = "zstd"  # smaller than snappy here, and faster to read back
-
-
-def parquet_writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
-    """Every shard's writer. Token, id and label columns are dictionary-encoded; readings,
-    nearly all distinct, are not (trying costs time and saves nothing). Plain encodings and
-    zstd only, which every Parquet reader of note reads (BYTE_STREAM_SPLIT would pack float
-    readings a fifth smaller, but several readers cannot read it yet)."""
-    coded = [p for f in schema for p, t in _leaves(f.name, f.type) if not pa.types.is_floating(t)]
-    return pq.ParquetWriter(path, schema, compression=COMPRESSION, use_dictionary=coded, write_statistics=["id"])
-
-
-def _leaves(path: str, t: pa.DataType):
-    """(Parquet column path, type) of each leaf column under an Arrow field."""
-    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
-        yield from _leaves(path + ".list.element", t.value_type)
-    elif pa.types.is_struct(t):
-        for f in t:
-            yield from _leaves(f"{path}.{f.name}", f.type)
-    else:
-        yield path, t
-
-
-class ParquetPart:
-    """One output shard: batches written as row groups (an empty batch only when it is the first)."""
-
-    def __init__(self, path: Path, schema: pa.Schema):
-        self.path = path
-        self.rows = 0
-        self._writer = parquet_writer(path, schema)
-
-    def write(self, batch: pa.RecordBatch) -> None:
-        if batch.num_rows or self.rows == 0:
-            self._writer.write_batch(batch)
-            self.rows += batch.num_rows
-
-    def close(self) -> dict:
-        self._writer.close()
-        return {"path": self.path.name, "rows": self.rows, "sha256": sha256_file(self.path)}
-
-    def abort(self) -> None:
-        try:
-            self._writer.close()
-        except Exception:  # noqa: BLE001 - the run already failed; keep its error
-            pass
 
 
 class DatasetSink(Sink):

@@ -1,14 +1,10 @@
-import os
-
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
-from seqprep import memory
 from seqprep.errors import OutputError
 from seqprep.npy import npy_header
-from seqprep.output import AtomicDir, DatasetSink, check_target, length_summary, parquet_writer
+from seqprep.output import AtomicDir, DatasetSink, check_target, length_summary
 
 from .conftest import listing
 
@@ -92,37 +88,3 @@ def test_length_summary():
     assert s == {"min": 1, "median": 3.0, "mean": 22.0, "p95": 100, "p99": 100, "max": 100, "total": 110}
     assert length_summary(np.array([], dtype=np.int64))["max"] is None
 
-
-def test_shards_are_zstd_with_dictionaries_except_for_floats(tmp_path):
-    schema = pa.schema([("id", pa.int64()), ("seq", pa.list_(pa.list_(pa.float32(), 2))),
-                        ("tokens", pa.large_list(pa.string())), ("label", pa.string()), ("w", pa.float64())])
-    batch = pa.RecordBatch.from_pylist(
-        [{"id": 1, "seq": [[0.5, 1.5]], "tokens": ["a", "b"], "label": "x", "w": 2.5}], schema=schema)
-    with parquet_writer(tmp_path / "s.parquet", schema) as w:
-        w.write_batch(batch)
-    meta = pq.ParquetFile(tmp_path / "s.parquet").metadata.row_group(0)
-    columns = {meta.column(i).path_in_schema: meta.column(i) for i in range(meta.num_columns)}
-    assert {c.compression for c in columns.values()} == {"ZSTD"}
-    assert {p for p, c in columns.items() if "RLE_DICTIONARY" in c.encodings} == \
-        {"id", "tokens.list.element", "label"}
-    assert pq.read_table(tmp_path / "s.parquet").to_batches()[0].equals(batch)
-
-
-def test_keep_freed_memory_sets_glibc_options_unless_the_environment_does(monkeypatch):
-    calls = []
-
-    class Libc:
-        def mallopt(self, param, value):
-            calls.append((param, value))
-
-    monkeypatch.setattr(memory.ctypes, "CDLL", lambda name: Libc())
-    monkeypatch.setattr(memory.sys, "platform", "linux")
-    for key in [k for k in os.environ if k.startswith("MALLOC_")]:
-        monkeypatch.delenv(key)
-    memory.keep_freed_memory()
-    assert calls == [(memory.M_MMAP_THRESHOLD, 32 << 20), (memory.M_TRIM_THRESHOLD, 128 << 20),
-                     (memory.M_TOP_PAD, 16 << 20)]
-    calls.clear()
-    monkeypatch.setenv("MALLOC_ARENA_MAX", "2")
-    memory.keep_freed_memory()
-    assert calls == []
