@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .dataset import open_source
-from .errors import InputError, UsageError
+from .errors import InputError, UsageError, positive
 from .fit import fit
 from .output import describe_steps
 from .plotting import pyplot
@@ -101,10 +101,7 @@ def compare(train_path: str, test_path: str, *, length: int = 500, techniques: l
     """Run each technique; returns one row per technique (best first marked ``best``)."""
     from .train import evaluate, train
 
-    if length < 1:
-        raise UsageError(f"--length {length} must be positive")
-    if epochs < 1:
-        raise UsageError(f"--epochs {epochs} must be positive")
+    positive(("--length", length), ("--epochs", epochs))
     unknown = [t for t in (techniques or []) if t not in TECHNIQUES]
     if unknown:
         raise UsageError(f"--techniques: {', '.join(unknown)} unknown; choose from {', '.join(TECHNIQUES)}")

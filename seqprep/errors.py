@@ -22,6 +22,13 @@ class UsageError(SeqprepError):
     exit_code = 2
 
 
+def positive(*options: tuple[str, int | None]) -> None:
+    """One line for the first given option (not None) below 1: ``positive(("--length", 0))``."""
+    for name, value in options:
+        if value is not None and value < 1:
+            raise UsageError(f"{name} {value} must be positive")
+
+
 class InputError(SeqprepError):
     """Input data that is missing, malformed or of the wrong kind; names the file, row or column."""
 

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 from . import __version__
 from .dataset import BATCH_ROWS, ShardFiles, open_source
 from .engine import Progress, prefetch
-from .errors import InputError, UsageError
+from .errors import InputError, UsageError, positive
 from .output import check_target, describe_steps
 from .kernels.encode import kmers
 from .ragged import from_arrow
@@ -122,8 +122,7 @@ def fit(src: str, out: str, *, max_size: int | None = None, min_count: int = 1, 
         scheduler: str | None = None) -> dict:
     """Count ``src`` (the training split) and write the statistics to ``out`` (a .json file).
     With ``kmer`` the tokens counted are the k-mers that ``encode --kmer`` will make."""
-    if max_size is not None and max_size < 1:
-        raise UsageError(f"--max-size {max_size} must be positive")
+    positive(("--max-size", max_size))
     if min_count < 1:
         raise UsageError(f"--min-count {min_count} must be at least 1")
     check_workers(workers, scheduler)

@@ -11,7 +11,7 @@ import numpy as np
 
 from .dataset import BATCH_ROWS, open_source
 from .engine import Progress
-from .errors import UsageError
+from .errors import positive
 from .output import Stats, describe_steps, length_summary
 from .plotting import pyplot
 
@@ -80,8 +80,7 @@ def histogram(lengths: np.ndarray, bins: int = 20) -> dict:
 
 def inspect(src: str, *, bins: int = 20, batch_rows: int = BATCH_ROWS, progress: Progress | None = None) -> Report:
     """Read ``src`` once and describe it."""
-    if bins < 1:
-        raise UsageError(f"--bins {bins} must be positive")
+    positive(("--bins", bins))
     source = open_source(src)
     stats = Stats()
     if progress is not None:

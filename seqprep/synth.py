@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from . import __version__
-from .errors import UsageError
+from .errors import UsageError, positive
 from .output import DatasetSink, check_target
 
 DOMAINS = ("tokens", "readings", "dna")
@@ -78,8 +78,7 @@ def synth(out: str, *, task: str, n: int = 1000, length: int = 2000, classes: in
     """Write ``n`` labelled sequences of about ``length`` steps (from 0.75 to 1.25 times it)."""
     if task not in TASKS:
         raise UsageError(f"--task {task!r} must be one of {', '.join(TASKS)}")
-    if n < 1:
-        raise UsageError(f"--n {n} must be positive")
+    positive(("--n", n))
     if length < 20:
         raise UsageError(f"--length {length} must be at least 20")
     if not 2 <= classes <= len(MOTIFS):

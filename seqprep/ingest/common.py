@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..dataset import BATCH_ROWS
-from ..errors import InputError, UsageError
+from ..errors import InputError, UsageError, positive
 
 TOKENIZERS = ("whitespace", "char")  # and "regex:PATTERN"
 
@@ -33,8 +33,7 @@ class IngestOptions:
     batch_rows: int = BATCH_ROWS
 
     def check(self) -> None:
-        if self.shard_rows < 1:
-            raise UsageError(f"--shard-rows {self.shard_rows} must be positive")
+        positive(("--shard-rows", self.shard_rows))
         if self.tokenizer not in TOKENIZERS and not self.tokenizer.startswith("regex:"):
             raise UsageError(f"--tokenizer {self.tokenizer!r} must be whitespace, char or regex:PATTERN")
         if self.labels is not None and self.label_regex is not None:

@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..errors import InputError, UsageError
+from ..errors import InputError, UsageError, positive
 from ..ragged import Ragged
 
 PAD_ID, UNKNOWN_ID, FIRST_ID = 0, 1, 2
@@ -34,8 +34,7 @@ def stable_hash(token: str, buckets: int) -> int:
 
 def hash_ids(values, buckets: int) -> np.ndarray:
     """The hashing trick: each distinct token of the batch is hashed once."""
-    if buckets < 1:
-        raise UsageError(f"--hash {buckets} must be positive")
+    positive(("--hash", buckets))
     arr = values if isinstance(values, pa.Array) else pa.array(values)
     if len(arr) == 0:
         return np.zeros(0, dtype=np.int32)
@@ -56,10 +55,7 @@ def onehot(values: pa.Array, alphabet: str) -> np.ndarray:
 def kmers(batch: Ragged, *, k: int, stride: int = 1) -> Ragged:
     """Overlapping k-mers of one-character tokens as string tokens: k-mer j of a row joins
     tokens j*stride .. j*stride + k - 1; a row shorter than k has none."""
-    if k < 1:
-        raise UsageError(f"--kmer {k} must be positive")
-    if stride < 1:
-        raise UsageError(f"--kmer-stride {stride} must be positive")
+    positive(("--kmer", k), ("--kmer-stride", stride))
     values = batch.values
     if not isinstance(values, pa.Array) or not pa.types.is_string(values.type):
         raise UsageError("--kmer needs one-character string tokens (bases), not numbers")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import UsageError
+from ..errors import positive
 from ..ragged import Ragged, segment_indices
 from .random import draws, row_keys, step_keys, uniform
 
@@ -34,8 +34,7 @@ def sample_steps(batch: Ragged, *, length: int, ids: np.ndarray, seed: int) -> R
     length/T of the key range are taken first, then the few that this over- or under-shoots
     are settled by sorting only the keys near that threshold.
     """
-    if length < 1:
-        raise UsageError(f"--length {length} must be positive")
+    positive(("--length", length))
     lens = batch.lengths
     long_rows = np.flatnonzero(lens > length)
     if len(long_rows) == 0:
@@ -90,10 +89,7 @@ def crops(batch: Ragged, *, length: int, ids: np.ndarray, seed: int, copies: int
     gives at most T // length of them. A sequence of at most ``length`` steps gives one row,
     itself. Windows are numbered by where they start. Returns (windows, parent row, part).
     """
-    if length < 1:
-        raise UsageError(f"--length {length} must be positive")
-    if copies < 1:
-        raise UsageError(f"--copies {copies} must be positive")
+    positive(("--length", length), ("--copies", copies))
     lens = batch.lengths
     long = lens > length
     per_row = np.where(long, copies if overlap else np.minimum(copies, lens // length), 1)

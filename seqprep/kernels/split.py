@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import UsageError
+from ..errors import UsageError, positive
 from ..ragged import Ragged, segment_indices
 
 LASTS = ("pad", "drop", "keep")
@@ -29,10 +29,7 @@ def windows(batch: Ragged, *, length: int, stride: int | None = None, last: str 
     A sequence shorter than ``length`` is one partial window. Returns (windows, parent, part).
     """
     stride = length if stride is None else stride
-    if length < 1:
-        raise UsageError(f"--length {length} must be positive")
-    if stride < 1:
-        raise UsageError(f"--stride {stride} must be positive")
+    positive(("--length", length), ("--stride", stride))
     if last not in LASTS:
         raise UsageError(f"--last {last!r} must be one of {', '.join(LASTS)}")
     lens = batch.lengths
@@ -54,10 +51,7 @@ def as_features(batch: Ragged, *, length: int, parts: int, value=0) -> tuple[np.
     past ``parts * length`` are dropped. Returns (values of shape (N * length, parts * C),
     the real steps of window 0 per row).
     """
-    if length < 1:
-        raise UsageError(f"--length {length} must be positive")
-    if parts < 1:
-        raise UsageError(f"--parts {parts} must be positive")
+    positive(("--length", length), ("--parts", parts))
     values = batch.values
     if not isinstance(values, np.ndarray):
         raise UsageError("--as-features needs numbers or token ids, not string tokens; map them to ids first")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from ..errors import UsageError
+from ..errors import UsageError, positive
 from ..ragged import Ragged
 
 AGGS = ("mean", "max", "min", "first", "last", "sum")
@@ -98,10 +98,7 @@ def aggregate(batch: Ragged, *, paa: int | None = None, factor: int | None = Non
     or by aggregating each ``factor`` consecutive steps. Channels are aggregated separately."""
     if (paa is None) == (factor is None):
         raise UsageError("give one of --paa M or --factor F")
-    if paa is not None and paa < 1:
-        raise UsageError(f"--paa {paa} must be positive")
-    if factor is not None and factor < 1:
-        raise UsageError(f"--factor {factor} must be positive")
+    positive(("--paa", paa), ("--factor", factor))
     lengths = batch.lengths
     row, start, end, counts = paa_segments(lengths, paa) if paa else factor_segments(lengths, factor)
     base = batch.offsets[:-1][row]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import UsageError
+from ..errors import UsageError, positive
 from ..ragged import Ragged, segment_indices
 from .pad import SIDES, pad
 
@@ -21,8 +21,7 @@ def default_head(length: int) -> int:
 
 def check_options(length: int, keep: str, head: int | None) -> int | None:
     """Validate the options; returns the head to use (None unless keep="both")."""
-    if length < 1:
-        raise UsageError(f"--length {length} must be positive")
+    positive(("--length", length))
     if keep not in KEEPS:
         raise UsageError(f"--keep {keep!r} must be one of {', '.join(KEEPS)}")
     if keep != "both":

@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 
 from ..dataset import BATCH_ROWS
 from ..engine import Progress
-from ..errors import InputError, UsageError
+from ..errors import InputError, UsageError, positive
 from ..fit import load_stats
 from ..kernels.encode import FIRST_ID, PAD_ID, UNKNOWN_ID, hash_ids, kmers, normalize, onehot, vocab_ids
 from ..kernels.truncate import check_options as check_truncate
@@ -63,11 +63,7 @@ def encode(src: str, out: str, *, stats: str | None = None, hash: int | None = N
     if len(modes) != 1:
         raise UsageError("give one of --stats, --hash, --onehot (tokens), --normalize (readings) or --autoencoder"
                          + (f"; got {', '.join(modes)}" if modes else ""))
-    if hash is not None and hash < 1:
-        raise UsageError(f"--hash {hash} must be positive")
-    for name, v in (("--max-size", max_size), ("--min-count", min_count)):
-        if v is not None and v < 1:
-            raise UsageError(f"{name} {v} must be positive")
+    positive(("--hash", hash), ("--max-size", max_size), ("--min-count", min_count))
     if (max_size is not None or min_count is not None) and modes != ["--stats"]:
         raise UsageError("--max-size and --min-count cap the --stats vocabulary")
     if kmer is not None and onehot_alphabet is not None:

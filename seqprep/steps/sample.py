@@ -8,7 +8,7 @@ import pyarrow as pa
 
 from ..dataset import BATCH_ROWS
 from ..engine import Progress
-from ..errors import UsageError
+from ..errors import UsageError, positive
 from ..kernels.sample import crops, sample_steps
 from ..output import step_record
 from .common import Padding, prepare, ragged_of, shaped, write
@@ -22,12 +22,10 @@ def sample(src: str, out: str, *, length: int, seed: int, mode: str = "steps", c
            workers: int = 1, scheduler: str | None = None) -> dict:
     """Keep ``length`` random steps (mode "steps") or ``copies`` random windows of ``length``
     steps (mode "crop", each a row with its parent's id and a ``part``), drawn from (seed, id)."""
-    if length < 1:
-        raise UsageError(f"--length {length} must be positive")
+    positive(("--length", length))
     if mode not in MODES:
         raise UsageError(f"--mode {mode!r} must be one of {', '.join(MODES)}")
-    if copies < 1:
-        raise UsageError(f"--copies {copies} must be positive")
+    positive(("--copies", copies))
     if mode == "steps" and (copies != 1 or not overlap):
         raise UsageError("--copies and --no-overlap apply to --mode crop")
     source, value = prepare(src, out, format, padding, overwrite)

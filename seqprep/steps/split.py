@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from ..dataset import BATCH_ROWS
 from ..engine import Progress
-from ..errors import UsageError
+from ..errors import UsageError, positive
 from ..kernels.split import LASTS, as_features, windows
 from ..output import step_record
 from .common import Padding, prepare, ragged_of, shaped, with_seq, write
@@ -23,14 +23,10 @@ def split(src: str, out: str, *, length: int, stride: int | None = None, last: s
     """Cut sequences into windows of ``length`` steps every ``stride`` steps, one row each
     (keeping the parent's id, with a ``part``); or, with ``features``, stack each sequence's
     windows as channel blocks of one row."""
-    if length < 1:
-        raise UsageError(f"--length {length} must be positive")
-    if stride is not None and stride < 1:
-        raise UsageError(f"--stride {stride} must be positive")
+    positive(("--length", length), ("--stride", stride))
     if last not in LASTS:
         raise UsageError(f"--last {last!r} must be one of {', '.join(LASTS)}")
-    if parts is not None and parts < 1:
-        raise UsageError(f"--parts {parts} must be positive")
+    positive(("--parts", parts))
     if parts is not None and not features:
         raise UsageError("--parts applies with --as-features")
     if features and stride is not None:

@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 
 from ..dataset import BATCH_ROWS
 from ..engine import Progress
-from ..errors import InputError, UsageError
+from ..errors import InputError, UsageError, positive
 from ..fit import load_stats
 from ..kernels.summarize import AGGS, aggregate, keep_values
 from ..output import check_target, describe_steps, step_record
@@ -110,9 +110,7 @@ def summarize(src: str, out: str, *, stats: str | None = None, drop_top: int | N
         raise UsageError("give token options (--drop-top, --min-count, --stopwords) or numeric ones (--paa, --factor)")
     if (drop_top is not None or min_count is not None) and stats is None:
         raise UsageError("--drop-top and --min-count need --stats FILE (from `seqprep fit` on the training split)")
-    for name, v in (("--drop-top", drop_top), ("--min-count", min_count), ("--paa", paa), ("--factor", factor)):
-        if v is not None and v < 1:
-            raise UsageError(f"{name} {v} must be positive")
+    positive(("--drop-top", drop_top), ("--min-count", min_count), ("--paa", paa), ("--factor", factor))
     if paa is not None and factor is not None:
         raise UsageError("give --paa or --factor, not both")
     if agg not in AGGS:

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from .. import __version__
-from ..errors import InputError, UsageError
+from ..errors import InputError, positive
 from ..output import AtomicDir, check_target
 from ..ragged import Ragged
 from .data import Arrays, load, no_nan
@@ -91,9 +91,7 @@ def train_autoencoder(data: str, run: str, *, chunk: int, latent: int, val: str 
                       overwrite: bool = False, on_epoch=None) -> dict:
     """Train the chunk autoencoder on the full chunks of ``data``; RUN/model.pt and metrics.jsonl
     (the reconstruction error per epoch, on ``val`` too when given)."""
-    for name, v in (("--chunk", chunk), ("--latent", latent), ("--epochs", epochs), ("--batch-size", batch_size)):
-        if v < 1:
-            raise UsageError(f"{name} {v} must be positive")
+    positive(("--chunk", chunk), ("--latent", latent), ("--epochs", epochs), ("--batch-size", batch_size))
     check_target(run, inputs=(data,), overwrite=overwrite)
     a = load(data)
     values, starts, lengths = real_rows(a)

@@ -13,7 +13,7 @@ import pyarrow as pa
 import torch
 
 from .. import __version__
-from ..errors import InputError, UsageError
+from ..errors import InputError, UsageError, positive
 from ..output import AtomicDir, check_target
 from ..plotting import pyplot
 from .data import Arrays, load
@@ -44,12 +44,8 @@ def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", s
           seed: int = 0, budget: float | None = None, overwrite: bool = False, on_epoch=None,
           on_batch=None) -> dict:
     """Train an LSTM classifier on a fixed-length dataset; writes RUN/model.pt and metrics.jsonl."""
-    for name, v in (("--embed", embed), ("--hidden", hidden), ("--layers", layers), ("--epochs", epochs),
-                    ("--batch-size", batch_size)):
-        if v < 1:
-            raise UsageError(f"{name} {v} must be positive")
-    if tbptt is not None and tbptt < 1:
-        raise UsageError(f"--tbptt {tbptt} must be positive")
+    positive(("--embed", embed), ("--hidden", hidden), ("--layers", layers), ("--epochs", epochs),
+             ("--batch-size", batch_size), ("--tbptt", tbptt))
     if model not in MODELS:
         raise UsageError(f"--model {model!r} must be one of {', '.join(MODELS)}")
     if model == "autoencoder":
