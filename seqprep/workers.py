@@ -10,11 +10,8 @@ pools, which a forked child would inherit in an unknown state.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 
 from . import memory
 from .errors import SeqprepError, UsageError
@@ -62,9 +59,14 @@ def _run(fn: Callable, i: int):
 class ProcessPool:
     def __init__(self, workers: int):
         self.workers = workers
-        self._executor: ProcessPoolExecutor | None = None
+        self._executor = None
 
     def map(self, fn: Callable, job, n: int) -> Iterator:
+        # Imported here: most runs use no pool, and these imports cost ~17 ms at every start.
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
         import cloudpickle
 
         threads = max(1, (os.cpu_count() or 1) // self.workers)

@@ -171,3 +171,22 @@ def test_a_producer_failing_mid_stream_makes_the_consumer_fail(tmp_path):
     assert consumer.returncode == 1
     assert consumer.stderr.decode().startswith("Error: stdin: cannot be read")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("env, expected", [
+    ({}, "1"),  # set: seqprep does no BLAS work, and OpenBLAS's idle threads spin at start
+    ({"OPENBLAS_NUM_THREADS": "4"}, "4"),  # the user's own setting is kept
+    ({"OMP_NUM_THREADS": "3"}, None),  # OpenBLAS reads this one too: left to it
+])
+def test_entry_point_sets_blas_threads_only_where_the_user_did_not(env, expected):
+    code = "import os, sys; from seqprep.__main__ import main; sys.argv = ['seqprep', '--version']; main()"
+    probe = ("import os, gc, atexit; atexit.register(lambda: print(os.environ.get('OPENBLAS_NUM_THREADS'), "
+             "gc.isenabled()))")
+    clean = {k: v for k, v in __import__("os").environ.items()
+             if k not in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")}
+    r = subprocess.run([sys.executable, "-c", probe + "\n" + code], env={**clean, **env},
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    version, seen = r.stdout.strip().splitlines()
+    assert version.startswith("seqprep 0.")
+    assert seen == f"{expected} True"  # and the garbage collector is back on

@@ -13,7 +13,6 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .. import __version__, memory
 from ..errors import OutputError, SeqprepError
@@ -80,7 +79,7 @@ class RichProgress:
 
     def __init__(self, label: str):
         self.label = label
-        self.bar: Progress | None = None
+        self.bar = None
         self.task = None
 
     def __enter__(self):
@@ -89,6 +88,8 @@ class RichProgress:
     def start(self, total: int | None) -> None:
         if not err.is_terminal:
             return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
         self.bar = Progress(TextColumn(self.label), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),
                             TimeElapsedColumn(), console=err, transient=True)
         self.bar.start()

@@ -7,7 +7,6 @@ from enum import Enum
 from typing import Annotated, Optional
 
 import typer
-from rich.table import Table
 
 from . import InArg, OverwriteOpt, RichProgress, app, out, summary
 
@@ -100,6 +99,8 @@ def _render_report(r) -> None:
         return
     out.print(f"lengths: min {ln['min']:,}  median {ln['median']:,.0f}  p95 {ln['p95']:,}  p99 {ln['p99']:,}  "
               f"max {ln['max']:,}  ({ln['total']:,} steps)")
+    from rich.table import Table
+
     counts, edges = r.histogram["counts"], r.histogram["edges"]
     top = max(counts) or 1
     hist = Table(box=None, show_header=False, padding=(0, 1))
