@@ -7,6 +7,7 @@ on how the work is scheduled. Memory stays bounded by the batch size (per worker
 
 from __future__ import annotations
 
+import itertools
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -157,13 +158,27 @@ def _run_here(source: Source, sink: Sink, transform: Transform, batch_rows: int,
     # Three stages overlap: the next batch is read (prefetch), this one transformed, the last
     # one written (Writer). Each stage keeps the order, so the output is the same as serial.
     with Writer() as writer:
-        for name, batches in source.shard_batches(batch_rows):
-            for out, rows_in in _outputs(name, prefetch(batches), transform, source.schema):
+        for name, batches in _read_ahead(source, batch_rows):
+            for out, rows_in in _outputs(name, batches, transform, source.schema):
                 writer.submit(sink.write, out)
                 if progress is not None:
                     progress.advance(rows_in)
             writer.submit(sink.end_shard)
         writer.drain()
+
+
+def _read_ahead(source: Source, batch_rows: int) -> Iterator[tuple[str, Iterator[pa.RecordBatch]]]:
+    """``source.shard_batches``, read by one background thread that runs on into the next shard
+    while the last batches of this one are transformed: the reader does not wait at each
+    shard's end for the consumer, nor the consumer at each shard's start for the reader."""
+    def flat():
+        for i, (name, batches) in enumerate(source.shard_batches(batch_rows)):
+            for batch in batches:
+                yield i, name, batch
+            yield i, name, None  # the shard's end: an empty shard still has one
+
+    for (_, name), items in itertools.groupby(prefetch(flat()), key=lambda item: item[:2]):
+        yield name, (batch for _, _, batch in items if batch is not None)
 
 
 def _outputs(name: str, batches, transform: Transform, source_schema: pa.Schema):

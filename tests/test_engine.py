@@ -57,3 +57,41 @@ def test_writer_runs_calls_in_order_and_raises_errors():
             w.submit(seen.append, i)
         w.drain()
     w.close()
+
+
+class _Shards:
+    """A stand-in Source: shards of small record batches, noting when each shard's reading starts."""
+
+    def __init__(self, sizes: list[list[int]]):
+        import pyarrow as pa
+
+        self.shards = [[pa.record_batch({"x": list(range(n))}) for n in shard] for shard in sizes]
+        self.started = [threading.Event() for _ in sizes]
+
+    def shard_batches(self, batch_rows):
+        for i, batches in enumerate(self.shards):
+            def read(i=i, batches=batches):
+                self.started[i].set()
+                yield from batches
+            yield f"part-{i}", read()
+
+
+def test_read_ahead_gives_each_shard_its_batches_empty_shards_included():
+    from seqprep.engine import _read_ahead
+
+    src = _Shards([[2, 3], [], [1], [], []])
+    got = [(name, [b.num_rows for b in batches]) for name, batches in _read_ahead(src, 4096)]
+    assert got == [("part-0", [2, 3]), ("part-1", []), ("part-2", [1]), ("part-3", []), ("part-4", [])]
+
+
+def test_read_ahead_reads_the_next_shard_while_this_one_is_in_use():
+    from seqprep.engine import _read_ahead
+
+    src = _Shards([[2, 3], [4]])
+    shards = _read_ahead(src, 4096)
+    name, batches = next(shards)
+    assert [next(batches).num_rows, next(batches).num_rows] == [2, 3]
+    # Shard 0's last batch is in hand and nothing more was asked for: the reader has gone on.
+    assert src.started[1].wait(timeout=10)
+    assert list(batches) == []
+    assert [(n, [b.num_rows for b in bs]) for n, bs in shards] == [("part-1", [4])]
