@@ -129,10 +129,10 @@ def from_arrow(seq, lengths=None, pad_side: str = "end") -> Ragged:
         return Ragged.from_lengths(take_values(values, segment_indices(starts, real)), real)
     if not (pa.types.is_list(seq.type) or pa.types.is_large_list(seq.type) or pa.types.is_fixed_size_list(seq.type)):
         raise InputError(f"the seq column has type {seq.type}; seqprep needs a list of steps per row")
-    lens = pc.list_value_length(seq)
-    if lens.null_count:
-        lens = lens.fill_null(0)
-    lens = lens.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    if seq.null_count or pa.types.is_fixed_size_list(seq.type):
+        lens = pc.list_value_length(seq).fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    else:  # the offsets give the lengths (a null row's offsets may span values, so not there)
+        lens = np.diff(seq.offsets.to_numpy().astype(np.int64, copy=False))
     values = step_values_to_numpy_or_arrow(seq.flatten())
     return Ragged.from_lengths(values, lens)
 

@@ -29,37 +29,31 @@ def keep_values(batch: Ragged, mask: np.ndarray) -> Ragged:
     return Ragged.from_lengths(batch.values.filter(pa.array(mask, pa.bool_())), counts)
 
 
-def _row_segments(lengths: np.ndarray, counts: np.ndarray):
-    """For each output segment: its row and its index k within the row."""
-    row = np.repeat(np.arange(len(lengths), dtype=np.int64), counts)
-    first = np.cumsum(counts) - counts
-    k = np.arange(len(row), dtype=np.int64) - np.repeat(first, counts)
-    return row, k
-
-
-def paa_segments(lengths: np.ndarray, m: int):
-    """Relative (start, end) of the M segments of each non-empty row.
+def paa_segments(offsets: np.ndarray, lengths: np.ndarray, m: int):
+    """Absolute (start, end) of the M segments of each non-empty row, and each row's count.
 
     Segment i of a row of T steps is [floor(i*T/M), floor((i+1)*T/M)): all steps are used and
     segment sizes differ by at most one; when M divides T every segment has T/M steps, as in
     tslearn. When T < M, segment i is the single step floor(i*T/M): short rows are stretched to
     M steps by repeating steps. Empty rows give no segments.
     """
-    counts = np.where(lengths > 0, m, 0)
-    row, i = _row_segments(lengths, counts)
-    t = lengths[row]
-    start = (i * t) // m
-    end = np.maximum(((i + 1) * t) // m, start + 1)
-    return row, start, end, counts
+    nonempty = lengths > 0
+    bounds = (lengths[nonempty, None] * np.arange(m + 1)) // m  # (rows, M + 1), relative
+    start = bounds[:, :-1]
+    end = np.maximum(bounds[:, 1:], start + 1)
+    base = offsets[:-1][nonempty, None]
+    return (start + base).ravel(), (end + base).ravel(), np.where(nonempty, m, 0)
 
 
-def factor_segments(lengths: np.ndarray, f: int):
+def factor_segments(offsets: np.ndarray, lengths: np.ndarray, f: int):
     """Groups of F consecutive steps; the last group of a row may be shorter."""
     counts = -(-lengths // f)
-    row, k = _row_segments(lengths, counts)
-    start = k * f
+    row = np.repeat(np.arange(len(lengths), dtype=np.int64), counts)
+    first = np.cumsum(counts) - counts
+    start = (np.arange(len(row), dtype=np.int64) - np.repeat(first, counts)) * f
     end = np.minimum(start + f, lengths[row])
-    return row, start, end, counts
+    base = offsets[:-1][row]
+    return start + base, end + base, counts
 
 
 def reduce_segments(values: np.ndarray, start: np.ndarray, end: np.ndarray, agg: str) -> np.ndarray:
@@ -99,8 +93,7 @@ def aggregate(batch: Ragged, *, paa: int | None = None, factor: int | None = Non
     if (paa is None) == (factor is None):
         raise UsageError("give one of --paa M or --factor F")
     positive(("--paa", paa), ("--factor", factor))
-    lengths = batch.lengths
-    row, start, end, counts = paa_segments(lengths, paa) if paa else factor_segments(lengths, factor)
-    base = batch.offsets[:-1][row]
-    out = reduce_segments(batch.values, base + start, base + end, agg)
+    segments = paa_segments if paa else factor_segments
+    start, end, counts = segments(batch.offsets, batch.lengths, paa or factor)
+    out = reduce_segments(batch.values, start, end, agg)
     return Ragged.from_lengths(out, counts)
