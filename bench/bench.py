@@ -26,9 +26,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from seqprep.dataset import shard_name
 from seqprep.output import DatasetSink
 from seqprep.parquet import parquet_writer
+
+from floor import floor, hold
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARD_ROWS = 10_000
@@ -128,34 +129,32 @@ def seqprep(command: list[str], data: Path, out: Path) -> tuple[float, int]:
     return run_child([command[0], str(data), str(out), *command[1:]])
 
 
-def floor(data: Path, result: list[pa.Table], scratch: Path) -> float:
-    """pyarrow alone: read every input shard, write the same result."""
-    shutil.rmtree(scratch, ignore_errors=True)
-    scratch.mkdir(parents=True)
-    shards = sorted(data.glob("part-*.parquet"))
+def floor_process(data: Path, arrow: Path, scratch: Path) -> float:
+    """The floor in a fresh process of its own, as seqprep runs: its wall time."""
     t0 = time.perf_counter()
-    for i, (shard, table) in enumerate(zip(shards, result)):
-        pq.read_table(shard)
-        with parquet_writer(scratch / shard_name(i), table.schema) as w:
-            for batch in table.to_batches(max_chunksize=BATCH_ROWS):
-                w.write_batch(batch)
+    subprocess.run([sys.executable, str(Path(__file__).parent / "floor.py"), str(data), str(arrow), str(scratch)],
+                   check=True)
     return time.perf_counter() - t0
 
 
 def versus_floor(name: str, command: list[str], data: Path, work: Path, repeat: int) -> tuple[float, float, int]:
-    """Median seqprep CLI time, median floor time, and peak RSS; runs alternate."""
+    """Median seqprep CLI time, median floor time, and peak RSS; runs alternate. Also the
+    floor in a fresh process of its own (Python's start and pyarrow's import included)."""
     out = work / "out"
     seqprep(command, data, out)  # warm the page cache, and make the result the floor writes
-    result = [pq.read_table(p) for p in sorted(out.glob("part-*.parquet"))]
-    floors, ours, rss = [], [], []
+    held = hold(out, work / "result")
+    floors, fresh, ours, rss = [], [], [], []
     for _ in range(repeat):
-        floors.append(floor(data, result, work / "floor"))
+        floors.append(floor(data, held.__getitem__, work / "floor"))
+        fresh.append(floor_process(data, work / "result", work / "floor"))
         seconds, peak = seqprep(command, data, out)
         ours.append(seconds)
         rss.append(peak)
     shutil.rmtree(out, ignore_errors=True)
-    f, s = statistics.median(floors), statistics.median(ours)
-    print(f"  {name:<40} {f:7.2f} s {s:9.2f} s {s / f:8.2f}x", flush=True)
+    for scratch in ("floor", "result"):
+        shutil.rmtree(work / scratch, ignore_errors=True)
+    f, p, s = statistics.median(floors), statistics.median(fresh), statistics.median(ours)
+    print(f"  {name:<40} {f:7.2f} s {s:9.2f} s {s / f:8.2f}x {p:9.2f} s {s / p:8.2f}x", flush=True)
     return s, f, max(rss)
 
 
@@ -238,7 +237,8 @@ def main() -> None:
 
     print(f"\n{rows:,} sequences, {values / 1e6:.1f}M steps, {len(list(data.glob('part-*.parquet')))} shards; "
           f"median of {args.repeat}, runs alternating")
-    print(f"  {'command':<40} {'floor':>9} {'seqprep':>11} {'ratio':>9}")
+    print(f"  {'':<40} {'':>9} {'':>11} {'':>9} {'floor in its':>11}")
+    print(f"  {'command':<40} {'floor':>9} {'seqprep':>11} {'ratio':>9} {'own process':>11} {'ratio':>9}")
     _, _, rss = versus_floor("truncate --length 500", ["truncate", "--length", "500"], data, work, args.repeat)
     for name, command, src in [
         ("summarize --drop-top 50", ["summarize", "--stats", str(stats), "--drop-top", "50"], data),
