@@ -3,7 +3,7 @@
 import gc
 import os
 
-# Libraries whose thread count these variables set; a user's own setting is kept.
+# Where OpenBLAS reads its thread count from; a user's own setting is kept.
 _BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import UsageError, positive
-from ..ragged import Ragged
+from ..ragged import Ragged, segment_indices
 
 AGGS = ("mean", "max", "min", "first", "last", "sum")
 
@@ -49,11 +49,8 @@ def factor_segments(offsets: np.ndarray, lengths: np.ndarray, f: int):
     """Groups of F consecutive steps; the last group of a row may be shorter."""
     counts = -(-lengths // f)
     row = np.repeat(np.arange(len(lengths), dtype=np.int64), counts)
-    first = np.cumsum(counts) - counts
-    start = (np.arange(len(row), dtype=np.int64) - np.repeat(first, counts)) * f
-    end = np.minimum(start + f, lengths[row])
-    base = offsets[:-1][row]
-    return start + base, end + base, counts
+    start = offsets[:-1][row] + segment_indices(np.zeros_like(counts), counts) * f  # group k at k*F
+    return start, np.minimum(start + f, offsets[1:][row]), counts
 
 
 def reduce_segments(values: np.ndarray, start: np.ndarray, end: np.ndarray, agg: str) -> np.ndarray:
