@@ -26,6 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from seqprep.dataset import BATCH_ROWS
 from seqprep.output import DatasetSink
 from seqprep.parquet import parquet_writer
 
@@ -33,7 +34,6 @@ from floor import floor, hold
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARD_ROWS = 10_000
-BATCH_ROWS = 4096
 
 
 def cached(out: Path) -> bool:
@@ -145,7 +145,7 @@ def versus_floor(name: str, command: list[str], data: Path, work: Path, repeat: 
     held = hold(out, work / "result")
     floors, fresh, ours, rss = [], [], [], []
     for _ in range(repeat):
-        floors.append(floor(data, held.__getitem__, work / "floor"))
+        floors.append(floor(data, held, work / "floor"))
         fresh.append(floor_process(data, work / "result", work / "floor"))
         seconds, peak = seqprep(command, data, out)
         ours.append(seconds)

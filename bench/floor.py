@@ -19,30 +19,22 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from seqprep.dataset import shard_name
+from seqprep.dataset import BATCH_ROWS, shard_name
 from seqprep.parquet import parquet_writer
 
-BATCH_ROWS = 4096
 
-
-def floor(data: Path, result, scratch: Path) -> float:
-    """pyarrow alone: read every input shard, write the same result; returns the seconds.
-    ``result(i)`` gives output shard i's table (held, or read from disk when asked for: that
-    time is not counted)."""
+def floor(data: Path, result: list[pa.Table], scratch: Path) -> float:
+    """pyarrow alone: read every input shard, write the same result; returns the seconds."""
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
-    seconds = 0.0
-    for i, shard in enumerate(sorted(data.glob("part-*.parquet"))):
-        t0 = time.perf_counter()
+    shards = sorted(data.glob("part-*.parquet"))
+    t0 = time.perf_counter()
+    for i, (shard, table) in enumerate(zip(shards, result)):
         pq.read_table(shard)
-        seconds += time.perf_counter() - t0
-        table = result(i)
-        t0 = time.perf_counter()
         with parquet_writer(scratch / shard_name(i), table.schema) as w:
             for batch in table.to_batches(max_chunksize=BATCH_ROWS):
                 w.write_batch(batch)
-        seconds += time.perf_counter() - t0
-    return seconds
+    return time.perf_counter() - t0
 
 
 def hold(result: Path, arrow: Path) -> list[pa.Table]:
@@ -60,7 +52,7 @@ def hold(result: Path, arrow: Path) -> list[pa.Table]:
 def main() -> None:
     data, arrow, scratch = map(Path, sys.argv[1:4])
     maps = [pa.ipc.open_file(pa.memory_map(str(p))).read_all() for p in sorted(arrow.glob("*.arrow"))]
-    floor(data, maps.__getitem__, scratch)
+    floor(data, maps, scratch)
 
 
 if __name__ == "__main__":
