@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,7 +20,8 @@ import pyarrow.parquet as pq
 
 from .errors import InputError
 
-MANIFEST = "seqprep.json"
+MANIFEST = "seqprep.json"  # written last: the dataset is complete iff it exists
+MANIFESTS = ("_seqprep.json", MANIFEST)  # read in this order: _seqprep.json is skipped by other engines
 FORMAT_VERSION = 1
 BATCH_ROWS = 4096
 META_PADDING = b"seqprep.padding"  # in every shard's and stream's schema: how seq is padded
@@ -37,12 +40,27 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def padding_of(schema: pa.Schema) -> dict | None:
-    """How ``seq`` is padded (length, side, value), from the schema metadata; None if it is not."""
+def padding_of(schema: pa.Schema, where: str = "the input") -> dict | None:
+    """How ``seq`` is padded (length, side, value), from the schema metadata; None if it is not.
+    The metadata is untrusted: anything but that shape is refused."""
     meta = schema.metadata or {}
     if META_PADDING not in meta:
         return None
-    return json.loads(meta[META_PADDING])
+    try:
+        padding = json.loads(meta[META_PADDING])
+    except (ValueError, RecursionError):
+        padding = None
+    if not (isinstance(padding, dict) and set(padding) == {"length", "side", "value"}
+            and _count(padding["length"]) and padding["side"] in ("start", "end")
+            and (padding["value"] is None or isinstance(padding["value"], (str, int, float)))
+            and not isinstance(padding["value"], bool)):
+        raise InputError(f"{where}: its padding metadata ({META_PADDING.decode()}) is damaged; regenerate it")
+    return padding
+
+
+def _count(v) -> bool:
+    """A non-negative int, not a bool, of a size an int64 holds."""
+    return isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**63
 
 
 @dataclass
@@ -56,6 +74,7 @@ class Source:
     input_sha256: str | None = None  # sha256 of the manifest (or of a stream's lineage)
     lineage: list = field(default_factory=list)
     _stream: pa.ipc.RecordBatchStreamReader | None = None
+    _tail: "Tail | None" = None  # what the stream reader read, to check it ended properly
     _file_kind: str | None = None  # "parquet" | "arrow" for a single file
 
     @property
@@ -64,7 +83,7 @@ class Source:
 
     @property
     def padding(self) -> dict | None:
-        return padding_of(self.schema)
+        return padding_of(self.schema, self.path)
 
     @property
     def is_stream(self) -> bool:
@@ -73,7 +92,7 @@ class Source:
     def shard_batches(self, batch_rows: int = BATCH_ROWS) -> Iterator[tuple[str, Iterator[pa.RecordBatch]]]:
         """For each shard, its name and an iterator of its batches (a stream is one shard)."""
         if self._stream is not None:
-            yield "stdin", guard("stdin", iter(self._stream))
+            yield "stdin", guard("stdin", _whole_stream(self._stream, self._tail))
             return
         files = self.shard_files(batch_rows)
         for i in range(len(files.paths)):
@@ -81,8 +100,9 @@ class Source:
 
     def shard_files(self, batch_rows: int = BATCH_ROWS) -> "ShardFiles":
         """The shards as a worker process or a Dask task reads them (not for a stream)."""
+        rows = [e["rows"] for e in self.manifest["shards"]] if self.manifest else [None] * len(self.shards)
         return ShardFiles(paths=[str(Path(s).resolve()) for s in self.shards], names=[str(s) for s in self.shards],
-                          kind=self._file_kind or "parquet", batch_rows=batch_rows)
+                          kind=self._file_kind or "parquet", batch_rows=batch_rows, rows=rows)
 
 
 @dataclass
@@ -93,9 +113,37 @@ class ShardFiles:
     names: list[str]  # as the user gave them, for messages
     kind: str  # "parquet" | "arrow"
     batch_rows: int
+    rows: list  # each shard's rows as its manifest says (None: a file given alone)
 
     def batches(self, i: int) -> Iterator[pa.RecordBatch]:
-        return guard(self.names[i], file_batches(Path(self.paths[i]), self.kind, self.batch_rows))
+        """Shard ``i``'s batches; its rows are checked against the manifest as it ends, so a
+        shard replaced or cut short fails the run before anything is committed."""
+        batches = guard(self.names[i], file_batches(regular_file(self.paths[i], self.names[i]), self.kind,
+                                                   self.batch_rows))
+        return batches if self.rows[i] is None else _counted(self.names[i], batches, self.rows[i])
+
+
+def _counted(name: str, batches: Iterator[pa.RecordBatch], expected: int) -> Iterator[pa.RecordBatch]:
+    n = 0
+    for batch in batches:
+        n += batch.num_rows
+        if n > expected:
+            break
+        yield batch
+    if n != expected:
+        raise InputError(f"{name}: {f'more than {expected}' if n > expected else n} rows, but {MANIFEST} says {expected}; "
+                         "the shard changed after it was written: regenerate the dataset")
+
+
+def regular_file(path, name: str) -> Path:
+    """``path``, if it is a regular file: a FIFO or a device would block or never end."""
+    try:
+        st = os.stat(path)
+    except OSError as e:
+        raise InputError(f"{name}: cannot be read ({e.strerror})") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"{name}: not a regular file (a directory, FIFO or device); give a file")
+    return Path(path)
 
 
 BATCH_VALUES = 1 << 27  # a batch holds about this many seq values at most, however long its rows
@@ -147,12 +195,51 @@ def _open_ipc(f):
 
 
 def _not_a_cut_file(f) -> None:
-    """An Arrow *file* whose footer is missing was cut short (its writer died): read as a stream
-    it would look complete, with the rows it had so far. Refuse it; rewind for a stream."""
+    """An Arrow *file* whose footer is missing, or a stream without its end-of-stream marker,
+    was cut short (its writer died): read as a stream it would look complete, with the rows it
+    had so far. Refuse it; rewind for a stream."""
     f.seek(0)
     if f.read(len(ARROW_FILE_MAGIC)) == ARROW_FILE_MAGIC:
         raise pa.ArrowInvalid("an Arrow file without its footer: it was cut short while being written")
+    size = f.seek(0, 2)
+    if size >= len(EOS):
+        f.seek(size - len(EOS))
+        if f.read(len(EOS)) != EOS:
+            raise pa.ArrowInvalid("an Arrow stream without its end-of-stream marker: it was cut short")
     f.seek(0)
+
+
+EOS = b"\xff\xff\xff\xff\x00\x00\x00\x00"  # an Arrow IPC stream's last 8 bytes: a message of length 0
+
+
+class Tail:
+    """A binary stream that keeps the last bytes read from it, for Arrow's stream reader."""
+
+    closed = False
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.last = b""
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.raw.read(n)
+        self.last = data[-len(EOS):] if len(data) >= len(EOS) else (self.last + data)[-len(EOS):]
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
+
+
+def _whole_stream(reader, tail: Tail) -> Iterator[pa.RecordBatch]:
+    """The stream's batches; a stream that stops without its end-of-stream marker (the writer
+    was killed, as `a | b` does to `a`) is cut short, not complete."""
+    yield from reader
+    if tail.last != EOS:
+        raise pa.ArrowInvalid("the stream ended without its end-of-stream marker: the command writing it "
+                              "stopped early")
 
 
 def guard(name: str, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -199,7 +286,7 @@ def open_source(path: str, *, need_seq: bool = True) -> Source:
         p = Path(path)
         if not p.exists():
             raise InputError(f"{path}: no such file or directory")
-        src = _open_dir(p) if p.is_dir() else _open_file(p)
+        src = _open_dir(p) if p.is_dir() else _open_file(regular_file(p, path))
     if need_seq:
         for col in ("id", "seq"):
             if col not in src.schema.names:
@@ -211,41 +298,48 @@ def open_source(path: str, *, need_seq: bool = True) -> Source:
 
 
 def _open_stdin() -> Source:
+    tail = Tail(sys.stdin.buffer)
     try:
-        reader = pa.ipc.open_stream(sys.stdin.buffer)
+        reader = pa.ipc.open_stream(tail)
     except (pa.ArrowException, OSError) as e:
         raise InputError(
             f"stdin: not an Arrow IPC stream ({_first_line(e)}); pipe in the output of a seqprep command given '-'"
         ) from None
     meta = reader.schema.metadata or {}
     lineage_bytes = meta.get(META_LINEAGE, b"[]")
+    try:
+        lineage = json.loads(lineage_bytes)
+    except (ValueError, RecursionError):
+        lineage = None
+    if not isinstance(lineage, list):
+        raise InputError(f"stdin: its lineage metadata ({META_LINEAGE.decode()}) is damaged; regenerate the stream")
     return Source(
         path="-",
         schema=reader.schema,
-        lineage=json.loads(lineage_bytes),
+        lineage=lineage,
         input_sha256=hashlib.sha256(lineage_bytes).hexdigest(),
         _stream=reader,
+        _tail=tail,
     )
 
 
+def manifest_path(p: Path) -> Path | None:
+    """The manifest of dataset directory ``p``: ``_seqprep.json``, or the older ``seqprep.json``."""
+    for name in MANIFESTS:
+        if os.path.lexists(p / name):
+            return p / name
+    return None
+
+
 def _open_dir(p: Path) -> Source:
-    mpath = p / MANIFEST
-    if not mpath.exists():
+    mpath = manifest_path(p)
+    if mpath is None:
         raise InputError(
             f"{p}: not a seqprep dataset, or an incomplete one (no {MANIFEST}); make it with `seqprep ingest`"
         )
-    raw = mpath.read_bytes()
-    try:
-        manifest = json.loads(raw)
-        shards = [p / s["path"] for s in manifest["shards"]]
-        version = manifest["version"]
-    except (ValueError, KeyError, TypeError) as e:
-        raise InputError(f"{mpath}: not a valid manifest ({_first_line(e)}); regenerate the dataset") from None
-    if version > FORMAT_VERSION:
-        raise InputError(f"{mpath}: format version {version} is newer than this seqprep reads ({FORMAT_VERSION}); upgrade seqprep")
-    for s in shards:
-        if not s.exists():
-            raise InputError(f"{s}: shard listed in {MANIFEST} is missing; regenerate the dataset")
+    raw = read_manifest_bytes(mpath)
+    manifest = check_manifest(mpath, raw)
+    shards = [shard_path(p, mpath, s["path"]) for s in manifest["shards"]]
     schema = read_schema(shards[0], "parquet") if shards else pa.schema([])
     return Source(
         path=str(p),
@@ -255,6 +349,69 @@ def _open_dir(p: Path) -> Source:
         input_sha256=hashlib.sha256(raw).hexdigest(),
         lineage=list(manifest.get("lineage", [])),
     )
+
+
+MANIFEST_LIMIT = 64 << 20  # bytes; a real manifest is a few kB per thousand shards
+
+
+def read_manifest_bytes(mpath: Path) -> bytes:
+    regular_file(mpath, str(mpath))
+    if mpath.stat().st_size > MANIFEST_LIMIT:
+        raise InputError(f"{mpath}: {mpath.stat().st_size:,} bytes, more than a manifest holds "
+                         f"({MANIFEST_LIMIT:,}); regenerate the dataset")
+    return mpath.read_bytes()
+
+
+def check_manifest(mpath: Path, raw: bytes) -> dict:
+    """The manifest's fields, type- and range-checked: a manifest is untrusted input."""
+    def bad(what: str) -> InputError:
+        return InputError(f"{mpath}: not a valid manifest ({what}); regenerate the dataset")
+
+    try:
+        m = json.loads(raw)
+    except (ValueError, RecursionError) as e:
+        raise bad(_first_line(e)) from None
+    if not isinstance(m, dict):
+        raise bad("not a JSON object")
+    if m.get("format", "seqprep-dataset") != "seqprep-dataset":
+        raise bad(f"format {m.get('format')!r}, not 'seqprep-dataset'")
+    version = m.get("version")
+    if not _count(version) or version < 1:
+        raise bad(f"version {version!r} is not a positive integer")
+    if version > FORMAT_VERSION:
+        raise InputError(f"{mpath}: format version {version} is newer than this seqprep reads ({FORMAT_VERSION}); "
+                         "upgrade seqprep")
+    if not _count(m.get("rows")):
+        raise bad(f"rows {m.get('rows')!r} is not a count")
+    if not isinstance(m.get("shards"), list):
+        raise bad("no list of shards")
+    seen = set()
+    for i, e in enumerate(m["shards"]):
+        if not (isinstance(e, dict) and isinstance(e.get("path"), str) and _count(e.get("rows"))
+                and isinstance(e.get("sha256"), str)):
+            raise bad(f"shard {i} is not {{path, rows, sha256}}")
+        name = e["path"]
+        if name in ("", ".", "..") or name.startswith(".") or "/" in name or "\\" in name or "\0" in name:
+            raise bad(f"shard path {name!r} is not a plain file name inside the dataset")
+        if name in seen:
+            raise bad(f"shard {name!r} is listed twice")
+        seen.add(name)
+    if sum(e["rows"] for e in m["shards"]) != m["rows"]:
+        raise bad(f"its shards hold {sum(e['rows'] for e in m['shards'])} rows, but it says {m['rows']}")
+    if not isinstance(m.get("lineage", []), list):
+        raise bad("lineage is not a list")
+    return m
+
+
+def shard_path(p: Path, mpath: Path, name: str) -> Path:
+    """A listed shard: a regular file in the dataset directory (a link may point only inside it)."""
+    s = p / name
+    if not os.path.lexists(s):
+        raise InputError(f"{s}: shard listed in {mpath.name} is missing; regenerate the dataset")
+    if s.is_symlink() and not Path(os.path.realpath(s)).is_relative_to(os.path.realpath(p)):
+        raise InputError(f"{s}: a link to a file outside the dataset; seqprep reads only files inside it")
+    regular_file(s, str(s))
+    return s
 
 
 def _open_file(p: Path) -> Source:
@@ -278,6 +435,7 @@ def verify(path: str) -> dict:
         raise InputError(f"{path}: verify needs a dataset directory with {MANIFEST}")
     rows = 0
     for entry, shard in zip(source.manifest["shards"], source.shards):
+        regular_file(shard, str(shard))
         try:
             n = pq.ParquetFile(shard).metadata.num_rows
         except (pa.ArrowException, OSError) as e:

@@ -1,17 +1,14 @@
 """Writing datasets: Parquet shards + manifest, or an Arrow IPC stream (NPY arrays: npy.py).
 
-Every sink writes into a temporary directory beside OUT and renames it into place at the
-end, so an interrupted or failed run leaves the old OUT, or none. A sink is a context
-manager: leaving it by an exception removes what it wrote.
+Every sink writes into a temporary directory beside OUT and puts it in place at the end
+(:mod:`seqprep.atomic`), so an interrupted or failed run leaves the old OUT, or none. A sink
+is a context manager: leaving it by an exception removes what it wrote.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import sys
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -20,90 +17,9 @@ import pyarrow.compute as pc
 
 from . import __version__
 from .dataset import FORMAT_VERSION, MANIFEST, META_LINEAGE, META_PADDING, shard_name
-from .errors import InputError, OutputError, UsageError
+from .atomic import AtomicDir, check_target  # noqa: F401 - re-exported: where the output goes
+from .errors import InputError, UsageError
 from .parquet import ParquetPart
-
-TMP_MARK = ".seqprep-tmp-"
-
-
-# ---------------------------------------------------------------------------------------------
-# Where the output goes
-
-
-def check_target(out: str, *, inputs: tuple[str, ...] = (), overwrite: bool = False) -> None:
-    """Refuse an OUT that would clobber an input or an existing dataset, before any work starts."""
-    if out == "-":
-        return
-    target = Path(out).resolve()
-    for i in inputs:
-        if i != "-" and Path(i).resolve() == target:
-            raise OutputError(f"{out}: OUT is the same as the input; write to another path")
-    if target.exists() and not overwrite:
-        raise OutputError(f"{out}: already exists; pass --overwrite to replace it")
-    parent = target.parent
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir():
-        raise OutputError(f"{out}: cannot create it, {parent} is a file, not a directory")
-    if not os.access(parent, os.W_OK):
-        raise OutputError(f"{out}: cannot write in {parent} (permission denied)")
-
-
-class AtomicDir:
-    """A directory built under a temporary name beside ``out`` and renamed into place."""
-
-    def __init__(self, out: str, *, overwrite: bool = False):
-        self.out = Path(out)
-        self.overwrite = overwrite
-        try:
-            self.out.parent.mkdir(parents=True, exist_ok=True)
-            _remove_stale_temps(self.out)
-            self.tmp = self.out.parent / f".{self.out.name}{TMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}"
-            self.tmp.mkdir()
-        except OSError as e:
-            raise OutputError(f"{out}: cannot create it ({e.strerror or e})") from None
-
-    def commit(self) -> None:
-        if self.out.exists():
-            if not self.overwrite:
-                raise OutputError(f"{self.out}: appeared while writing; pass --overwrite to replace it")
-            old = self.out.parent / f".{self.out.name}{TMP_MARK}old-{uuid.uuid4().hex[:8]}"
-            self.out.rename(old)
-            self.tmp.rename(self.out)
-            _remove(old)
-        else:
-            self.tmp.rename(self.out)
-
-    def abort(self) -> None:
-        _remove(self.tmp)
-
-
-def _remove(p: Path) -> None:
-    if p.is_dir():
-        shutil.rmtree(p, ignore_errors=True)
-    elif p.exists():
-        p.unlink()
-
-
-def _remove_stale_temps(out: Path) -> None:
-    """Remove temporaries that killed runs left beside ``out`` (their process is gone)."""
-    for p in out.parent.glob(f".{out.name}{TMP_MARK}*"):
-        rest = p.name.split(TMP_MARK, 1)[1]
-        pid = rest.split("-", 1)[0]
-        if pid.isdigit() and _alive(int(pid)):
-            continue
-        _remove(p)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
 
 # ---------------------------------------------------------------------------------------------
 # What every sink records
@@ -345,14 +261,19 @@ class StreamSink(Sink):
         self.stream = stream if stream is not None else sys.stdout.buffer
         self._writer = None
 
+    def _open(self) -> None:
+        meta = dict(self.schema.metadata or {})
+        meta[META_LINEAGE] = json.dumps(self.lineage, sort_keys=True).encode()
+        self._writer = pa.ipc.new_stream(self.stream, self.schema.with_metadata(meta))
+
     def _write(self, batch: pa.RecordBatch) -> None:
         if self._writer is None:
-            meta = dict(self.schema.metadata or {})
-            meta[META_LINEAGE] = json.dumps(self.lineage, sort_keys=True).encode()
-            self._writer = pa.ipc.new_stream(self.stream, self.schema.with_metadata(meta))
+            self._open()
         self._writer.write_batch(batch)
 
     def finish(self) -> dict:
+        if self._writer is None and self.schema is not None:
+            self._open()  # no rows: still a whole stream, schema and end-of-stream marker
         if self._writer is not None:
             self._writer.close()
         self.stream.flush()

@@ -2,55 +2,10 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from seqprep.errors import OutputError
 from seqprep.npy import npy_header
-from seqprep.output import AtomicDir, DatasetSink, check_target, length_summary
+from seqprep.output import DatasetSink, length_summary
 
 from .conftest import listing
-
-
-def test_atomic_dir_is_invisible_until_commit(tmp_path):
-    d = AtomicDir(str(tmp_path / "out"))
-    (d.tmp / "f").write_text("x")
-    assert not (tmp_path / "out").exists()
-    d.commit()
-    assert listing(tmp_path) == ["out", "out/f"]
-
-
-def test_abort_leaves_nothing(tmp_path):
-    d = AtomicDir(str(tmp_path / "out"))
-    (d.tmp / "f").write_text("x")
-    d.abort()
-    assert listing(tmp_path) == []
-
-
-def test_overwrite_replaces_and_cleans_up(tmp_path):
-    (tmp_path / "out").mkdir()
-    (tmp_path / "out" / "old").write_text("old")
-    d = AtomicDir(str(tmp_path / "out"), overwrite=True)
-    (d.tmp / "new").write_text("new")
-    d.commit()
-    assert listing(tmp_path) == ["out", "out/new"]
-
-
-def test_stale_temporaries_of_dead_processes_are_removed(tmp_path):
-    dead = tmp_path / ".out.seqprep-tmp-999999999-abcd"
-    dead.mkdir()
-    (dead / "part-00000.parquet").write_text("half")
-    d = AtomicDir(str(tmp_path / "out"))
-    d.abort()
-    assert listing(tmp_path) == []
-
-
-def test_check_target(tmp_path):
-    check_target(str(tmp_path / "a" / "b"))  # parents are created later
-    (tmp_path / "x").mkdir()
-    with pytest.raises(OutputError, match="already exists"):
-        check_target(str(tmp_path / "x"))
-    check_target(str(tmp_path / "x"), overwrite=True)
-    with pytest.raises(OutputError, match="same as the input"):
-        check_target(str(tmp_path / "x"), inputs=(str(tmp_path / "x"),), overwrite=True)
-    check_target("-", inputs=("-",))
 
 
 def test_sink_failure_removes_partial_shards(tmp_path):

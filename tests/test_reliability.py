@@ -51,11 +51,10 @@ def test_sigkill_leaves_the_old_output_or_none(tmp_path):
         time.sleep(chooser.uniform(0.05, full))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        if out.exists():  # the previous dataset, or (killed after its commit) the same new one
-            assert verify(str(out))["rows"] == 6000
-            assert read_table(out).to_pylist() == previous
-        else:  # killed between the two renames of --overwrite
-            subprocess.run(cmd, check=True, capture_output=True)
+        # The previous dataset, or (killed after its commit) the same new one: never none, as
+        # --overwrite swaps the two at once (renameat2; the two-rename fallback: test_atomic.py).
+        assert verify(str(out))["rows"] == 6000
+        assert read_table(out).to_pylist() == previous
     subprocess.run(cmd, check=True, capture_output=True)  # the next run removes what kills left
     assert [p for p in listing(tmp_path) if "seqprep-tmp" in p] == []
     assert read_table(out).to_pylist() == previous

@@ -1,0 +1,258 @@
+"""Where output goes, and how it replaces what was there: the commit protocol.
+
+An output is built in a temporary directory beside OUT (``.OUT.seqprep-tmp-PID-XXXXXXXX``)
+and put in place at the end, so an interrupted or failed run leaves the old OUT, or none:
+
+- OUT absent: one ``rename(tmp, OUT)``.
+- OUT present (``--overwrite``): one ``renameat2(tmp, OUT, RENAME_EXCHANGE)``, which swaps the
+  two at once; the old copy, now under the temporary name, is then removed. Where the system
+  cannot swap (not Linux, or a file system without it), OUT is first renamed to a backup
+  name (``.OUT.seqprep-tmp-old-…``) and the new copy renamed into place: a run killed between
+  the two renames leaves no OUT but its backup, which the next run puts back before anything
+  else. Either way, after a kill at any instant OUT is the old or the new complete output.
+
+``--overwrite`` replaces only what seqprep made (:func:`made_by_seqprep`) or an empty
+directory, and never an input, a folder holding one, a path inside one, the working
+directory or one of its parents, or the home directory.
+
+Temporaries of killed runs are removed by the next run that writes beside them. A live run
+holds an exclusive ``flock`` on its temporary directory; one nobody holds belongs to a dead
+run. A lock, not the PID: a PID from another PID namespace (a container) cannot be checked.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import fcntl
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+from .errors import OutputError
+
+TMP_MARK = ".seqprep-tmp-"
+OLD = "old-"  # TMP_MARK + OLD: the backup of a replaced OUT, kept only between two renames
+
+# What each kind of seqprep output holds, beside what its manifest lists.
+MANIFESTS = ("_seqprep.json", "seqprep.json")
+NPY_FILES = {"X.npy", "y.npy", "lengths.npy", "ids.npy", "meta.json"}
+RUN_FILES = {"model.pt", "metrics.jsonl", "curves.png"}
+PREDICTIONS_HEADER = "id,predicted"
+MANIFEST_LIMIT = 64 << 20  # bytes: a manifest or meta.json larger than this is not one of ours
+
+
+def made_by_seqprep(path: Path) -> str | None:
+    """What seqprep output ``path`` is ("dataset", "npy", "run", "stats", "predictions",
+    "empty"), or None when it holds anything seqprep did not write there."""
+    if path.is_symlink():
+        return None
+    if path.is_dir():
+        names = {p.name for p in path.iterdir()}
+        if not names:
+            return "empty"
+        for manifest in MANIFESTS:
+            if manifest in names:
+                m = _json(path / manifest)
+                if isinstance(m, dict) and m.get("format") == "seqprep-dataset" and isinstance(m.get("shards"), list):
+                    listed = {s.get("path") for s in m["shards"] if isinstance(s, dict)}
+                    return "dataset" if names <= listed | {manifest} else None
+                return None
+        if "meta.json" in names:
+            m = _json(path / "meta.json")
+            return "npy" if isinstance(m, dict) and m.get("format") == "seqprep-npy" and names <= NPY_FILES else None
+        if "model.pt" in names and names <= RUN_FILES:
+            return "run"
+        return None
+    if path.is_file():
+        if path.suffix == ".json":
+            m = _json(path)
+            if isinstance(m, dict) and str(m.get("format", "")).startswith("seqprep-"):
+                return "stats"
+        if path.suffix == ".csv":
+            with open(path, "rb") as f:
+                if f.read(len(PREDICTIONS_HEADER) + 1).decode("utf-8", "replace").rstrip("\r\n,") \
+                        .startswith(PREDICTIONS_HEADER):
+                    return "predictions"
+    return None
+
+
+def _json(path: Path):
+    try:
+        if not path.is_file() or path.stat().st_size > MANIFEST_LIMIT:
+            return None
+        return json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return None
+
+
+def check_target(out: str, *, inputs: tuple[str, ...] = (), overwrite: bool = False) -> None:
+    """Refuse an OUT that would clobber an input or something seqprep did not make, before any
+    work starts."""
+    if out == "-":
+        return
+    target = Path(os.path.abspath(out))
+    real = Path(os.path.realpath(out))
+    exists = os.path.lexists(target)
+    if exists and overwrite:
+        _never_replaced(out, real)
+    for i in inputs:
+        if i == "-" or i is None:
+            continue
+        src = Path(os.path.realpath(i))
+        if src == real:
+            raise OutputError(f"{out}: OUT is the same as the input; write to another path")
+        if src.is_relative_to(real):
+            raise OutputError(f"{out}: OUT holds the input {i}; write to another path")
+        if src.is_dir() and real.is_relative_to(src):
+            raise OutputError(f"{out}: OUT is inside the input {i}; write to another path")
+    if exists:
+        if not overwrite:
+            raise OutputError(f"{out}: already exists; pass --overwrite to replace it")
+        _check_replaceable(out, target)
+    parent = target.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise OutputError(f"{out}: cannot create it, {parent} is a file, not a directory")
+    if not os.access(parent, os.W_OK):
+        raise OutputError(f"{out}: cannot write in {parent} (permission denied)")
+
+
+def _never_replaced(out: str, real: Path) -> None:
+    cwd, home = Path.cwd().resolve(), Path.home().resolve()
+    if real == Path(real.anchor) or real == home or cwd.is_relative_to(real):
+        raise OutputError(f"{out}: --overwrite never replaces the root, home or working directory or a folder "
+                          "holding it; give OUT as a new path")
+
+
+def _check_replaceable(out: str, target: Path) -> None:
+    if target.is_symlink():
+        raise OutputError(f"{out}: is a symbolic link; --overwrite replaces only what seqprep made, "
+                          "give OUT as a new path")
+    if made_by_seqprep(target) is None:
+        raise OutputError(f"{out}: --overwrite replaces only a seqprep dataset, NPY export, run directory or "
+                          "an empty directory, and this holds other files; remove it yourself or write elsewhere")
+
+
+# ---------------------------------------------------------------------------------------------
+# The commit
+
+
+class AtomicDir:
+    """A directory built under a temporary name beside ``out`` and put into place by ``commit``."""
+
+    def __init__(self, out: str, *, overwrite: bool = False):
+        self.out = Path(out)
+        self.overwrite = overwrite
+        self._lock = None
+        try:
+            self.out.parent.mkdir(parents=True, exist_ok=True)
+            recover(self.out)
+            self.tmp = self.out.parent / f".{self.out.name}{TMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+            self.tmp.mkdir()
+            self._lock = _hold(self.tmp)
+        except OSError as e:
+            raise OutputError(f"{out}: cannot create it ({e.strerror or e})") from None
+
+    def commit(self) -> None:
+        if os.path.lexists(self.out):
+            if not self.overwrite:
+                raise OutputError(f"{self.out}: appeared while writing; pass --overwrite to replace it")
+            if made_by_seqprep(self.out) is None:
+                raise OutputError(f"{self.out}: changed while writing and now holds files seqprep did not make; "
+                                  "nothing was replaced")
+            if _exchange(self.tmp, self.out):
+                _remove(self.tmp)  # the old copy, now under the temporary name
+            else:
+                old = self.out.parent / f".{self.out.name}{TMP_MARK}{OLD}{uuid.uuid4().hex[:8]}"
+                self.out.rename(old)
+                self.tmp.rename(self.out)  # a kill before this line: the next run puts `old` back
+                _remove(old)
+        else:
+            self.tmp.rename(self.out)
+        self._release()
+
+    def abort(self) -> None:
+        _remove(self.tmp)
+        self._release()
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
+
+
+def _hold(path: Path) -> int:
+    """An exclusive lock on the directory, held while this process writes into it."""
+    fd = os.open(path, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return fd
+
+
+def _held(path: Path) -> bool:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths at once (Linux renameat2); False where the system cannot."""
+    libc = _libc()
+    if libc is None or not hasattr(libc, "renameat2"):
+        return False
+    rc = libc.renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if rc == 0:
+        return True
+    errno = ctypes.get_errno()
+    if errno in (22, 38, 95):  # EINVAL, ENOSYS, EOPNOTSUPP: not on this file system or kernel
+        return False
+    raise OSError(errno, os.strerror(errno), str(b))
+
+
+_LIBC: list = []
+
+
+def _libc():
+    if not _LIBC:
+        try:
+            _LIBC.append(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True))
+        except OSError:
+            _LIBC.append(None)
+    return _LIBC[0]
+
+
+def recover(out: Path) -> None:
+    """Put back the backup of an OUT whose replacement was killed between its two renames,
+    then remove the temporaries of dead runs beside ``out``."""
+    backups = [p for p in out.parent.glob(f".{out.name}{TMP_MARK}{OLD}*") if not _held(p)]
+    if backups and not os.path.lexists(out):
+        newest = max(backups, key=lambda p: p.stat().st_mtime)
+        newest.rename(out)
+        backups.remove(newest)
+    for p in out.parent.glob(f".{out.name}{TMP_MARK}*"):
+        if p.name.split(TMP_MARK, 1)[1].startswith(OLD) and p not in backups:
+            continue
+        if not _held(p):
+            _remove(p)
+
+
+def _remove(p: Path) -> None:
+    if p.is_dir() and not p.is_symlink():
+        shutil.rmtree(p, ignore_errors=True)
+    elif os.path.lexists(p):
+        p.unlink()
