@@ -11,6 +11,7 @@ pools, which a forked child would inherit in an unknown state.
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Callable, Iterator
 
 from . import memory
@@ -40,16 +41,33 @@ def open_pool(workers: int = 1, scheduler: str | None = None, *, shards: int):
 _job = None  # the job a worker process runs, unpickled once when the process starts
 
 
-def _start_worker(blob: bytes, threads: int) -> None:
+def _start_worker(blob: bytes, threads: int, parent: int) -> None:
     global _job
     import cloudpickle
     import pyarrow as pa
+
+    _die_with_parent(parent)
+    # Ctrl-C reaches the whole process group: the parent handles it and stops the workers.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     # N workers share the cores: each uses its share for Arrow's own threads.
     pa.set_cpu_count(threads)
     pa.set_io_thread_count(threads)
     memory.tune()
     _job = cloudpickle.loads(blob)  # pickled by the parent that started this process (ProcessPool.map)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Have the kernel kill this worker when ``parent``, the process that started it, dies by
+    any signal (Linux's PR_SET_PDEATHSIG); elsewhere, workers end when their task queue closes."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the call, while this process started
+        os._exit(1)
 
 
 def _run(fn: Callable, i: int):
@@ -72,7 +90,7 @@ class ProcessPool:
         threads = max(1, (os.cpu_count() or 1) // self.workers)
         self._executor = ProcessPoolExecutor(
             max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start_worker, initargs=(cloudpickle.dumps(job), threads))
+            initializer=_start_worker, initargs=(cloudpickle.dumps(job), threads, os.getpid()))
         futures = [self._executor.submit(_run, fn, i) for i in range(n)]
         try:
             for future in futures:
@@ -85,8 +103,12 @@ class ProcessPool:
         return self
 
     def __exit__(self, *exc):
-        # Wait for running shards before the caller removes what they write into.
         if self._executor is not None:
+            if exc[0] is not None:
+                # The run failed or was interrupted: stop the shards still running, now.
+                for process in list((self._executor._processes or {}).values()):
+                    process.kill()
+            # Wait for the workers to end before the caller removes what they write into.
             self._executor.shutdown(wait=True, cancel_futures=True)
         return False
 

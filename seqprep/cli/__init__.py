@@ -7,6 +7,7 @@ Data goes to stdout; messages, summaries and progress bars to stderr. Errors use
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from enum import Enum
 from typing import Annotated, Optional
@@ -49,6 +50,10 @@ class SeqprepGroup(typer.core.TyperGroup):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt:
+            # Raised by Ctrl-C or SIGTERM (see main) wherever the work was; the sinks have
+            # removed their temporaries on the way out.
+            raise Interrupted(_signal_seen[0]) from None
         except BrokenPipeError:
             # The reader went away (`| head`): say so once, and keep Python from failing again at exit.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -69,8 +74,27 @@ app = typer.Typer(
 )
 
 
+class Interrupted(SeqprepError):
+    """Stopped by a signal; exit code 128 + the signal's number, as a shell reports it."""
+
+    def __init__(self, signum: int):
+        super().__init__(f"interrupted by {signal.Signals(signum).name}; no output was committed")
+        self.exit_code = 128 + signum
+
+
+_signal_seen = [signal.SIGINT]
+
+
+def _on_signal(signum, frame) -> None:
+    _signal_seen[0] = signum
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     memory.tune()
+    # SIGTERM (kill, timeout, a CI job cancelled) unwinds like Ctrl-C, so temporaries go too.
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
     app()
 
 
