@@ -18,7 +18,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .errors import InputError
+from .errors import InputError, SeqprepError
 
 MANIFEST = "seqprep.json"  # written last: the dataset is complete iff it exists
 MANIFESTS = ("_seqprep.json", MANIFEST)  # read in this order: _seqprep.json is skipped by other engines
@@ -243,9 +243,16 @@ def _whole_stream(reader, tail: Tail) -> Iterator[pa.RecordBatch]:
 
 
 def guard(name: str, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    """Turn Arrow's read errors (a corrupt or truncated shard) into one line naming the shard."""
+    """Turn Arrow's read errors (a corrupt or truncated shard) into one line naming the shard;
+    refuse null ids, which no step could carry."""
     try:
-        yield from batches
+        for batch in batches:
+            if "id" in batch.schema.names and batch.column("id").null_count:
+                raise InputError(f"{name}: {batch.column('id').null_count} rows have no id (null); ids identify "
+                                 "every row: make the dataset with `seqprep ingest`")
+            yield batch
+    except SeqprepError:
+        raise
     except (pa.ArrowException, OSError, ValueError) as e:
         raise InputError(f"{name}: cannot be read ({_first_line(e)}); is it corrupt or truncated?") from None
 
@@ -294,7 +301,25 @@ def open_source(path: str, *, need_seq: bool = True) -> Source:
                     f"{path}: no {col!r} column (columns: {', '.join(src.schema.names)}); "
                     "make a dataset with `seqprep ingest` first"
                 )
+        check_columns(path, src.schema)
     return src
+
+
+def check_columns(where: str, schema: pa.Schema) -> None:
+    """The contract's column types, where a reader relies on them: ``id`` is a signed integer
+    (an unsigned 64-bit id may not fit int64), ``seq`` a list, ``label`` int64 or string."""
+    t = schema.field("id").type
+    if not (pa.types.is_signed_integer(t) or t in (pa.uint8(), pa.uint16(), pa.uint32())):
+        raise InputError(f"{where}: column 'id' is {t}, but ids are int64; "
+                         "make a dataset with `seqprep ingest` (it numbers the rows) or cast the column")
+    t = schema.field("seq").type
+    if not (pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t)):
+        raise InputError(f"{where}: column 'seq' is {t}, not a list of steps; make a dataset with `seqprep ingest`")
+    if "label" in schema.names:
+        t = schema.field("label").type
+        if not (pa.types.is_integer(t) or pa.types.is_string(t) or pa.types.is_large_string(t)
+                or pa.types.is_null(t)) or t == pa.uint64():
+            raise InputError(f"{where}: column 'label' is {t}, but labels are int64 or string; cast the column")
 
 
 def _open_stdin() -> Source:
@@ -339,7 +364,7 @@ def _open_dir(p: Path) -> Source:
         )
     raw = read_manifest_bytes(mpath)
     manifest = check_manifest(mpath, raw)
-    shards = [shard_path(p, mpath, s["path"]) for s in manifest["shards"]]
+    shards = [shard_path(p, mpath, s["path"], s.get("bytes")) for s in manifest["shards"]]
     schema = read_schema(shards[0], "parquet") if shards else pa.schema([])
     return Source(
         path=str(p),
@@ -395,6 +420,8 @@ def check_manifest(mpath: Path, raw: bytes) -> dict:
             raise bad(f"shard path {name!r} is not a plain file name inside the dataset")
         if name in seen:
             raise bad(f"shard {name!r} is listed twice")
+        if "bytes" in e and not _count(e["bytes"]):
+            raise bad(f"shard {name!r} bytes {e['bytes']!r} is not a count")
         seen.add(name)
     if sum(e["rows"] for e in m["shards"]) != m["rows"]:
         raise bad(f"its shards hold {sum(e['rows'] for e in m['shards'])} rows, but it says {m['rows']}")
@@ -403,14 +430,18 @@ def check_manifest(mpath: Path, raw: bytes) -> dict:
     return m
 
 
-def shard_path(p: Path, mpath: Path, name: str) -> Path:
-    """A listed shard: a regular file in the dataset directory (a link may point only inside it)."""
+def shard_path(p: Path, mpath: Path, name: str, size: int | None) -> Path:
+    """A listed shard: a regular file in the dataset directory (a link may point only inside it)
+    of the size the manifest lists (older manifests list none)."""
     s = p / name
     if not os.path.lexists(s):
         raise InputError(f"{s}: shard listed in {mpath.name} is missing; regenerate the dataset")
     if s.is_symlink() and not Path(os.path.realpath(s)).is_relative_to(os.path.realpath(p)):
         raise InputError(f"{s}: a link to a file outside the dataset; seqprep reads only files inside it")
     regular_file(s, str(s))
+    if size is not None and s.stat().st_size != size:
+        raise InputError(f"{s}: {s.stat().st_size:,} bytes, but {mpath.name} says {size:,}; the shard changed "
+                         "after it was written: regenerate the dataset")
     return s
 
 

@@ -48,7 +48,8 @@ class ParquetPart:
 
     def close(self) -> dict:
         self._writer.close()
-        return {"path": self.path.name, "rows": self.rows, "sha256": sha256_file(self.path)}
+        return {"path": self.path.name, "rows": self.rows, "bytes": self.path.stat().st_size,
+                "sha256": sha256_file(self.path)}
 
     def abort(self) -> None:
         try:

@@ -180,8 +180,23 @@ def test_a_link_inside_the_dataset_is_read(cli, tmp_path, ds):
     assert cli("verify", ds).exit_code == 0
 
 
+def without_sizes(m):
+    for e in m["shards"]:
+        del e["bytes"]
+
+
+def test_a_shard_of_another_size_is_refused_before_reading(cli, tmp_path, ds):
+    size = (ds / "part-00001.parquet").stat().st_size
+    with open(ds / "part-00001.parquet", "ab") as f:
+        f.write(b"\0")
+    one_line(cli("truncate", ds, tmp_path / "out", "--length", "1"), 1,
+             f"part-00001.parquet: {size + 1:,} bytes, but seqprep.json says {size:,}")
+
+
 def test_a_replaced_shard_fails_the_run(cli, tmp_path, ds):
-    """A shard swapped for one with other rows: the read stops before anything is committed."""
+    """A shard swapped for one with other rows (the manifest of a version that listed no sizes):
+    the read stops before anything is committed."""
+    edit(ds, without_sizes)
     pq.write_table(pa.table({"id": pa.array([0], pa.int64()), "seq": pa.array([[1]], pa.list_(pa.int32())),
                              "label": ["a"]}), ds / "part-00001.parquet")
     one_line(cli("truncate", ds, tmp_path / "out", "--length", "1"), 1,
@@ -193,6 +208,7 @@ def test_a_replaced_shard_fails_the_run(cli, tmp_path, ds):
 
 
 def test_a_shard_with_more_rows_fails_the_run(cli, tmp_path, ds):
+    edit(ds, without_sizes)
     pq.write_table(pa.table({"id": pa.array([0, 1, 2], pa.int64()), "seq": pa.array([[1]] * 3, pa.list_(pa.int32())),
                              "label": ["a"] * 3}), ds / "part-00001.parquet")
     one_line(cli("truncate", ds, tmp_path / "out", "--length", "1"), 1, "more than 2 rows, but seqprep.json says 2")
@@ -204,6 +220,20 @@ def test_bad_padding_metadata_is_one_line(cli, tmp_path):
     pq.write_table(pa.table({"id": [0], "seq": [[1]]}, schema=schema), tmp_path / "p.parquet")
     one_line(cli("truncate", tmp_path / "p.parquet", tmp_path / "out", "--length", "1"), 1,
              "padding metadata (seqprep.padding) is damaged")
+
+
+@pytest.mark.parametrize("columns, message", [
+    ({"id": pa.array([2**63], pa.uint64()), "seq": [[1]]}, "column 'id' is uint64, but ids are int64"),
+    ({"id": ["a"], "seq": [[1]]}, "column 'id' is string, but ids are int64"),
+    ({"id": pa.array([None, 1], pa.int64()), "seq": [[1], [2]]}, "1 rows have no id (null)"),
+    ({"id": [0], "seq": [1]}, "column 'seq' is int64, not a list of steps"),
+    ({"id": [0], "seq": [[1]], "label": [1.5]}, "column 'label' is double, but labels are int64 or string"),
+    ({"id": [0], "seq": [[1]], "label": pa.array([2**63], pa.uint64())}, "column 'label' is uint64"),
+])
+def test_columns_a_step_cannot_carry_are_refused(cli, tmp_path, columns, message):
+    pq.write_table(pa.table(columns), tmp_path / "x.parquet")
+    one_line(cli("truncate", tmp_path / "x.parquet", tmp_path / "out", "--length", "1"), 1, message)
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("where", ["shard", "manifest", "file"])
