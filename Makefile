@@ -8,7 +8,7 @@ SEQPREP := $(VENV)/bin/seqprep
 TORCH  := torch==2.13.0
 DEMO   := demo_out
 
-.PHONY: install install-train demo test bench bench-quick sample-data clean
+.PHONY: install install-train demo test test-slow bench bench-quick sample-data clean
 
 install: $(VENV)/.installed
 
@@ -45,6 +45,9 @@ demo: install
 
 test: install
 	$(PY) -m pytest -q
+
+test-slow: install
+	$(PY) -m pytest -q -m slow
 
 bench: install
 	$(PY) -m pip install -q -e '.[bench]' || echo "warning: keras did not install; its comparison is skipped"

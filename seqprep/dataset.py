@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .errors import InputError, SeqprepError
@@ -146,16 +147,52 @@ def regular_file(path, name: str) -> Path:
     return Path(path)
 
 
-BATCH_VALUES = 1 << 27  # a batch holds about this many seq values at most, however long its rows
+# The memory bound. A batch holds at most BATCH_ROWS rows and about BATCH_VALUES seq values
+# (fewer rows where rows are long, down to one), and one sequence at most MAX_SEQ_VALUES values,
+# so a batch never holds much more than BATCH_VALUES values. A command's peak memory is a small
+# multiple of one batch (README, "Memory bounds"). A Parquet row group that shows a longer
+# sequence in its metadata, or that would expand from a few stored bytes into more than
+# MAX_SEQ_VALUES values (a "decompression bomb"), is refused before it is decoded; a longer
+# sequence that only shows once decoded is refused then.
+BATCH_VALUES = 1 << 27
+MAX_SEQ_VALUES = 1 << 26
+EXPANSION_LIMIT = 1024  # decoded values per stored byte past which a large row group is a bomb
 
 
 def file_batches(path: Path, kind: str, batch_rows: int) -> Iterator[pa.RecordBatch]:
     if kind == "parquet":
-        yield from parquet_batches(path, batch_rows)
-        return
+        batches = parquet_batches(path, batch_rows)
+    else:
+        batches = _ipc_batches(path, batch_rows)
+    for batch in batches:
+        check_seq_lengths(path, batch)
+        yield batch
+
+
+def _ipc_batches(path: Path, batch_rows: int) -> Iterator[pa.RecordBatch]:
     with pa.memory_map(str(path)) as f:
         for batch in _open_ipc(f):
             yield from batch.to_batches(max_chunksize=batch_rows) if isinstance(batch, pa.Table) else [batch]
+
+
+def check_seq_lengths(where, batch: pa.RecordBatch) -> None:
+    """Refuse a sequence longer than MAX_SEQ_VALUES values (see the memory bound above)."""
+    if "seq" not in batch.schema.names or batch.num_rows == 0:
+        return
+    seq = batch.column("seq")
+    if pa.types.is_fixed_size_list(seq.type):
+        longest = seq.type.list_size
+    elif pa.types.is_list(seq.type) or pa.types.is_large_list(seq.type):
+        longest = int(pc.max(pc.list_value_length(seq)).as_py() or 0)
+    else:
+        return
+    if longest > MAX_SEQ_VALUES:
+        raise InputError(too_long(where, longest))
+
+
+def too_long(where, values: int, estimated: bool = False) -> str:
+    return (f"{where}: a sequence of {'at least ' if estimated else ''}{values:,} steps, more than seqprep reads "
+            f"in one piece ({MAX_SEQ_VALUES:,}); cut it into windows or shorter records before this step")
 
 
 def parquet_batches(path: Path, batch_rows: int) -> Iterator[pa.RecordBatch]:
@@ -171,6 +208,7 @@ def parquet_batches(path: Path, batch_rows: int) -> Iterator[pa.RecordBatch]:
     for g in range(md.num_row_groups):
         rg = md.row_group(g)
         values = max((rg.column(i).num_values for i in seq), default=0)
+        check_row_group(path, g, rg, seq, values)
         sizes.append(max(1, min(batch_rows, BATCH_VALUES * rg.num_rows // values)) if values else batch_rows)
     if all(size == batch_rows for size in sizes):
         import pyarrow.dataset as ds
@@ -180,6 +218,20 @@ def parquet_batches(path: Path, batch_rows: int) -> Iterator[pa.RecordBatch]:
         return
     for g, size in enumerate(sizes):
         yield from pf.iter_batches(batch_size=size, row_groups=[g])
+
+
+def check_row_group(path: Path, g: int, rg, seq: list[int], values: int) -> None:
+    """Refuse, from its metadata alone, a row group whose rows average more than MAX_SEQ_VALUES
+    steps, or that holds more than MAX_SEQ_VALUES values in under 1/EXPANSION_LIMIT bytes each."""
+    if values <= MAX_SEQ_VALUES or rg.num_rows == 0:
+        return
+    if values > MAX_SEQ_VALUES * rg.num_rows:
+        raise InputError(too_long(f"{path}, row group {g}", -(-values // rg.num_rows), estimated=True))
+    stored = sum(rg.column(i).total_compressed_size for i in seq)
+    if values > EXPANSION_LIMIT * max(stored, 1):
+        raise InputError(f"{path}, row group {g}: {values:,} values stored in {stored:,} bytes, more than "
+                         f"{EXPANSION_LIMIT} values a byte: refused as a decompression bomb; if the data is real, "
+                         "write it with less repetition per row group")
 
 
 ARROW_FILE_MAGIC = b"ARROW1"

@@ -257,6 +257,46 @@ def test_a_fifo_is_refused_not_opened(cli, tmp_path, ds, where):
 
 
 # ---------------------------------------------------------------------------------------------
+# Memory: a small file that claims a huge sequence is refused before it is decoded
+
+
+def bomb(path, n, rows=1):
+    offsets = [0, n] + [n + i for i in range(1, rows)]
+    seq = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pa.array(np.zeros(n + rows - 1, np.int32)))
+    pq.write_table(pa.table({"id": pa.array(range(rows), pa.int64()), "seq": seq}), path, compression="zstd")
+    return path
+
+
+@pytest.mark.parametrize("command", [["truncate", "OUT", "--length", "5"], ["fit", "OUT"], ["inspect"],
+                                     ["summarize", "OUT", "--drop-top", "1", "--stats", "STATS"]])
+def test_a_decompression_bomb_is_refused_from_its_metadata(cli, tmp_path, command, monkeypatch):
+    import seqprep.dataset as dataset
+
+    monkeypatch.setattr(dataset, "MAX_SEQ_VALUES", 1000)  # the same checks, at a size a test affords
+    make_dataset(tmp_path / "small", [[1, 2]], seq_type=pa.int32())
+    cli("fit", tmp_path / "small", tmp_path / "stats.json")
+    args = [a.replace("OUT", str(tmp_path / "out")).replace("STATS", str(tmp_path / "stats.json")) for a in command]
+    one = bomb(tmp_path / "one.parquet", 5000)
+    assert one.stat().st_size < 2000
+    one_line(cli(args[0], one, *args[1:]), 1, "row group 0: a sequence of at least 5,000 steps, more than seqprep "
+                                              "reads in one piece (1,000)")
+    two = bomb(tmp_path / "two.parquet", 1_100_000, rows=3000)
+    one_line(cli(args[0], two, *args[1:]), 1, "values stored in")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_long_sequence_that_shows_only_when_decoded_is_refused(cli, tmp_path, monkeypatch):
+    import seqprep.dataset as dataset
+
+    monkeypatch.setattr(dataset, "MAX_SEQ_VALUES", 1000)
+    rng = np.random.default_rng(0)
+    make_dataset(tmp_path / "d", [rng.integers(0, 9, 10).tolist()] * 300 + [rng.integers(0, 9, 1500).tolist()],
+                 seq_type=pa.int32())
+    one_line(cli("truncate", tmp_path / "d", tmp_path / "out", "--length", "5"), 1,
+             "a sequence of 1,500 steps, more than seqprep reads in one piece (1,000)")
+
+
+# ---------------------------------------------------------------------------------------------
 # Fuzz: a manifest's fields retyped, shards' bytes flipped
 
 
