@@ -11,8 +11,11 @@ the same code runs shard by shard, in a process pool or on a cluster.
 
 from __future__ import annotations
 
-import hashlib
 import json
+import math
+import os
+import sys
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,13 +26,14 @@ import pyarrow.compute as pc
 from . import __version__
 from .dataset import BATCH_ROWS, ShardFiles, open_source
 from .engine import Progress, prefetch
-from .errors import InputError, UsageError, positive
-from .output import check_target, describe_steps
-from .kernels.encode import kmers
+from .errors import InputError, OutputError, UsageError, positive
+from .output import describe_steps
+from .kernels.encode import MAX_KMER, check_inf, check_kmer, first_infinite, infinite_error, kmers
 from .ragged import from_arrow
 from .workers import check_workers, open_pool
 
 FORMAT = "seqprep-stats"
+STATS_LIMIT = 1 << 30  # bytes: a stats file larger than this is not one seqprep wrote for any real vocabulary
 
 
 @dataclass
@@ -76,13 +80,16 @@ class Moments:
         self.n, self.mean, self.m2 = np.zeros(c), np.zeros(c), np.zeros(c)
         self.lo, self.hi = np.full(c, np.inf), np.full(c, -np.inf)
 
-    def add(self, values: np.ndarray) -> None:
+    def add(self, values: np.ndarray) -> int:
+        """Add a batch's readings; NaN and infinite ones are skipped (callers refuse infinite
+        ones first unless asked to treat them as NaN). Returns how many were infinite."""
         x = values.reshape(len(values), self.channels).astype(np.float64)
-        ok = ~np.isnan(x)
+        ok = np.isfinite(x)
+        infinite = int(np.isinf(x).sum()) if not ok.all() else 0
         batch = Moments(self.channels)
         batch.n = ok.sum(axis=0).astype(np.float64)
         if not batch.n.any():
-            return
+            return infinite
         x0 = np.where(ok, x, 0.0)
         with np.errstate(invalid="ignore", divide="ignore"):
             batch.mean = np.where(batch.n > 0, x0.sum(axis=0) / batch.n, 0.0)
@@ -90,6 +97,7 @@ class Moments:
         batch.lo = np.where(ok, x, np.inf).min(axis=0)
         batch.hi = np.where(ok, x, -np.inf).max(axis=0)
         self.merge(batch)
+        return infinite
 
     def merge(self, other: "Moments") -> None:
         """Add ``other``'s values (Chan et al.: exact up to rounding, which depends on the order)."""
@@ -106,10 +114,15 @@ class Moments:
         out = []
         for c in range(self.channels):
             n = int(self.n[c])
+            std = float(np.sqrt(self.m2[c] / n)) if n else None
+            mean = float(self.mean[c]) if n else None
+            if n and not (math.isfinite(mean) and math.isfinite(std)):
+                raise InputError(f"channel {c}: the readings are too large for float64 arithmetic (mean {mean}, "
+                                 f"std {std}, values up to {float(self.hi[c])}); scale them down first")
             out.append({
                 "count": n,
-                "mean": float(self.mean[c]) if n else None,
-                "std": float(np.sqrt(self.m2[c] / n)) if n else None,
+                "mean": mean,
+                "std": std,
                 "min": float(self.lo[c]) if n else None,
                 "max": float(self.hi[c]) if n else None,
             })
@@ -117,23 +130,27 @@ class Moments:
 
 
 def fit(src: str, out: str, *, max_size: int | None = None, min_count: int = 1, kmer: int | None = None,
-        kmer_stride: int = 1, lowercase: bool = False, overwrite: bool = False,
+        kmer_stride: int = 1, lowercase: bool = False, inf: str = "error", overwrite: bool = False,
         batch_rows: int = BATCH_ROWS, progress: Progress | None = None, workers: int = 1,
         scheduler: str | None = None) -> dict:
-    """Count ``src`` (the training split) and write the statistics to ``out`` (a .json file).
-    With ``kmer`` the tokens counted are the k-mers that ``encode --kmer`` will make."""
+    """Count ``src`` (the training split) and write the statistics to ``out`` (a .json file,
+    or - for stdout). With ``kmer`` the tokens counted are the k-mers that ``encode --kmer``
+    will make. Infinite readings stop the run (``inf="error"``) or, with ``inf="nan"``, are
+    skipped like NaN and counted (``inf_ignored``)."""
     positive(("--max-size", max_size))
     if min_count < 1:
         raise UsageError(f"--min-count {min_count} must be at least 1")
+    check_kmer(kmer, kmer_stride)
+    check_inf(inf)
     check_workers(workers, scheduler)
-    check_target(out, inputs=(src,), overwrite=overwrite)
+    check_stats_target(out, src, overwrite)
     source = open_source(src)
     steps = describe_steps(source.schema)
     is_tokens = steps["type"] in ("string", "int32", "int64", "large_string")
     if kmer is not None and steps["type"] != "string":
         raise UsageError(f"--kmer needs one-character string tokens (bases), but seq holds {steps['type']}")
     job = FitJob(files=source.shard_files(batch_rows), padding=source.padding, is_tokens=is_tokens,
-                 channels=steps["channels"] or 1, lowercase=lowercase, kmer=kmer, kmer_stride=kmer_stride)
+                 channels=steps["channels"] or 1, lowercase=lowercase, kmer=kmer, kmer_stride=kmer_stride, inf=inf)
     if progress is not None:
         progress.start(source.rows)
     # Map then merge, in shard order, wherever the shards are counted: the same file either way.
@@ -173,8 +190,53 @@ def fit(src: str, out: str, *, max_size: int | None = None, min_count: int = 1, 
         stats["counts"] = ranked.column("count").to_pylist()
     else:
         stats["channel_stats"] = moments.to_json()
-    write_json_atomically(Path(out), stats)
+        stats["params"]["inf"] = inf
+        stats["inf_ignored"] = merged.infinite
+    write_stats(out, stats)
     return stats
+
+
+def check_stats_target(out: str, src: str, overwrite: bool) -> None:
+    """fit writes one JSON file: refuse a directory, and replace (with ``overwrite``) only a
+    stats file seqprep wrote; then the checks every output gets (not the input, a writable place)."""
+    if out == "-":
+        return
+    path = Path(out)
+    if os.path.lexists(path):
+        if path.is_symlink():
+            raise OutputError(f"{out}: is a symbolic link; fit writes a new stats file, give OUT as a new path")
+        if path.is_dir():
+            raise OutputError(f"{out}: is a directory, but fit writes one JSON file; give OUT as the path of a "
+                              "file, e.g. train-stats.json")
+        if not path.is_file():
+            raise OutputError(f"{out}: not a regular file (a FIFO or device); give OUT as a new file path")
+        if not overwrite:
+            raise OutputError(f"{out}: already exists; pass --overwrite to replace it")
+        if not _is_stats_file(path):
+            raise OutputError(f"{out}: --overwrite replaces only a stats file seqprep wrote (a JSON file whose "
+                              f"format is {FORMAT!r}), and this is not one; remove it yourself or write elsewhere")
+    for i in (src,):
+        if i != "-" and os.path.realpath(i) == os.path.realpath(out):
+            raise OutputError(f"{out}: OUT is the same as the input; write to another path")
+        if i != "-" and Path(os.path.realpath(out)).is_relative_to(os.path.realpath(i)) and Path(i).is_dir():
+            raise OutputError(f"{out}: OUT is inside the input {i}; write the stats file elsewhere")
+    parent = Path(os.path.abspath(out)).parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise OutputError(f"{out}: cannot create it, {parent} is a file, not a directory")
+    if not os.access(parent, os.W_OK):
+        raise OutputError(f"{out}: cannot write in {parent} (permission denied)")
+
+
+def _is_stats_file(path: Path) -> bool:
+    try:
+        if path.stat().st_size > STATS_LIMIT:
+            return False
+        obj = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(obj, dict) and obj.get("format") == FORMAT
 
 
 @dataclass
@@ -188,6 +250,7 @@ class FitJob:
     lowercase: bool
     kmer: int | None
     kmer_stride: int
+    inf: str = "error"
 
 
 @dataclass
@@ -199,21 +262,49 @@ class Counts:
     tokens: TokenCounts | None
     moments: Moments | None
     classes: set
+    infinite: int = 0
+    label_type: str | None = None  # the label column's type, and the shard it was first seen in
+    label_from: str | None = None
 
     @classmethod
     def empty(cls, job: FitJob) -> "Counts":
         return cls(0, 0, TokenCounts() if job.is_tokens else None, None if job.is_tokens else Moments(job.channels),
                    set())
 
+    def note_labels(self, type_name: str, name: str) -> None:
+        if self.label_type is None:
+            self.label_type, self.label_from = type_name, name
+        elif type_name != self.label_type:
+            raise InputError(mixed_labels(self.label_type, self.label_from, type_name, name))
+
     def merge(self, other: "Counts") -> None:
+        if other.label_type is not None:
+            self.note_labels(other.label_type, other.label_from)
         self.rows += other.rows
         self.steps += other.steps
+        self.infinite += other.infinite
         if self.tokens is not None:
             if other.tokens.parts:
                 self.tokens.add_table(other.tokens.merged())
         else:
             self.moments.merge(other.moments)
         self.classes |= other.classes
+
+
+def label_type_name(t: pa.DataType) -> str | None:
+    """The label type as the contract names it (int64, string); None for an all-null column."""
+    if pa.types.is_null(t):
+        return None
+    if pa.types.is_integer(t):
+        return "int64"
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return "string"
+    return str(t)
+
+
+def mixed_labels(first: str, first_in: str, other: str, other_in: str) -> str:
+    return (f"labels are {first} in {first_in} but {other} in {other_in}; a dataset's labels must all be one "
+            "type: re-ingest it, or cast the labels to string")
 
 
 def count_shard(job: FitJob, i: int) -> Counts:
@@ -234,35 +325,173 @@ def count_batches(job: FitJob, name: str, batches, progress: Progress | None = N
         if job.lowercase and isinstance(r.values, pa.Array):
             r = type(r)(pc.utf8_lower(r.values), r.offsets)
         if job.kmer is not None:
-            r = kmers(r, k=job.kmer, stride=job.kmer_stride)
+            try:
+                r = kmers(r, k=job.kmer, stride=job.kmer_stride)
+            except InputError as e:
+                raise InputError(f"{name}: {e}") from None
         counts.rows += batch.num_rows
         counts.steps += int(r.offsets[-1])
         if counts.tokens is not None:
             counts.tokens.add(r.values if isinstance(r.values, pa.Array) else pa.array(r.values))
         else:
-            counts.moments.add(r.values)
+            if job.inf == "error":
+                ids = batch.column("id").to_numpy(zero_copy_only=False) if "id" in batch.schema.names else None
+                where = first_infinite(r.values, r.offsets, ids)
+                if where is not None:
+                    raise InputError(f"{name}: {infinite_error(where)}") from None
+            counts.infinite += counts.moments.add(r.values)
         if "label" in batch.schema.names:
-            counts.classes.update(batch.column("label").drop_null().to_pylist())
+            label = batch.column("label")
+            type_name = label_type_name(label.type)
+            if type_name is not None:
+                counts.note_labels(type_name, name)
+                counts.classes.update(label.drop_null().to_pylist())
         if progress is not None:
             progress.advance(batch.num_rows)
     return counts
 
 
-def write_json_atomically(path: Path, obj: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.seqprep-tmp-{hashlib.sha256(str(path).encode()).hexdigest()[:8]}"
-    tmp.write_text(json.dumps(obj, indent=1, ensure_ascii=False) + "\n")
-    tmp.replace(path)
-
-
-def load_stats(path: str) -> dict:
-    """A stats file written by ``seqprep fit``; anything else is one clear error."""
+def write_stats(out: str, stats: dict) -> None:
+    """The stats as strict JSON (no NaN or Infinity, which JSON does not have): to stdout for
+    -, else written beside OUT and renamed over it, so a reader sees the old file or the new."""
     try:
-        stats = json.loads(Path(path).read_text())
+        text = json.dumps(stats, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+    except ValueError:
+        raise InputError(f"{out}: the statistics hold a non-finite number, which JSON cannot store; "
+                         "check the readings for infinities or overflow") from None
+    if out == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    write_json_atomically(Path(out), text)
+
+
+def write_json_atomically(path: Path, obj: dict | str) -> None:
+    text = obj if isinstance(obj, str) else json.dumps(obj, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"{path}: cannot create its folder ({e.strerror or e})") from None
+    tmp = path.parent / f".{path.name}.seqprep-tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        with open(tmp, "x", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException as e:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(e, OSError):
+            raise OutputError(f"{path}: cannot write it ({e.strerror or e})") from None
+        raise
+
+
+def load_stats(path: str, option: str = "--stats") -> dict:
+    """A stats file written by ``seqprep fit``, every field checked; anything else is one clear error."""
+    remake = f"make it with `seqprep fit TRAIN {path}`"
+    try:
+        st = os.stat(path)
     except FileNotFoundError:
-        raise InputError(f"{path}: no such stats file; make it with `seqprep fit TRAIN {path}`") from None
+        raise InputError(f"{path}: no such stats file; {remake}") from None
+    except OSError as e:
+        raise InputError(f"{path}: cannot read the stats file ({e.strerror or e})") from None
+    if os.path.isdir(path):
+        raise InputError(f"{path}: is a directory; {option} takes the JSON file written by `seqprep fit`")
+    if not os.path.isfile(path):
+        raise InputError(f"{path}: not a regular file (a FIFO or device); {option} takes the JSON file written by "
+                         "`seqprep fit`")
+    if st.st_size > STATS_LIMIT:
+        raise InputError(f"{path}: {st.st_size:,} bytes, larger than any stats file seqprep writes "
+                         f"({STATS_LIMIT:,}); {remake}")
+
+    def no_constants(name):
+        raise ValueError(f"{name} is not a JSON number")
+
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+        stats = json.loads(raw.decode("utf-8"), parse_constant=no_constants)
+    except OSError as e:
+        raise InputError(f"{path}: cannot read the stats file ({e.strerror or e})") from None
     except (ValueError, UnicodeDecodeError) as e:
-        raise InputError(f"{path}: not a JSON stats file ({str(e).splitlines()[0]}); make it with `seqprep fit`") from None
+        raise InputError(f"{path}: not a JSON stats file ({str(e).splitlines()[0]}); {remake}") from None
+    except RecursionError:
+        raise InputError(f"{path}: not a JSON stats file (nested too deeply); {remake}") from None
     if not isinstance(stats, dict) or stats.get("format") != FORMAT:
         raise InputError(f"{path}: not a seqprep stats file; make it with `seqprep fit`")
+    check_stats(stats, path)
     return stats
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def check_stats(stats: dict, path: str) -> None:
+    """Type- and range-check a stats file's fields before anything uses them."""
+    def bad(what: str):
+        raise InputError(f"{path}: {what}; the stats file is damaged or was edited: make it again with `seqprep fit`")
+
+    if stats.get("version") != 1 or not _is_int(stats.get("version")):
+        bad(f"version {stats.get('version')!r} is not 1")
+    kind = stats.get("kind")
+    if kind not in ("tokens", "numbers"):
+        bad(f"kind {kind!r} is not 'tokens' or 'numbers'")
+    if not isinstance(stats.get("step_type"), str):
+        bad(f"step_type {stats.get('step_type')!r} is not a type name")
+    channels = stats.get("channels")
+    if channels is not None and not (_is_int(channels) and 1 <= channels < 2**31):
+        bad(f"channels {channels!r} is not a positive integer")
+    params = stats.get("params", {})
+    if not isinstance(params, dict):
+        bad(f"params {params!r} is not an object")
+    kmer = params.get("kmer")
+    if kmer is not None and not (_is_int(kmer) and 1 <= kmer <= MAX_KMER):
+        bad(f"params.kmer {kmer!r} is not an integer from 1 to {MAX_KMER}")
+    classes = stats.get("classes", [])
+    if not isinstance(classes, list):
+        bad(f"classes {str(classes)[:40]!r} is not a list")
+    kinds = {"string" if isinstance(c, str) else "int64" if _is_int(c) and -2**63 <= c < 2**63 else "bad"
+             for c in classes}
+    if "bad" in kinds:
+        value = next(c for c in classes if not (isinstance(c, str) or (_is_int(c) and -2**63 <= c < 2**63)))
+        bad(f"class {str(value)[:40]!r} is not a string or an int64")
+    if len(kinds) > 1:
+        bad("classes mix strings and integers")
+    if len(set(classes)) != len(classes):
+        bad("classes lists a class twice")
+    if kind == "tokens":
+        tokens, counts = stats.get("tokens"), stats.get("counts")
+        if not isinstance(tokens, list) or not isinstance(counts, list) or len(tokens) != len(counts):
+            bad("tokens and counts are not two lists of the same length")
+        strings = stats["step_type"] in ("string", "large_string") or kmer is not None
+        for i, t in enumerate(tokens):
+            if strings and not isinstance(t, str) or not strings and not (_is_int(t) and -2**63 <= t < 2**63):
+                bad(f"token {i} ({str(t)[:40]!r}) is not {'a string' if strings else 'an int64 token id'}")
+        for i, c in enumerate(counts):
+            if not (_is_int(c) and 0 <= c < 2**63):
+                bad(f"count {i} ({str(c)[:40]!r}) is not a non-negative integer")
+    else:
+        chans = stats.get("channel_stats")
+        if not isinstance(chans, list) or not chans or len(chans) != (channels or 1):
+            bad(f"channel_stats does not hold one entry per channel ({channels or 1})")
+        for c, ch in enumerate(chans):
+            if not isinstance(ch, dict) or not (_is_int(ch.get("count")) and ch["count"] >= 0):
+                bad(f"channel {c}: count {ch.get('count') if isinstance(ch, dict) else ch!r} is not a non-negative "
+                    "integer")
+            if ch["count"] == 0 and ch.get("mean") is None and ch.get("std") is None:
+                continue
+            mean, std, lo, hi = ch.get("mean"), ch.get("std"), ch.get("min"), ch.get("max")
+            if not _is_number(mean):
+                bad(f"channel {c}: mean {mean!r} is not a finite number")
+            if not _is_number(std) or std < 0:
+                bad(f"channel {c}: std {std!r} is not a finite number of at least 0")
+            if std == 0 and not (_is_number(lo) and lo == hi):
+                bad(f"channel {c}: std is 0 but its readings are not all equal (min {lo!r}, max {hi!r})")

@@ -4,6 +4,8 @@ candidate length would keep. One streaming pass; the CLI renders the report."""
 from __future__ import annotations
 
 import math
+import os
+import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -11,11 +13,13 @@ import numpy as np
 
 from .dataset import BATCH_ROWS, open_source
 from .engine import Progress
-from .errors import positive
+from .errors import InputError, UsageError, positive
 from .output import Stats, describe_steps, length_summary
+from .fit import label_type_name, mixed_labels
 from .plotting import pyplot
 
 QUANTILES = (0.5, 0.75, 0.9, 0.95, 0.99, 1.0)
+MAX_BINS = 10_000
 
 
 @dataclass
@@ -81,12 +85,21 @@ def histogram(lengths: np.ndarray, bins: int = 20) -> dict:
 def inspect(src: str, *, bins: int = 20, batch_rows: int = BATCH_ROWS, progress: Progress | None = None) -> Report:
     """Read ``src`` once and describe it."""
     positive(("--bins", bins))
+    if bins > MAX_BINS:
+        raise UsageError(f"--bins {bins:,} must be at most {MAX_BINS:,}")
     source = open_source(src)
     stats = Stats()
     if progress is not None:
         progress.start(source.rows)
-    for _, batches in source.shard_batches(batch_rows):
+    label_type = label_from = None
+    for name, batches in source.shard_batches(batch_rows):
         for batch in batches:
+            if "label" in batch.schema.names:
+                type_name = label_type_name(batch.schema.field("label").type)
+                if type_name is not None and label_type is None:
+                    label_type, label_from = type_name, name
+                elif type_name is not None and type_name != label_type:
+                    raise InputError(mixed_labels(label_type, label_from, type_name, name))
             stats.add(batch)
             if progress is not None:
                 progress.advance(batch.num_rows)
@@ -106,8 +119,32 @@ def inspect(src: str, *, bins: int = 20, batch_rows: int = BATCH_ROWS, progress:
     )
 
 
+def check_plot_path(path: str) -> None:
+    """Refuse, before reading any data, a --plot path that cannot be written."""
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(f"{path}: is a directory; --plot takes the path of a PNG file to write")
+    if os.path.lexists(p) and not p.is_file():
+        raise InputError(f"{path}: not a regular file; --plot takes the path of a PNG file to write")
+    fmt = p.suffix[1:].lower() or "png"
+    pyplot()  # matplotlib on the Agg backend, or a clear error
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    supported = FigureCanvasAgg.get_supported_filetypes()
+    if fmt not in supported:
+        raise UsageError(f"--plot {path}: cannot tell an image format from {p.suffix!r}; name the file .png "
+                         f"(or {', '.join(sorted(supported))})")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise InputError(f"{path}: cannot write the plot, its folder {parent} does not exist; create it first")
+    if not os.access(parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        raise InputError(f"{path}: cannot write the plot there (permission denied)")
+
+
 def plot(report: Report, path: str) -> None:
-    """Write the length histogram as a PNG (needs matplotlib: ``pip install 'seqprep[plot]'``)."""
+    """Write the length histogram as a PNG (needs matplotlib: ``pip install 'seqprep[plot]'``),
+    beside ``path`` first and renamed onto it, so a failed write leaves no half a file."""
+    check_plot_path(path)
     plt = pyplot()
     edges, counts = report.histogram["edges"], report.histogram["counts"]
     fig, ax = plt.subplots(figsize=(7, 3.5), dpi=100)
@@ -124,5 +161,15 @@ def plot(report: Report, path: str) -> None:
     ax.set_ylabel("sequences")
     ax.set_title(f"{Path(report.path).name}: {report.rows:,} sequences")
     fig.tight_layout()
-    fig.savefig(path, metadata={"Software": None})
-    plt.close(fig)
+    p = Path(path)
+    fmt = p.suffix[1:].lower() or "png"
+    tmp = p.parent / f".{p.name}.seqprep-tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        fig.savefig(tmp, format=fmt, metadata={"Software": None} if fmt == "png" else None)
+        os.replace(tmp, p)
+    except OSError as e:
+        raise InputError(f"{path}: cannot write the plot ({e.strerror or e})") from None
+    finally:
+        plt.close(fig)
+        if tmp.exists():
+            tmp.unlink()

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .dataset import FORMAT_VERSION
-from .errors import UsageError
+from .errors import InputError, UsageError
 from .output import AtomicDir, Sink
 
 NPY_HEADER_BYTES = 256  # reserved so N can be filled in at the end, when a stream's row count is known
@@ -48,6 +48,21 @@ def x_values(batch: pa.RecordBatch) -> tuple[np.ndarray, tuple]:
     return values.to_numpy(zero_copy_only=False), row_shape
 
 
+def int64_ids(ids: pa.Array) -> np.ndarray:
+    """The ``id`` column as ids.npy holds it (int64), refusing any id that int64 cannot hold
+    rather than letting it wrap."""
+    if not pa.types.is_integer(ids.type):
+        raise InputError(f"column 'id' is {ids.type}, but ids are int64 integers")
+    if ids.null_count:
+        raise InputError(f"column 'id' has a null at row {ids.to_pylist().index(None)}; every row needs an id")
+    values = ids.to_numpy(zero_copy_only=False)
+    if values.dtype == np.uint64 and len(values) and values.max() >= 2**63:
+        row = int(np.argmax(values >= 2**63))
+        raise InputError(f"row {row}: id {int(values[row])} does not fit int64 (ids.npy holds int64); renumber the "
+                         "ids (`seqprep ingest` numbers rows 0..N-1)")
+    return values.astype(np.int64)
+
+
 class NpyPart:
     """Rows of X as raw values, with their ids and labels: a worker's share of X.npy, or (after
     ``reserve`` bytes for the header) X.npy itself."""
@@ -64,7 +79,7 @@ class NpyPart:
         arr, self.row_shape = x_values(batch)
         self.dtype = arr.dtype
         arr.tofile(self.x)
-        self.ids.append(batch.column("id").to_numpy(zero_copy_only=False).astype(np.int64))
+        self.ids.append(int64_ids(batch.column("id")))
         if "label" in batch.schema.names:
             self.labels.append(batch.column("label"))
 
@@ -126,9 +141,19 @@ class NpySink(Sink):
         classes = None
         if rows.labels:
             labels = pa.chunked_array(rows.labels)
-            classes = self.classes if self.classes is not None else sorted(set(labels.drop_null().to_pylist()))
-            index = pc.index_in(labels, value_set=pa.array(classes, labels.type)).fill_null(-1)
-            np.save(tmp / "y.npy", index.to_numpy().astype(np.int64))
+            if pa.types.is_null(labels.type):  # no row has a label
+                classes = self.classes if self.classes is not None else []
+                np.save(tmp / "y.npy", np.full(len(labels), -1, dtype=np.int64))
+            else:
+                classes = self.classes if self.classes is not None else sorted(set(labels.drop_null().to_pylist()))
+                try:
+                    value_set = pa.array(classes, labels.type)
+                except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+                    raise InputError(f"the labels are {labels.type}, but the fitted classes are not "
+                                     f"({', '.join(map(str, classes[:5]))}); fit and encode data with the same "
+                                     "label type") from None
+                index = pc.index_in(labels, value_set=value_set).fill_null(-1)
+                np.save(tmp / "y.npy", index.to_numpy().astype(np.int64))
         meta = {
             "format": "seqprep-npy",
             "version": FORMAT_VERSION,

@@ -20,6 +20,8 @@ DOMAINS = ("tokens", "readings", "dna")
 PLACES = ("start", "end", "middle", "spread")
 TASKS = tuple(f"{d}-{p}" for d in DOMAINS for p in PLACES)
 MOTIFS = ("TATAAT", "GGCGCC", "CATCAT", "TTGACA")
+MAX_LENGTH = 10_000_000  # steps per sequence (each up to 1.25 times it)
+MAX_N = 100_000_000  # sequences
 REGION = 0.05  # the share of a sequence that holds the signal (start, end, middle)
 SPREAD = 0.01  # the share of steps that carry it when spread
 
@@ -79,8 +81,14 @@ def synth(out: str, *, task: str, n: int = 1000, length: int = 2000, classes: in
     if task not in TASKS:
         raise UsageError(f"--task {task!r} must be one of {', '.join(TASKS)}")
     positive(("--n", n))
+    if n > MAX_N:
+        raise UsageError(f"--n {n:,} must be at most {MAX_N:,}")
     if length < 20:
         raise UsageError(f"--length {length} must be at least 20")
+    if length > MAX_LENGTH:
+        raise UsageError(f"--length {length:,} must be at most {MAX_LENGTH:,}")
+    if not 0 <= seed < 2**128:
+        raise UsageError(f"--seed {seed} must be a non-negative integer below 2**128")
     if not 2 <= classes <= len(MOTIFS):
         raise UsageError(f"--classes {classes} must be between 2 and {len(MOTIFS)}")
     check_target(out, overwrite=overwrite)

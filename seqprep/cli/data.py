@@ -65,8 +65,11 @@ def inspect(
 ) -> None:
     """Rows, step type, labels, the length distribution, and what candidate lengths keep."""
     from ..inspect import inspect as run_inspect
+    from ..inspect import check_plot_path
     from ..inspect import plot as write_plot
 
+    if plot:
+        check_plot_path(plot)
     with RichProgress("inspect") as progress:
         report = run_inspect(src, bins=bins, progress=progress)
     if plot:

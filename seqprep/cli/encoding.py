@@ -8,7 +8,7 @@ import typer
 
 from . import (FormatOpt, InArg, OutArg, OutFormat, OverwriteOpt, PadOpt, PadSideOpt, RichProgress, SchedulerOpt, Side,
                WorkersOpt, app, err, summary)
-from .shorten import Keep
+from .shorten import Keep, check_scheduler
 
 
 @app.command(epilog="Example: seqprep encode data/test data/test-ids --stats train-stats.json --length 500 --format npy")
@@ -23,6 +23,7 @@ def encode(
     autoencoder: Annotated[Optional[str], typer.Option(help="Replace each chunk by its code from a run trained with --model autoencoder.")] = None,
     normalize: Annotated[Optional[str], typer.Option(help="Readings: z-score each channel with this training split's mean and std (from `seqprep fit`).")] = None,
     nan_value: Annotated[float, typer.Option(help="Readings: what NaN becomes after --normalize.")] = 0.0,
+    inf: Annotated[str, typer.Option("--inf", metavar="error|nan", help="Readings: an infinite value stops the run (error), or becomes --nan-value like NaN and is counted apart (nan).")] = "error",
     max_size: Annotated[Optional[int], typer.Option(help="--stats: keep the N most frequent tokens.")] = None,
     min_count: Annotated[Optional[int], typer.Option(help="--stats: keep tokens seen at least C times in training.")] = None,
     lowercase: Annotated[bool, typer.Option("--lowercase", help="Lowercase string tokens first.")] = False,
@@ -46,10 +47,11 @@ def encode(
     """
     from ..steps import Padding, encode as run
 
+    check_scheduler(scheduler)
     padding = Padding(pad=pad, side=pad_side.value)
     with RichProgress("encode") as progress:
         manifest = run(src, dest, stats=stats, hash=hash, onehot_alphabet=onehot, autoencoder=autoencoder, kmer=kmer, kmer_stride=kmer_stride,
-                       normalize_with=normalize, nan_value=nan_value, max_size=max_size, min_count=min_count,
+                       normalize_with=normalize, nan_value=nan_value, inf=inf, max_size=max_size, min_count=min_count,
                        lowercase=lowercase, length=length, keep=keep.value, head=head, padding=padding,
                        format=format.value, overwrite=overwrite, progress=progress,
                        workers=workers, scheduler=scheduler)
@@ -57,3 +59,6 @@ def encode(
     replaced = manifest.get("encoding", {}).get("nan_replaced")
     if replaced:
         err.print(f"encode: replaced {replaced:,} NaN values with {nan_value}", markup=False)
+    infs = manifest.get("encoding", {}).get("inf_replaced")
+    if infs:
+        err.print(f"encode: replaced {infs:,} inf values with {nan_value} (--inf nan)", markup=False)

@@ -13,6 +13,49 @@ from ..errors import InputError, UsageError, positive
 from ..ragged import Ragged
 
 PAD_ID, UNKNOWN_ID, FIRST_ID = 0, 1, 2
+INT32_MAX = 2**31 - 1
+MAX_HASH = INT32_MAX - FIRST_ID + 1  # ids are int32: 2 + (N - 1) must fit
+MAX_KMER = 64  # longer k-mers are (nearly) all distinct: nothing left to count or look up
+INF_MODES = ("error", "nan")  # what an infinite reading does: stop the run, or count as NaN
+
+
+def check_hash(buckets: int | None) -> None:
+    positive(("--hash", buckets))
+    if buckets is not None and buckets > MAX_HASH:
+        raise UsageError(f"--hash {buckets} must be at most {MAX_HASH:,} (ids are int32: 2 + N - 1 must fit)")
+
+
+def check_kmer(k: int | None, stride: int = 1) -> None:
+    positive(("--kmer", k), ("--kmer-stride", stride))
+    if k is not None and k > MAX_KMER:
+        raise UsageError(f"--kmer {k} must be at most {MAX_KMER} (longer k-mers are all distinct)")
+
+
+def check_inf(inf: str) -> None:
+    if inf not in INF_MODES:
+        raise UsageError(f"--inf {inf!r} must be one of {', '.join(INF_MODES)}")
+
+
+def first_infinite(values: np.ndarray, offsets: np.ndarray, ids=None) -> str | None:
+    """Where the first infinite reading of a batch is ("row with id 7, step 3, channel 1 holds
+    inf"), or None when every reading is finite or NaN."""
+    if not isinstance(values, np.ndarray) or values.dtype.kind != "f" or len(values) == 0:
+        return None
+    bad = np.isinf(values)
+    if not bad.any():
+        return None
+    flat = int(np.flatnonzero(bad.reshape(len(values), -1).any(axis=1))[0])
+    row = int(np.searchsorted(offsets, flat, side="right") - 1)
+    where = f"row with id {ids[row]}" if ids is not None else f"row {row}"
+    if values.ndim == 2:
+        c = int(np.flatnonzero(np.isinf(values[flat]))[0])
+        return f"{where}, step {flat - int(offsets[row])}, channel {c} holds {float(values[flat, c])}"
+    return f"{where}, step {flat - int(offsets[row])} holds {float(values[flat])}"
+
+
+def infinite_error(where: str) -> InputError:
+    return InputError(f"{where}, not a finite reading; drop or fill it, "
+                      "or pass --inf nan to treat infinite readings like NaN")
 
 
 def vocab_ids(values, vocabulary: pa.Array) -> np.ndarray:
@@ -34,7 +77,7 @@ def stable_hash(token: str, buckets: int) -> int:
 
 def hash_ids(values, buckets: int) -> np.ndarray:
     """The hashing trick: each distinct token of the batch is hashed once."""
-    positive(("--hash", buckets))
+    check_hash(buckets)
     arr = values if isinstance(values, pa.Array) else pa.array(values)
     if len(arr) == 0:
         return np.zeros(0, dtype=np.int32)
@@ -55,7 +98,7 @@ def onehot(values: pa.Array, alphabet: str) -> np.ndarray:
 def kmers(batch: Ragged, *, k: int, stride: int = 1) -> Ragged:
     """Overlapping k-mers of one-character tokens as string tokens: k-mer j of a row joins
     tokens j*stride .. j*stride + k - 1; a row shorter than k has none."""
-    positive(("--kmer", k), ("--kmer-stride", stride))
+    check_kmer(k, stride)
     values = batch.values
     if not isinstance(values, pa.Array) or not pa.types.is_string(values.type):
         raise UsageError("--kmer needs one-character string tokens (bases), not numbers")
@@ -71,20 +114,39 @@ def kmers(batch: Ragged, *, k: int, stride: int = 1) -> Ragged:
     row = np.repeat(np.arange(batch.n_rows), per_row)
     j = np.arange(len(row)) - np.repeat(np.cumsum(per_row) - per_row, per_row)
     starts = batch.offsets[:-1][row] + j * stride
-    chars = data[starts[:, None] + np.arange(k)] if len(starts) else np.zeros((0, k), np.uint8)
     n = len(starts)
+    if n * k > INT32_MAX:  # a string array's offsets are int32
+        raise InputError(f"--kmer {k} makes {n:,} k-mers ({n * k:,} characters) in one batch of "
+                         f"{batch.n_rows:,} rows, more than a string column holds ({INT32_MAX:,}); use a smaller "
+                         "--kmer or a larger --kmer-stride")
+    chars = data[starts[:, None] + np.arange(k)] if len(starts) else np.zeros((0, k), np.uint8)
     out = pa.StringArray.from_buffers(n, pa.py_buffer((np.arange(n + 1, dtype=np.int64) * k).astype(np.int32)),
                                       pa.py_buffer(chars.tobytes()))
     return Ragged.from_lengths(out, per_row)
 
 
-def normalize(values: np.ndarray, mean: np.ndarray, std: np.ndarray, nan_value: float) -> tuple[np.ndarray, int]:
+def normalize(values: np.ndarray, mean: np.ndarray, std: np.ndarray, nan_value: float,
+              inf: str = "error") -> tuple[np.ndarray, int, int]:
     """Z-score each channel with the training mean and std (a std of 0 counts as 1); NaN becomes
-    ``nan_value``. Returns the float32 values and how many NaN were replaced."""
+    ``nan_value``. An infinite reading is refused (``inf="error"``) or, with ``inf="nan"``,
+    becomes ``nan_value`` too and is counted apart. Returns the float32 values, how many NaN
+    and how many infinite readings were replaced."""
+    check_inf(inf)
     std = np.where((std == 0) | ~np.isfinite(std), 1.0, std)
-    out = ((values.astype(np.float64) - mean) / std).astype(np.float32)
-    nans = np.isnan(out)
+    x = values.astype(np.float64)
+    nans = np.isnan(x)
+    infinite = np.isinf(x)
+    n_inf = int(infinite.sum())
+    if n_inf and inf == "error":
+        raise infinite_error(f"a reading of {float(x[infinite][0])}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = ((x - mean) / std).astype(np.float32)
+    overflow = ~np.isfinite(out) & ~nans & ~infinite
+    if overflow.any():
+        value = float(x[overflow][0])
+        raise InputError(f"the reading {value} z-scores beyond float32's range; check the readings "
+                         "(or the --normalize statistics)")
     count = int(nans.sum())
-    if count:
-        out[nans] = nan_value
-    return out, count
+    if count or n_inf:
+        out[nans | infinite] = nan_value
+    return out, count, n_inf

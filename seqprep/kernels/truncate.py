@@ -9,6 +9,7 @@ from ..ragged import Ragged, segment_indices
 from .pad import SIDES, pad
 
 KEEPS = ("start", "end", "both")
+MAX_LENGTH = 2**31 - 1
 
 
 def default_head(length: int) -> int:
@@ -22,6 +23,8 @@ def default_head(length: int) -> int:
 def check_options(length: int, keep: str, head: int | None) -> int | None:
     """Validate the options; returns the head to use (None unless keep="both")."""
     positive(("--length", length))
+    if length > MAX_LENGTH:
+        raise UsageError(f"--length {length:,} must be at most {MAX_LENGTH:,} (2**31 - 1, the largest list Arrow holds)")
     if keep not in KEEPS:
         raise UsageError(f"--keep {keep!r} must be one of {', '.join(KEEPS)}")
     if keep != "both":

@@ -10,12 +10,37 @@ import pyarrow as pa
 from ..engine import Progress, run
 from ..kernels.pad import SIDES, pad
 from ..dataset import Source, open_source
-from ..errors import UsageError
+from ..errors import UsageError, positive
 from ..output import check_target, describe_steps, open_sink
 from ..ragged import Ragged, fixed_to_arrow, from_arrow, to_arrow
 from ..workers import check_workers
 
 FORMATS = ("parquet", "npy")
+MAX_LENGTH = 2**31 - 1  # Arrow's fixed_size_list and the length column are int32
+ROW_VALUES = 1 << 27  # one output row holds at most this many values (steps x channels); a batch about as many
+
+
+def check_length(length: int | None, option: str = "--length") -> None:
+    """A positive length that Arrow's int32 sizes can hold."""
+    positive((option, length))
+    if length is not None and length > MAX_LENGTH:
+        raise UsageError(f"{option} {length:,} must be at most {MAX_LENGTH:,} (2**31 - 1, the largest list Arrow holds)")
+
+
+def check_row_values(steps: int, channels: int | None, what: str) -> int:
+    """Refuse, before allocating, more than ROW_VALUES output values per input row: ``what``
+    names the options that asked for them (``steps`` steps of ``channels``). Returns the count."""
+    values = steps * (channels or 1)
+    if values > ROW_VALUES:
+        raise UsageError(f"{what} asks for {steps:,} steps" + (f" x {channels} channels" if channels else "")
+                         + f" = {values:,} values per input row, more than the limit of {ROW_VALUES:,} (2**27); "
+                         "ask for fewer")
+    return values
+
+
+def rows_per_batch(batch_rows: int, row_values: int) -> int:
+    """Fewer rows per batch when each output row is large, so a batch stays near ROW_VALUES values."""
+    return max(1, min(batch_rows, ROW_VALUES // max(1, row_values)))
 
 
 @dataclass(frozen=True)
@@ -31,23 +56,42 @@ class Padding:
             raise UsageError(f"--pad-side {self.side!r} must be one of {', '.join(SIDES)}")
 
 
+FLOAT_DTYPES = {"float": np.float32, "double": np.float64, "halffloat": np.float16}
+INFINITIES = ("inf", "+inf", "-inf", "infinity", "+infinity", "-infinity")
+
+
 def pad_value_for(value: str | None, step_type: str | None):
-    """The user's --pad-value as the step type needs it."""
+    """The user's --pad-value as the step type needs it: a value the type holds exactly as
+    typed (an integer in its range; a float that does not overflow to inf), or a clear error."""
     if step_type in (None, "string", "large_string"):
         return value
-    if step_type in ("float", "double", "halffloat"):
+    if step_type in FLOAT_DTYPES:
         if value is None:
             return 0.0
         try:
-            return float(value)
+            number = float(value)
         except ValueError:
             raise UsageError(f"--pad-value {value!r} is not a number, but seq holds {step_type} values") from None
+        dtype = FLOAT_DTYPES[step_type]
+        finfo = np.finfo(dtype)
+        if np.isfinite(number) and abs(number) > finfo.max or (np.isinf(number) and value.strip().lower() not in INFINITIES):
+            raise UsageError(f"--pad-value {value} is out of range for {step_type} values "
+                             f"(at most {float(finfo.max):g} in magnitude)")
+        return number
     if value is None:
         return 0
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise UsageError(f"--pad-value {value!r} is not an integer, but seq holds {step_type} token ids") from None
+    try:
+        info = np.iinfo(np.dtype(step_type))
+    except TypeError:
+        return number
+    if not info.min <= number <= info.max:
+        raise UsageError(f"--pad-value {number} does not fit the {step_type} steps (from {info.min:,} to "
+                         f"{info.max:,}); give a value in that range")
+    return number
 
 
 def ragged_of(batch: pa.RecordBatch, padding_in: dict | None) -> Ragged:
@@ -119,10 +163,14 @@ STREAM_SHARD_ROWS = 10_000  # a stream has no shards to mirror: cut its output e
 def write(source: Source, out: str, transform, *, format: str, lineage: list, padding: dict | None = None,
           overwrite: bool = False, batch_rows: int, progress: Progress | None = None,
           extra: dict | None = None, classes: list | None = None, workers: int = 1,
-          scheduler: str | None = None) -> dict:
+          scheduler: str | None = None, row_values: int | None = None) -> dict:
     """Run ``transform`` over ``source`` into OUT; returns the manifest (or meta) written.
-    ``workers`` processes (or a Dask ``scheduler``) run the shards at once, to the same bytes."""
+    ``workers`` processes (or a Dask ``scheduler``) run the shards at once, to the same bytes.
+    ``row_values``: the values each output row holds, when it is fixed (padded rows); batches
+    then hold fewer rows so each stays near ROW_VALUES values."""
     check_workers(workers, scheduler)
+    if row_values:
+        batch_rows = rows_per_batch(batch_rows, row_values)
     sink = open_sink(out, format=format, lineage=lineage, padding=padding, overwrite=overwrite,
                      shard_rows=STREAM_SHARD_ROWS if source.is_stream else None, extra=extra, classes=classes)
     return run(source, sink, transform, batch_rows=batch_rows, progress=progress, workers=workers,

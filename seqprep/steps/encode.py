@@ -11,19 +11,25 @@ import pyarrow.compute as pc
 from ..dataset import BATCH_ROWS
 from ..engine import Progress
 from ..errors import InputError, UsageError, positive
-from ..fit import load_stats
-from ..kernels.encode import FIRST_ID, PAD_ID, UNKNOWN_ID, hash_ids, kmers, normalize, onehot, vocab_ids
+from ..fit import label_type_name, load_stats
+from ..kernels.encode import (FIRST_ID, PAD_ID, UNKNOWN_ID, check_hash, check_inf, check_kmer, first_infinite, hash_ids,
+                              infinite_error, kmers, normalize, onehot, vocab_ids)
 from ..kernels.truncate import check_options as check_truncate
 from ..kernels.truncate import truncate as truncate_kernel
 from ..kernels.truncate import truncate_pad
 from ..output import check_target, describe_steps, step_record
 from ..dataset import open_source
 from ..ragged import Ragged
-from .common import FORMATS, Padding, ragged_of, with_seq, write
+from .common import FORMATS, Padding, check_row_values, ragged_of, with_seq, write
 
 STRING_TYPES = ("string", "large_string")
+MAX_ONEHOT = 1024  # symbols, one channel each
 TOKEN_TYPES = STRING_TYPES + ("int32", "int64")
 FLOAT_TYPES = ("float", "double", "halffloat")
+
+
+def mode_is_not_normalize(modes: list) -> bool:
+    return modes != ["--normalize"]
 
 
 def vocabulary(stats: dict, step_type: str, *, max_size: int | None, min_count: int | None) -> pa.Array:
@@ -44,6 +50,7 @@ def vocabulary(stats: dict, step_type: str, *, max_size: int | None, min_count: 
 def encode(src: str, out: str, *, stats: str | None = None, hash: int | None = None, onehot_alphabet: str | None = None,
            autoencoder: str | None = None,
            kmer: int | None = None, kmer_stride: int = 1, normalize_with: str | None = None, nan_value: float = 0.0,
+           inf: str = "error",
            max_size: int | None = None, min_count: int | None = None, lowercase: bool = False,
            length: int | None = None, keep: str = "end", head: int | None = None, padding: Padding = Padding(),
            format: str = "parquet", overwrite: bool = False, batch_rows: int = BATCH_ROWS,
@@ -63,7 +70,16 @@ def encode(src: str, out: str, *, stats: str | None = None, hash: int | None = N
     if len(modes) != 1:
         raise UsageError("give one of --stats, --hash, --onehot (tokens), --normalize (readings) or --autoencoder"
                          + (f"; got {', '.join(modes)}" if modes else ""))
-    positive(("--hash", hash), ("--max-size", max_size), ("--min-count", min_count))
+    positive(("--max-size", max_size), ("--min-count", min_count))
+    check_hash(hash)
+    check_kmer(kmer, kmer_stride)
+    check_inf(inf)
+    if inf != "error" and mode_is_not_normalize(modes):
+        raise UsageError("--inf applies to readings with --normalize")
+    if onehot_alphabet is not None and (not onehot_alphabet or len(set(onehot_alphabet)) != len(onehot_alphabet)
+                                        or len(onehot_alphabet) > MAX_ONEHOT):
+        raise UsageError(f"--onehot {onehot_alphabet[:40]!r} must list distinct symbols (at most {MAX_ONEHOT}), "
+                         "e.g. ACGT")
     if (max_size is not None or min_count is not None) and modes != ["--stats"]:
         raise UsageError("--max-size and --min-count cap the --stats vocabulary")
     if kmer is not None and onehot_alphabet is not None:
@@ -88,11 +104,18 @@ def encode(src: str, out: str, *, stats: str | None = None, hash: int | None = N
     if mode == "--onehot" and step_type not in STRING_TYPES:
         raise UsageError(f"--onehot needs string tokens (symbols such as bases), but seq holds {step_type}")
 
-    fitted = load_stats(normalize_with if mode == "--normalize" else stats) if (stats or normalize_with) else None
+    fitted = None
+    if mode == "--normalize":
+        fitted = load_stats(normalize_with, "--normalize")
+    elif stats:
+        fitted = load_stats(stats)
     info: dict = {"mode": mode.lstrip("-"), "pad_id": PAD_ID, "nan_replaced": 0}
+    if mode == "--normalize":
+        info.update(inf=inf, inf_replaced=0)
     if fitted is not None and fitted.get("params", {}).get("kmer") != kmer and mode == "--stats":
-        raise InputError(f"the --stats file counted k-mers of {fitted['params'].get('kmer')}, but --kmer is {kmer}; "
-                         "fit and encode with the same --kmer")
+        fitted_k = fitted["params"].get("kmer")
+        raise InputError(f"the --stats file counted {f'k-mers of {fitted_k}' if fitted_k else 'tokens (no --kmer)'}, "
+                         f"but --kmer is {kmer if kmer else 'not given'}; fit and encode with the same --kmer")
     vocab = None
     if mode == "--autoencoder":
         from ..train.autoencoder import load_encoder  # imports torch, only for this mode
@@ -139,13 +162,17 @@ def encode(src: str, out: str, *, stats: str | None = None, hash: int | None = N
             return Ragged(onehot(values, onehot_alphabet), rows.offsets)
         if mode == "--autoencoder":
             return to_codes(rows)
-        normalized, nans = normalize(values, mean, std, nan_value)
+        normalized, nans, infs = normalize(values, mean, std, nan_value, inf)
         info["nan_replaced"] += nans
+        info["inf_replaced"] += infs
         return Ragged(normalized, rows.offsets)
 
     def transform(batch: pa.RecordBatch) -> pa.RecordBatch:
-        if class_set is not None and "label" in batch.schema.names:
+        if class_set is not None and "label" in batch.schema.names and not pa.types.is_null(batch.schema.field("label").type):
             labels = batch.column("label")
+            if label_type_name(labels.type) != label_type_name(class_set.type):
+                raise InputError(f"the labels are {label_type_name(labels.type)}, but the stats file's classes are "
+                                 f"{label_type_name(class_set.type)}; fit and encode data with the same label type")
             unseen = labels.filter(pc.and_(pc.invert(pc.is_in(labels, value_set=class_set.cast(labels.type))),
                                            pc.is_valid(labels)))
             if len(unseen):
@@ -155,6 +182,11 @@ def encode(src: str, out: str, *, stats: str | None = None, hash: int | None = N
         if cut_first:
             # Mapping is token by token, so cutting first gives the same ids for fewer tokens.
             rows = truncate_kernel(rows, length=length, keep=keep, head=head)
+        if mode == "--normalize" and inf == "error":
+            where = first_infinite(rows.values, rows.offsets, batch.column("id").to_numpy(zero_copy_only=False)
+                                   if "id" in batch.schema.names else None)
+            if where is not None:
+                raise infinite_error(where)
         rows = encode_values(rows)
         if length is None:
             return with_seq(batch, rows)
@@ -171,8 +203,12 @@ def encode(src: str, out: str, *, stats: str | None = None, hash: int | None = N
     out_padding = {"length": length, "side": padding.side, "value": pad_value} if length is not None and padding.pad else None
     params = {"stats": stats, "hash": hash, "autoencoder": autoencoder, "onehot": onehot_alphabet, "kmer": kmer, "kmer_stride": kmer_stride,
               "normalize": normalize_with, "nan_value": nan_value, "max_size": max_size, "min_count": min_count,
-              "lowercase": lowercase, "length": length, "keep": keep, "head": head, **asdict(padding), "format": format}
+              "lowercase": lowercase, "length": length, "keep": keep, "head": head, **asdict(padding), "format": format,
+              **({"inf": inf} if mode == "--normalize" else {})}
     lineage = source.lineage + [step_record("encode", params, input_sha256=source.input_sha256)]
+    row_values = None
+    if length is not None and padding.pad:
+        row_values = check_row_values(length, info.get("channels"), f"--length {length}")
     return write(source, out, transform, format=format, lineage=lineage, padding=out_padding, overwrite=overwrite,
                  extra={"encoding": info}, classes=classes, batch_rows=batch_rows, progress=progress,
-                 workers=workers, scheduler=scheduler)
+                 workers=workers, scheduler=scheduler, row_values=row_values)

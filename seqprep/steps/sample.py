@@ -11,7 +11,8 @@ from ..engine import Progress
 from ..errors import UsageError, positive
 from ..kernels.sample import crops, sample_steps
 from ..output import step_record
-from .common import Padding, prepare, ragged_of, shaped, write
+from ..output import describe_steps
+from .common import Padding, check_length, check_row_values, prepare, ragged_of, shaped, write
 
 MODES = ("steps", "crop")
 
@@ -22,13 +23,19 @@ def sample(src: str, out: str, *, length: int, seed: int, mode: str = "steps", c
            workers: int = 1, scheduler: str | None = None) -> dict:
     """Keep ``length`` random steps (mode "steps") or ``copies`` random windows of ``length``
     steps (mode "crop", each a row with its parent's id and a ``part``), drawn from (seed, id)."""
-    positive(("--length", length))
+    check_length(length)
     if mode not in MODES:
         raise UsageError(f"--mode {mode!r} must be one of {', '.join(MODES)}")
     positive(("--copies", copies))
     if mode == "steps" and (copies != 1 or not overlap):
         raise UsageError("--copies and --no-overlap apply to --mode crop")
+    if not -2**63 <= seed < 2**64:
+        raise UsageError(f"--seed {seed} must fit in 64 bits (from -2**63 to 2**64 - 1)")
     source, value = prepare(src, out, format, padding, overwrite)
+    channels = describe_steps(source.schema)["channels"]
+    per_row = copies if mode == "crop" else 1
+    if padding.pad or per_row > 1:
+        check_row_values(length * per_row, channels, f"--length {length}" + (f" --copies {copies}" if per_row > 1 else ""))
     padding_in = source.padding
     out_padding = {"length": length, "side": padding.side, "value": value} if padding.pad else None
     params = {"length": length, "mode": mode, "copies": copies, "overlap": overlap, **asdict(padding), "format": format}
@@ -45,5 +52,5 @@ def sample(src: str, out: str, *, length: int, seed: int, mode: str = "steps", c
         return shaped(batch, kept, length=length, padding=padding, value=value, parent=parent, part=part)
 
     return write(source, out, transform, format=format, lineage=lineage, padding=out_padding, overwrite=overwrite,
-                 batch_rows=batch_rows, progress=progress,
-                 workers=workers, scheduler=scheduler)
+                 batch_rows=batch_rows, progress=progress, workers=workers, scheduler=scheduler,
+                 row_values=length * per_row * (channels or 1) if padding.pad or per_row > 1 else None)

@@ -5,14 +5,31 @@ from __future__ import annotations
 import math
 from dataclasses import asdict
 
+import numpy as np
 import pyarrow as pa
 
 from ..dataset import BATCH_ROWS
 from ..engine import Progress
 from ..errors import UsageError, positive
-from ..kernels.split import LASTS, as_features, windows
-from ..output import step_record
-from .common import Padding, prepare, ragged_of, shaped, with_seq, write
+from ..kernels.split import LASTS, as_features, window_counts, windows
+from ..output import describe_steps, row_lengths, step_record
+from .common import Padding, check_length, check_row_values, prepare, ragged_of, shaped, with_seq, write
+
+BATCH_OUTPUT_VALUES = 1 << 30  # the windows of one batch of rows hold at most this many values
+
+
+def longest_row(source) -> int:
+    """The longest row's real steps, read from the data (one pass), never from the manifest."""
+    longest = 0
+    for _, batches in source.shard_batches():
+        for batch in batches:
+            lengths = row_lengths(batch)
+            seq_type = batch.schema.field("seq").type
+            if pa.types.is_fixed_size_list(seq_type):
+                lengths = np.minimum(lengths, seq_type.list_size)
+            if len(lengths):
+                longest = max(longest, int(lengths.max()))
+    return longest
 
 
 def split(src: str, out: str, *, length: int, stride: int | None = None, last: str = "pad",
@@ -23,7 +40,8 @@ def split(src: str, out: str, *, length: int, stride: int | None = None, last: s
     """Cut sequences into windows of ``length`` steps every ``stride`` steps, one row each
     (keeping the parent's id, with a ``part``); or, with ``features``, stack each sequence's
     windows as channel blocks of one row."""
-    positive(("--length", length), ("--stride", stride))
+    check_length(length)
+    positive(("--stride", stride))
     if last not in LASTS:
         raise UsageError(f"--last {last!r} must be one of {', '.join(LASTS)}")
     positive(("--parts", parts))
@@ -36,11 +54,17 @@ def split(src: str, out: str, *, length: int, stride: int | None = None, last: s
     if features and not padding.pad:
         raise UsageError("--as-features writes fixed-size rows; drop --no-pad")
     source, value = prepare(src, out, format, padding, overwrite)
+    channels = describe_steps(source.schema)["channels"]
     if features and parts is None:
-        if source.manifest is None:
-            raise UsageError("--as-features needs --parts K when the input has no manifest (a stream)")
-        longest = source.manifest.get("lengths", {}).get("max") or 0  # None: an empty dataset
-        parts = max(1, math.ceil(longest / length))
+        if source.is_stream:
+            raise UsageError("--as-features needs --parts K when the input is a stream (it cannot be read twice)")
+        # From the rows themselves: a manifest's lengths.max is not trusted to size the rows.
+        parts = max(1, math.ceil(longest_row(source) / length))
+    row_values = None
+    if features:
+        row_values = check_row_values(parts * length, channels, f"--length {length} x --parts {parts}")
+    elif padding.pad:
+        row_values = check_row_values(length, channels, f"--length {length}")
     padding_in = source.padding
     out_padding = {"length": length, "side": "end" if features else padding.side, "value": value} if padding.pad else None
     params = {"length": length, "stride": stride, "last": last, "as_features": features, "parts": parts,
@@ -52,9 +76,16 @@ def split(src: str, out: str, *, length: int, stride: int | None = None, last: s
         if features:
             stacked, lengths = as_features(rows, length=length, parts=parts, value=value)
             return with_seq(batch, padded=(stacked, lengths), length=length)
+        full, partial = window_counts(rows.lengths, length, stride or length, last)
+        values = int((np.minimum(full + partial, 2**31) * length).sum()) * (channels or 1)
+        if values > BATCH_OUTPUT_VALUES:
+            row = int(np.argmax(full + partial))
+            raise UsageError(f"--length {length} --stride {stride or length} cuts a row of {int(rows.lengths[row]):,} "
+                             f"steps into {int(full[row] + partial[row]):,} windows: {values:,} values for this batch, "
+                             f"more than the limit of {BATCH_OUTPUT_VALUES:,}; use a larger --stride")
         parted, parent, part = windows(rows, length=length, stride=stride, last=last)
         return shaped(batch, parted, length=length, padding=padding, value=value, parent=parent, part=part)
 
     return write(source, out, transform, format=format, lineage=lineage, padding=out_padding, overwrite=overwrite,
-                 batch_rows=batch_rows, progress=progress,
-                 workers=workers, scheduler=scheduler)
+                 batch_rows=batch_rows, progress=progress, workers=workers, scheduler=scheduler,
+                 row_values=row_values)

@@ -20,20 +20,40 @@ from .common import ragged_of, with_seq, write
 TOKEN_TYPES = ("string", "large_string", "int32", "int64")
 
 
+STOPWORDS_LIMIT = 1 << 30  # bytes: a stop list larger than this is not a stop list
+PAA_MAX = 1 << 24  # --paa segments per row: the segment bounds take 8 bytes x 4 arrays each
+
+
 def read_stopwords(path: str, step_type: str) -> pa.Array:
+    p = Path(path)
     try:
-        words = [w.strip() for w in Path(path).read_text(encoding="utf-8").splitlines()]
+        if p.is_dir():
+            raise InputError(f"{path}: is a directory; --stopwords takes a text file of tokens, one per line")
+        if p.exists() and not p.is_file():
+            raise InputError(f"{path}: not a regular file (a FIFO or device); --stopwords takes a text file")
+        if p.exists() and p.stat().st_size > STOPWORDS_LIMIT:
+            raise InputError(f"{path}: {p.stat().st_size:,} bytes, more than a stopwords file may hold "
+                             f"({STOPWORDS_LIMIT:,})")
+        words = [w.strip() for w in p.read_bytes().decode("utf-8").splitlines()]
     except FileNotFoundError:
         raise InputError(f"{path}: no such stopwords file") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not valid UTF-8; save the stopwords file as UTF-8") from None
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path}: not valid UTF-8 (byte {e.start}); save the stopwords file as UTF-8 text") from None
+    except OSError as e:
+        raise InputError(f"{path}: cannot read the stopwords file ({e.strerror or e})") from None
     words = [w for w in words if w and not w.startswith("#")]
     if step_type in ("string", "large_string"):
         return pa.array(words, pa.string())
-    try:
-        return pa.array([int(w) for w in words], pa.int64())
-    except ValueError as e:
-        raise InputError(f"{path}: the data holds token ids, so stopwords must be integers ({e})") from None
+    ids = []
+    for i, w in enumerate(words):
+        try:
+            ids.append(int(w))
+        except ValueError:
+            raise InputError(f"{path}: {w[:40]!r} is not an integer, but the data holds token ids, so stopwords "
+                             "must be integers") from None
+        if not -2**63 <= ids[-1] < 2**63:
+            raise InputError(f"{path}: stopword {w[:40]} does not fit an int64 token id")
+    return pa.array(ids, pa.int64())
 
 
 def token_filter(stats: dict | None, step_type: str, *, drop_top: int | None, min_count: int | None,
@@ -44,6 +64,9 @@ def token_filter(stats: dict | None, step_type: str, *, drop_top: int | None, mi
     if stats is not None:
         if stats.get("kind") != "tokens":
             raise InputError("the --stats file was fitted on numeric data, not tokens")
+        if stats.get("params", {}).get("kmer"):
+            raise InputError(f"the --stats file counted k-mers (fit --kmer {stats['params']['kmer']}), but summarize "
+                             "drops the tokens themselves; fit again without --kmer")
         fitted_strings = stats.get("step_type") in ("string", "large_string")
         if fitted_strings != (step_type in ("string", "large_string")):
             raise InputError(f"the --stats file was fitted on {stats.get('step_type')} tokens, but seq holds {step_type}")
@@ -113,6 +136,8 @@ def summarize(src: str, out: str, *, stats: str | None = None, drop_top: int | N
     positive(("--drop-top", drop_top), ("--min-count", min_count), ("--paa", paa), ("--factor", factor))
     if paa is not None and factor is not None:
         raise UsageError("give --paa or --factor, not both")
+    if paa is not None and paa > PAA_MAX:
+        raise UsageError(f"--paa {paa:,} must be at most {PAA_MAX:,} segments per row")
     if agg not in AGGS:
         raise UsageError(f"--agg {agg!r} must be one of {', '.join(AGGS)}")
     check_target(out, inputs=(src,), overwrite=overwrite)
@@ -140,5 +165,5 @@ def summarize(src: str, out: str, *, stats: str | None = None, drop_top: int | N
         return with_seq(batch, shorten(ragged_of(batch, padding_in)))
 
     return write(source, out, transform, format="parquet", lineage=lineage, overwrite=overwrite,
-                 batch_rows=batch_rows, progress=progress,
+                 batch_rows=batch_rows, progress=progress, row_values=paa * 8 if paa else None,
                  workers=workers, scheduler=scheduler)

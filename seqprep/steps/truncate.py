@@ -12,7 +12,8 @@ from ..kernels.truncate import check_options as check_truncate
 from ..kernels.truncate import truncate as truncate_kernel
 from ..kernels.truncate import truncate_pad
 from ..output import step_record
-from .common import Padding, prepare, ragged_of, with_seq, write
+from ..output import describe_steps
+from .common import Padding, check_row_values, prepare, ragged_of, with_seq, write
 
 
 def truncate(src: str, out: str, *, length: int, keep: str = "end", head: int | None = None,
@@ -22,6 +23,9 @@ def truncate(src: str, out: str, *, length: int, keep: str = "end", head: int | 
     """Keep ``length`` steps of every sequence (see :func:`seqprep.kernels.truncate.truncate`), padded by default."""
     head = check_truncate(length, keep, head)
     source, value = prepare(src, out, format, padding, overwrite)
+    channels = describe_steps(source.schema)["channels"]
+    if padding.pad:
+        check_row_values(length, channels, f"--length {length}")
     padding_in = source.padding
     out_padding = {"length": length, "side": padding.side, "value": value} if padding.pad else None
     params = {"length": length, "keep": keep, "head": head, **asdict(padding), "format": format}
@@ -35,5 +39,5 @@ def truncate(src: str, out: str, *, length: int, keep: str = "end", head: int | 
         return with_seq(batch, truncate_kernel(rows, length=length, keep=keep, head=head))
 
     return write(source, out, transform, format=format, lineage=lineage, padding=out_padding, overwrite=overwrite,
-                 batch_rows=batch_rows, progress=progress,
-                 workers=workers, scheduler=scheduler)
+                 batch_rows=batch_rows, progress=progress, workers=workers, scheduler=scheduler,
+                 row_values=length * (channels or 1) if padding.pad else None)
