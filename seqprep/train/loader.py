@@ -1,0 +1,244 @@
+"""Stream a dataset into your own PyTorch training loop: ``SequenceDataset`` and ``pad_collate``.
+
+    from torch.utils.data import DataLoader
+    from seqprep.torch import SequenceDataset, pad_collate
+
+    data = SequenceDataset("data/reviews-ids", shuffle=True, seed=0)
+    for epoch in range(3):
+        data.set_epoch(epoch)
+        for x, lengths, y in DataLoader(data, batch_size=32, collate_fn=pad_collate, num_workers=2):
+            ...  # x: (B, T) int64 token ids or (B, T[, C]) float32 readings, padded at the end
+
+The data is read a piece at a time (a Parquet row group, or 4,096 rows of a memory-mapped NPY
+export), so memory stays bounded by ``buffer_size`` rows whatever the dataset's size. Pieces
+are dealt to the DataLoader's workers and to the processes of a distributed run (DDP ranks)
+without overlap: each row is read once per epoch by one of them. With ``shuffle``, the order of
+the pieces and, within a buffer of ``buffer_size`` rows, the order of the rows are drawn from
+``seed`` and the epoch, so a run is the same every time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import torch
+
+from ..dataset import MANIFEST_LIMIT, open_source, regular_file
+from ..errors import InputError
+from ..ragged import from_arrow
+
+NPY_PIECE = 4096  # rows of an NPY export dealt as one piece
+
+
+class SequenceDataset(torch.utils.data.IterableDataset):
+    """The rows of a seqprep dataset directory or NPY export as ``(x, length, y)``.
+
+    Parameters
+    ----------
+    path : str
+        A dataset directory (Parquet shards and manifest) or an NPY export (``X.npy``,
+        ``meta.json``). Its steps must be numbers: token ids (use ``seqprep encode`` for string
+        tokens) or readings.
+    shuffle : bool, default False
+        Deal the pieces in a seeded random order and shuffle rows within a buffer.
+    seed : int, default 0
+        Seeds the order; with :meth:`set_epoch`, each epoch has its own.
+    buffer_size : int, default 4096
+        Rows held for shuffling (per worker).
+    classes : list, optional
+        The classes ``y`` indexes; default: the classes the data was encoded with, else the
+        labels present, sorted. A label not among them, or none, gives ``y = -1``.
+    rank, world_size : int, optional
+        This process's place in a distributed run; default: from ``torch.distributed`` when
+        it is initialized, else 0 and 1.
+
+    Yields
+    ------
+    x : torch.Tensor
+        The row's real steps (padding removed): ``(length,)`` int64 token ids, or ``(length,)``
+        / ``(length, C)`` float32 readings.
+    length : int
+    y : int
+    """
+
+    def __init__(self, path: str, *, shuffle: bool = False, seed: int = 0, buffer_size: int = 4096,
+                 classes: list | None = None, rank: int | None = None, world_size: int | None = None):
+        if buffer_size < 1:
+            raise ValueError(f"buffer_size={buffer_size} must be >= 1")
+        self.path = str(path)
+        self.shuffle, self.seed, self.buffer_size = shuffle, seed, buffer_size
+        self.rank, self.world_size = rank, world_size
+        self.epoch = 0
+        p = Path(self.path)
+        if (p / "X.npy").is_file() and (p / "meta.json").is_file():
+            self._source = _NpySource(p)
+        else:
+            self._source = _ParquetSource(self.path)
+        self.classes = list(classes) if classes is not None else self._source.classes
+        self._index = {c: i for i, c in enumerate(self.classes)}
+
+    def set_epoch(self, epoch: int) -> None:
+        """Choose the epoch whose order the next iteration follows (as DistributedSampler does)."""
+        self.epoch = epoch
+
+    def pieces(self) -> list:
+        """The pieces this DataLoader worker of this process reads, in order."""
+        pieces = list(range(self._source.n_pieces))
+        if self.shuffle:
+            np.random.default_rng([self.seed, self.epoch]).shuffle(pieces)
+        rank, world = self._place()
+        info = torch.utils.data.get_worker_info()
+        worker, workers = (info.id, info.num_workers) if info is not None else (0, 1)
+        consumer, consumers = rank * workers + worker, world * workers
+        return pieces[consumer::consumers]
+
+    def _place(self) -> tuple[int, int]:
+        if self.world_size is not None:
+            return self.rank or 0, self.world_size
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            return torch.distributed.get_rank(), torch.distributed.get_world_size()
+        return 0, 1
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, int, int]]:
+        rows = (row for piece in self.pieces() for row in self._source.rows(piece, self._index))
+        if not self.shuffle:
+            yield from rows
+            return
+        info = torch.utils.data.get_worker_info()
+        rng = np.random.default_rng([self.seed, self.epoch, self._place()[0], info.id if info else 0, 1])
+        buffer: list = []
+        for row in rows:
+            if len(buffer) < self.buffer_size:
+                buffer.append(row)
+                continue
+            i = int(rng.integers(len(buffer)))
+            buffer[i], row = row, buffer[i]
+            yield row
+        rng.shuffle(buffer)
+        yield from buffer
+
+
+def pad_collate(batch: list, *, side: str = "end", value=0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Stack ``(x, length, y)`` rows into ``(X, lengths, y)``, padding to the batch's longest row.
+
+    ``X`` is ``(B, T)`` or ``(B, T, C)``; padding goes at the ``side`` given ("end" suits
+    ``pack_padded_sequence``), filled with ``value``.
+    """
+    xs, lengths, ys = zip(*batch)
+    longest = max(lengths)
+    first = xs[0]
+    X = torch.full((len(xs), longest, *first.shape[1:]), value, dtype=first.dtype)
+    for i, (x, n) in enumerate(zip(xs, lengths)):
+        if n:
+            if side == "end":
+                X[i, :n] = x
+            else:
+                X[i, longest - n:] = x
+    return X, torch.tensor(lengths, dtype=torch.int64), torch.tensor(ys, dtype=torch.int64)
+
+
+def _as_tensor_values(values: np.ndarray, where: str) -> np.ndarray:
+    """int64 token ids or float32 readings, in memory torch may own (Arrow's and a memory map's
+    buffers are read-only)."""
+    if not isinstance(values, np.ndarray):
+        raise InputError(f"{where}: seq holds string tokens; map them to ids with `seqprep encode` first")
+    values = values.astype(np.int64 if values.dtype.kind in "iu" else np.float32, copy=False)
+    return values if values.flags.writeable else values.copy()
+
+
+class _ParquetSource:
+    """Pieces: the row groups of the shards, in order."""
+
+    def __init__(self, path: str):
+        source = open_source(path)
+        self.where = path
+        self.padding = source.padding
+        self.files = source.shard_files()
+        self.pieces = [(s, g) for s, f in enumerate(self.files.paths) for g in range(pq.ParquetFile(f).num_row_groups)]
+        self.n_pieces = len(self.pieces)
+        encoding = (source.manifest or {}).get("encoding") or {}
+        classes = encoding.get("classes") if isinstance(encoding, dict) else None
+        if classes is None:
+            labels = (source.manifest or {}).get("labels") or {}
+            counts = labels.get("counts") or {}
+            classes = sorted(int(k) for k in counts) if labels.get("type") == "int64" else sorted(counts)
+        self.classes = list(classes)
+
+    def rows(self, piece: int, index: dict) -> Iterator[tuple[torch.Tensor, int, int]]:
+        s, g = self.pieces[piece]
+        for batch in pq.ParquetFile(self.files.paths[s]).iter_batches(row_groups=[g]):
+            padded = self.padding is not None and "length" in batch.schema.names
+            rows = from_arrow(batch.column("seq"), batch.column("length") if padded else None,
+                              self.padding["side"] if padded else "end")
+            values = torch.from_numpy(_as_tensor_values(rows.values, self.where))
+            labels = batch.column("label").to_pylist() if "label" in batch.schema.names else [None] * batch.num_rows
+            offsets = rows.offsets.tolist()
+            for i, label in enumerate(labels):
+                yield values[offsets[i]:offsets[i + 1]], offsets[i + 1] - offsets[i], index.get(label, -1)
+
+
+class _NpySource:
+    """Pieces: blocks of NPY_PIECE rows of the memory-mapped arrays."""
+
+    def __init__(self, p: Path):
+        self.x, self.lengths, self.y, meta = load_npy(p)
+        self.classes = list(meta.get("classes") or [])
+        self.side = ((meta.get("padding") or {}).get("side")) or "end"
+        self.n_pieces = -(-len(self.x) // NPY_PIECE)
+
+    def rows(self, piece: int, index: dict) -> Iterator[tuple[torch.Tensor, int, int]]:
+        start = piece * NPY_PIECE
+        x = np.asarray(self.x[start:start + NPY_PIECE])
+        x = torch.from_numpy(_as_tensor_values(x, "X.npy"))
+        for i, n in enumerate(self.lengths[start:start + NPY_PIECE].tolist()):
+            row = x[i, :n] if self.side == "end" else x[i, x.shape[1] - n:]
+            yield row, n, int(self.y[start + i]) if self.y is not None else -1
+
+
+def load_npy(p: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, dict]:
+    """X (memory-mapped), lengths, y (or None) and meta of an NPY export, their shapes checked
+    against each other (a damaged or crafted export is refused, not half-read)."""
+    def array(name: str, **kw) -> np.ndarray:
+        try:
+            return np.load(regular_file(p / name, str(p / name)), allow_pickle=False, **kw)
+        except (ValueError, OSError, EOFError) as e:
+            raise InputError(f"{p / name}: not a readable .npy file ({str(e).splitlines()[0] if str(e) else 'cut short'}); "
+                             "export the data again") from None
+
+    meta = _json(regular_file(p / "meta.json", str(p / "meta.json")))
+    x = array("X.npy", mmap_mode="r")
+    if x.ndim not in (2, 3):
+        raise InputError(f"{p / 'X.npy'}: shape {x.shape}, but an export is (N, L) or (N, L, C); export the data again")
+    lengths = array("lengths.npy")
+    if lengths.shape != (len(x),) or lengths.dtype.kind not in "iu":
+        raise InputError(f"{p / 'lengths.npy'}: shape {lengths.shape} of {lengths.dtype}, but X.npy has {len(x)} "
+                         "rows; export the data again")
+    if len(lengths) and (lengths.min() < 0 or lengths.max() > x.shape[1]):
+        raise InputError(f"{p / 'lengths.npy'}: lengths outside 0..{x.shape[1]}; export the data again")
+    y = None
+    if (p / "y.npy").exists():
+        y = array("y.npy")
+        if y.shape != (len(x),) or y.dtype.kind not in "iu":
+            raise InputError(f"{p / 'y.npy'}: shape {y.shape} of {y.dtype}, but X.npy has {len(x)} rows; "
+                             "export the data again")
+        classes = meta.get("classes") or []
+        if len(y) and (y.min() < -1 or y.max() >= len(classes)):
+            raise InputError(f"{p / 'y.npy'}: class index {int(y.max())} beyond the {len(classes)} classes in "
+                             "meta.json; export the data again")
+    return x, lengths.astype(np.int64), y, meta
+
+
+def _json(path: Path) -> dict:
+    if path.stat().st_size > MANIFEST_LIMIT:
+        raise InputError(f"{path}: larger than a meta.json is ({MANIFEST_LIMIT:,} bytes); export the data again")
+    try:
+        meta = json.loads(path.read_bytes())
+    except (ValueError, RecursionError):
+        meta = None
+    if not isinstance(meta, dict) or meta.get("format") != "seqprep-npy" or not isinstance(meta.get("classes") or [], list):
+        raise InputError(f"{path}: not a seqprep NPY export's meta.json; export the data again")
+    return meta
