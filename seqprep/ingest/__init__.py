@@ -17,10 +17,10 @@ import pyarrow as pa
 from ..engine import Progress, write_all
 from ..errors import InputError, UsageError
 from ..output import check_target, open_sink, step_record
-from .arrays import read_npy, read_table
-from .common import IngestOptions
+from .arrays import NPY_LAYOUT, read_npy, read_table
+from .common import IngestOptions, path_kind, regular_file
 from .fasta import read_fasta
-from .text import read_csv, read_jsonl, read_text
+from .text import read_csv, read_jsonl, read_text, text_files
 from .ts import read_ts
 
 __all__ = ["FORMATS", "IngestOptions", "detect_format", "ingest"]
@@ -47,12 +47,13 @@ SUFFIXES = {
     ".npy": "npy",
 }
 STDIN_FORMATS = ("arrow", "jsonl", "csv", "fasta", "ts")
+FILE_FORMATS = ("jsonl", "csv", "fasta", "ts")  # one file each; the others also read a folder
 EMPTY_STEP = {"ts": pa.float32(), "npy": pa.float32()}  # the step type of an input with no rows
 
 
 def detect_format(path: Path) -> str:
     """The input format from a file's suffix (``.gz`` looked through) or a folder's contents."""
-    if path.is_file():
+    if path_kind(path) == "file":
         suffixes = [s.lower() for s in path.suffixes]
         if suffixes and suffixes[-1] == ".gz":
             suffixes.pop()
@@ -71,6 +72,19 @@ def detect_format(path: Path) -> str:
     raise UsageError(f"{path}: cannot tell the format of this folder's files; pass --format ({', '.join(READERS)})")
 
 
+def describe_layout(path: Path, fmt: str) -> tuple[str, list | None]:
+    """What ingest reads at ``path``, in words for the manifest's ``layout`` (and the files, for a
+    folder of .txt files, whose layout is checked here, before anything is written)."""
+    if path_kind(path) == "file":
+        return f"one {fmt} file", None
+    if fmt == "text":
+        name, files = text_files(path)
+        return name, files
+    if fmt == "npy":
+        return "NPY folder: " + NPY_LAYOUT, None
+    return f"FOLDER/*.{fmt} (files in name order)", None
+
+
 def _with_ids(batches: Iterator[pa.RecordBatch], where: str, step: pa.DataType) -> Iterator[pa.RecordBatch]:
     """Put ``id`` first: 0..N-1 in input order, or the named id column, checked unique and not null."""
     next_id = 0
@@ -85,7 +99,9 @@ def _with_ids(batches: Iterator[pa.RecordBatch], where: str, step: pa.DataType) 
             col = batch.column("id")
             if col.null_count:
                 raise InputError(f"{where}: the id column has null values; every row needs an id")
-            ids = col.cast(pa.int64())
+            if col.type != pa.int64():
+                raise InputError(f"{where}: the id column has type {col.type}; ids must be int64")
+            ids = col
             seen.append(ids.to_numpy())
         else:
             ids = pa.array(np.arange(next_id, next_id + batch.num_rows, dtype=np.int64))
@@ -115,18 +131,26 @@ def ingest(src: str, out: str, *, options: IngestOptions = IngestOptions(), over
         fmt = "arrow" if options.format == "auto" else options.format
         if fmt not in STDIN_FORMATS:
             raise UsageError(f"--format {fmt} cannot be read from stdin; stdin takes {', '.join(STDIN_FORMATS)}")
-    elif not path.exists():
-        raise InputError(f"{src}: no such file or directory")
     else:
+        kind = path_kind(path)  # a FIFO or a device is refused here, unopened
         fmt = detect_format(path) if options.format == "auto" else options.format
+        if kind == "dir" and fmt in FILE_FORMATS:
+            raise InputError(f"{src}: a folder, but --format {fmt} reads one file; give the file")
     if (options.labels or options.label_regex) and fmt != "fasta":
         raise UsageError("--labels and --label-regex apply to FASTA input only")
+    if options.labels:
+        regular_file(Path(options.labels), " (--labels)")
+    layout = None if src == "-" else describe_layout(path, fmt)
     check_target(out, inputs=(src,), overwrite=overwrite)
     params = {"source": src, **asdict(options), "format": fmt}
     params.pop("batch_rows")
     lineage = [step_record("ingest", params, input_sha256=None)]
-    sink = open_sink(out, format="parquet", lineage=lineage, overwrite=overwrite, shard_rows=options.shard_rows)
-    batches = _with_ids(READERS[fmt](path, options), src, EMPTY_STEP.get(fmt, pa.string()))
+    extra = {"layout": layout[0]} if layout else None
+    sink = open_sink(out, format="parquet", lineage=lineage, overwrite=overwrite, shard_rows=options.shard_rows,
+                     extra=extra)
+    reader = READERS[fmt](path, options) if fmt != "text" or layout is None or layout[1] is None \
+        else read_text(path, options, layout=layout[1])
+    batches = _with_ids(reader, src, EMPTY_STEP.get(fmt, pa.string()))
     try:
         return write_all(batches, sink, progress=progress)
     except InputError as e:

@@ -1,19 +1,56 @@
-"""What every input reader shares: options, batches of parsed rows, label typing."""
+"""What every input reader shares: options, the checks that keep data as it was, bounded reads.
+
+Safety rules every reader keeps (and the tests in tests/ingest/test_safety_ingest.py hold):
+
+- nothing is guessed: a value that does not fit its column (an id or label beyond int64, an
+  integer a float32 channel cannot hold exactly, a float beyond float32) is refused with its
+  file, row and value, never wrapped, rounded or clipped;
+- only regular files are opened: a FIFO or a device is refused from its ``stat``, unopened;
+- memory is bounded, whatever a small file claims: see :data:`MAX_SEQ_VALUES`,
+  :data:`MAX_LINE_BYTES`, :data:`BUFFER_LIMIT` and :data:`EXPANSION_LIMIT`.
+"""
 
 from __future__ import annotations
 
 import gzip
+import os
+import re
+import stat
 import sys
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from ..dataset import BATCH_ROWS
+from ..dataset import BATCH_ROWS, BATCH_VALUES
 from ..errors import InputError, UsageError, positive
 
 TOKENIZERS = ("whitespace", "char")  # and "regex:PATTERN"
+
+# The memory bound. A batch of rows is the unit ingest holds (BATCH_VALUES values, 2**27, is the
+# budget every command reads with); ingest also holds one input line or row being parsed. So:
+#   - one sequence holds at most MAX_SEQ_VALUES values (2**24, 16 Mi: 64 MiB of float32; far beyond
+#     what an LSTM is given, and 8 of them fit one batch budget);
+#   - one line of a text format (a JSON record, a CSV row or field, a .ts case, a FASTA line) and one
+#     .txt document hold at most MAX_LINE_BYTES bytes (64 MiB);
+#   - readers flush a batch once it holds BUFFER_LIMIT bytes of text or values (64 Mi), so a batch
+#     is at most BUFFER_LIMIT plus one row;
+#   - a Parquet column chunk that would expand more than EXPANSION_LIMIT-fold (values or bytes per
+#     stored byte) past BATCH_VALUES is refused from its metadata before it is read: a
+#     "decompression bomb" allocates nothing.
+# Peak memory of ingest is then a small multiple (measured: under 4x) of BATCH_VALUES * 8 bytes
+# (1 GiB) on any input, besides the interpreter and pyarrow themselves.
+MAX_SEQ_VALUES = BATCH_VALUES >> 3
+MAX_LINE_BYTES = 1 << 26
+BUFFER_LIMIT = 1 << 26
+EXPANSION_LIMIT = 1024
+MAX_CHANNELS = 1 << 16  # values per step of a multichannel series (.ts @dimensions, NPY's C)
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -36,53 +73,291 @@ class IngestOptions:
         positive(("--shard-rows", self.shard_rows))
         if self.tokenizer not in TOKENIZERS and not self.tokenizer.startswith("regex:"):
             raise UsageError(f"--tokenizer {self.tokenizer!r} must be whitespace, char or regex:PATTERN")
+        if self.tokenizer.startswith("regex:"):
+            pattern = compile_regex("--tokenizer", self.tokenizer[len("regex:"):], shown=self.tokenizer)
+            if pattern.groups > 1:
+                raise UsageError(f"--tokenizer {self.tokenizer!r}: the pattern has {pattern.groups} groups; "
+                                 "use at most one (non-capturing groups are (?:...))")
+            if pattern.fullmatch("") is not None:
+                raise UsageError(f"--tokenizer {self.tokenizer!r}: the pattern matches the empty string, so every "
+                                 "position would be a token; use + rather than *")
+        if self.label_regex is not None:
+            compile_regex("--label-regex", self.label_regex)
         if self.labels is not None and self.label_regex is not None:
             raise UsageError("give --labels or --label-regex, not both")
 
 
+def compile_regex(flag: str, pattern: str, shown: str | None = None) -> re.Pattern:
+    try:
+        return re.compile(pattern)
+    except (re.error, RecursionError, OverflowError, ValueError) as e:
+        raise UsageError(f"{flag} {shown if shown is not None else pattern!r}: not a valid regular expression "
+                         f"({e}); fix the pattern") from None
+
+
+# ------------------------------------------------------------------------------------- files
+
+
+def describe_mode(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def path_kind(path: Path, what: str = "") -> str:
+    """``"file"`` or ``"dir"``, from ``stat`` alone: anything else (FIFO, device, socket) is
+    refused without being opened, since reading one may block forever or never end."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file or directory{what}") from None
+    except OSError as e:
+        raise InputError(f"{path}: cannot be read ({e.strerror}){what}") from None
+    if stat.S_ISREG(st.st_mode):
+        return "file"
+    if stat.S_ISDIR(st.st_mode):
+        return "dir"
+    raise InputError(f"{path}: {describe_mode(st.st_mode)}, not a regular file{what}; "
+                     "copy the data to a file and give that")
+
+
+def regular_file(path: Path, what: str = "") -> Path:
+    """``path`` if it is a regular file (or a link to one); one line otherwise, never opened."""
+    if path_kind(path, what) == "dir":
+        raise InputError(f"{path}: a folder, but a file is expected here{what}; give the file inside it")
+    return Path(path)
+
+
+@contextmanager
+def read_errors(path):
+    """Errors of reading a file (a cut gzip stream, a disk error) as one line naming the file."""
+    try:
+        yield
+    except (EOFError, gzip.BadGzipFile, zlib.error) as e:
+        raise InputError(f"{path}: not a whole gzip file ({e}); it was cut short or is not gzip") from None
+    except OSError as e:
+        raise InputError(f"{path}: cannot be read ({e.strerror or e})") from None
+
+
 def open_binary(path: Path):
-    """A binary reader, through gzip for ``.gz`` files; ``-`` is stdin."""
+    """A binary reader, through gzip for ``.gz`` files; ``-`` is stdin. Only regular files open."""
     if str(path) == "-":
         return sys.stdin.buffer
-    if path.suffix == ".gz":
-        return gzip.open(path, "rb")
-    return open(path, "rb")
+    regular_file(path)
+    with read_errors(path):
+        if path.suffix.lower() == ".gz":
+            return gzip.open(path, "rb")
+        return open(path, "rb")
 
 
-def text_lines(path: Path):
+BOM = b"\xef\xbb\xbf"
+
+
+def raw_lines(path: Path, limit: int = MAX_LINE_BYTES) -> Iterator[tuple[int, bytes]]:
+    """(line number, bytes with the line end) for each line; a leading UTF-8 BOM is dropped, and a
+    line longer than ``limit`` is refused before more of it is read."""
+    with open_binary(path) as f, read_errors(path):
+        number = 0
+        while True:
+            raw = f.readline(limit + 1)
+            if not raw:
+                return
+            number += 1
+            if len(raw) > limit and not raw.endswith(b"\n"):
+                raise InputError(f"{path}:{number}: line longer than {limit:,} bytes, the most seqprep reads as "
+                                 "one line (MAX_LINE_BYTES); is this the right file? split such records")
+            if number == 1 and raw.startswith(BOM):
+                raw = raw[len(BOM):]
+            yield number, raw
+
+
+def decode(raw: bytes, where: str) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(f"{where}: not valid UTF-8 ({e.reason} at byte {e.start}); re-save the file as UTF-8") from None
+
+
+def text_lines(path: Path) -> Iterator[tuple[int, str]]:
     """(line number, text) for each line of a UTF-8 file; invalid UTF-8 names the line."""
-    with open_binary(path) as f:
-        for number, raw in enumerate(f, start=1):
-            try:
-                yield number, raw.decode("utf-8")
-            except UnicodeDecodeError as e:
-                raise InputError(f"{path}:{number}: not valid UTF-8 ({e.reason} at byte {e.start}); re-save the file as UTF-8") from None
+    for number, raw in raw_lines(path):
+        yield number, decode(raw, f"{path}:{number}")
+
+
+# ------------------------------------------------------------------------------------- values
+
+
+def fit_int64(value: int, where: str, what: str) -> int:
+    """A Python int, if int64 holds it."""
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise InputError(f"{where}: {what} {value} does not fit int64 (from -2**63 to 2**63-1); "
+                         "seqprep never wraps numbers: fix the value")
+    return value
+
+
+INT_TEXT = re.compile(r"[+-]?[0-9]+")
+
+
+def parse_int64(value, where: str, what: str, column: str) -> int:
+    """An id (or integer label) from JSON or CSV: an int, or text of ASCII digits; nothing else."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return fit_int64(value, where, what)
+    if isinstance(value, str) and INT_TEXT.fullmatch(value.strip()) and len(value) < 40:
+        return fit_int64(int(value), where, what)
+    shown = repr(value) if not isinstance(value, str) or len(value) < 60 else repr(value[:57]) + "..."
+    raise InputError(f"{where}: {what} {shown} in {column!r} is not an integer; ids must be int64")
+
+
+def rows_of(where: str, start: int = 0):
+    """``at(i)`` for messages: batch row ``i`` is row ``start + i + 1`` (1-based) of ``where``."""
+    return lambda i: f"{where}: row {start + i + 1:,}"
+
+
+def lines_of(where: str, lines: list):
+    """``at(i)`` for text formats: batch row ``i`` came from line ``lines[i]``."""
+    return lambda i: f"{where}:{lines[i]}"
+
+
+def first_row(mask: np.ndarray) -> int:
+    return int(np.flatnonzero(mask)[0])
+
+
+def int64_values(arr: pa.Array, what: str, at) -> pa.Array:
+    """An integer Arrow array as int64, refusing (with the row) a uint64 value beyond int64."""
+    if arr.type == pa.int64():
+        return arr
+    if arr.type == pa.uint64() and len(arr):
+        big = pc.fill_null(pc.greater(arr, pa.scalar(INT64_MAX, pa.uint64())), False)
+        big = np.asarray(big.to_numpy(zero_copy_only=False), dtype=bool)
+        if big.any():
+            i = first_row(big)
+            raise InputError(f"{at(i)}: {what} {arr[i].as_py()} does not fit int64 (at most 2**63-1); "
+                             "seqprep never wraps numbers: fix the value")
+    return arr.cast(pa.int64())
+
+
+def int64_numpy(x: np.ndarray, what: str, at) -> np.ndarray:
+    """An integer numpy array as int64, refusing (with the row) a value beyond int64."""
+    if x.dtype.kind == "u" and x.dtype.itemsize >= 8 and x.size:
+        big = x > np.uint64(INT64_MAX)
+        if big.any():
+            i = first_row(big.reshape(len(x), -1).any(axis=1)) if x.ndim > 1 else first_row(big)
+            raise InputError(f"{at(i)}: {what} {int(x.reshape(len(x), -1)[i].max())} does not fit "
+                             "int64 (at most 2**63-1); seqprep never wraps numbers: fix the value")
+    return np.asarray(x, dtype=np.int64)
+
+
+FLOAT32_EXACT = 2**24  # every integer up to this is a float32 exactly
+
+
+def float32_numpy(x: np.ndarray, at) -> np.ndarray:
+    """Numbers as float32, refusing (with the row) a finite value float32 cannot hold (it would be
+    inf) and an integer it would round."""
+    with np.errstate(over="ignore"):  # overflow is found and named just below
+        out = np.asarray(x, dtype=np.float32)
+    if x.dtype.kind == "f" and x.dtype.itemsize > 4:
+        bad = np.isinf(out) & np.isfinite(x)
+        if bad.any():
+            flat = bad.reshape(len(x), -1) if x.ndim > 1 else bad.reshape(-1, 1)
+            i = first_row(flat.any(axis=1))
+            value = x.reshape(len(x), -1)[i][flat[i]][0] if x.ndim > 1 else x[i]
+            raise InputError(f"{at(i)}: value {float(value)!r} does not fit float32 (it would become "
+                             "inf); rescale the data")
+    elif x.dtype.kind in "iu" and (x.dtype.itemsize > 2 or x.dtype.kind == "u" and x.dtype.itemsize > 1):
+        bad = (x > FLOAT32_EXACT) | (x < -FLOAT32_EXACT) if x.dtype.kind == "i" else (x > FLOAT32_EXACT)
+        if bad.any():
+            flat = bad.reshape(len(x), -1) if x.ndim > 1 else bad.reshape(-1, 1)
+            i = first_row(flat.any(axis=1))
+            value = x.reshape(len(x), -1)[i][flat[i]][0] if x.ndim > 1 else x[i]
+            raise InputError(f"{at(i)}: integer {int(value)} cannot be stored exactly as a float32 "
+                             f"channel value (|v| > 2**24); scale it, or save it as a plain (N, T) integer array")
+    return out
+
+
+def check_lengths(seq: pa.Array, at) -> None:
+    """No null sequence and none longer than MAX_SEQ_VALUES values (counted flat, channels too)."""
+    if seq.null_count:
+        i = first_row(np.asarray(seq.is_null().to_numpy(zero_copy_only=False), dtype=bool))
+        raise InputError(f"{at(i)}: the sequence is null; give every row a sequence (an empty one is [])")
+    if not len(seq):
+        return
+    lengths = pc.list_value_length(seq).to_numpy(zero_copy_only=False)
+    width = seq.type.value_type.list_size if pa.types.is_fixed_size_list(seq.type.value_type) else 1
+    if lengths.max() * width > MAX_SEQ_VALUES:
+        i = int(np.argmax(lengths))
+        raise InputError(f"{at(i)}: {int(lengths[i]) * width:,} values in one sequence, more than "
+                         f"seqprep holds in one ({MAX_SEQ_VALUES:,}, MAX_SEQ_VALUES); split it into shorter ones")
+
+
+def too_long(n: int, where: str) -> InputError:
+    return InputError(f"{where}: {n:,} values in one sequence, more than seqprep holds in one "
+                      f"({MAX_SEQ_VALUES:,}, MAX_SEQ_VALUES); split it into shorter ones")
+
+
+# ------------------------------------------------------------------------------------- labels
+
+
+def kind_name(kind: str, plural: bool = False) -> str:
+    return {"int64": "integers" if plural else "an integer", "string": "strings" if plural else "a string"}[kind]
 
 
 class LabelTyper:
-    """Keeps one label type (int64 or string) across a whole source, naming the line that breaks it."""
+    """Keeps one label type (int64 or string) across a whole source, naming the line that breaks it.
+    ``kind`` may be known in advance (from a first look through the file)."""
 
-    def __init__(self, where: str):
+    def __init__(self, where: str, kind: str | None = None):
         self.where = where
-        self.kind: str | None = None
+        self.kind = kind
+
+    @staticmethod
+    def kind_of(value) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            return None
+        return "int64" if isinstance(value, int) else "string"
 
     def check(self, value, line) -> object:
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, (int, str)):
+        kind = self.kind_of(value)
+        if kind is None:
             raise InputError(f"{self.where}:{line}: label {value!r} must be a string or an integer")
-        kind = "int64" if isinstance(value, int) else "string"
+        if kind == "int64":
+            fit_int64(value, f"{self.where}:{line}", "label")
         if self.kind is None:
             self.kind = kind
         elif kind != self.kind:
             raise InputError(
-                f"{self.where}:{line}: label {value!r} is {'an integer' if kind == 'int64' else 'a string'} "
-                f"but earlier labels are {'integers' if self.kind == 'int64' else 'strings'}; use one type"
+                f"{self.where}:{line}: label {value!r} is {kind_name(kind)} but earlier labels are "
+                f"{kind_name(self.kind, plural=True)}; use one type (seqprep does not guess which)"
             )
         return value
 
     def array(self, values: list) -> pa.Array:
         return pa.array(values, type=pa.int64() if self.kind == "int64" else pa.string())
+
+
+def string_array(values: list, what: str, at) -> pa.Array:
+    """Strings as Arrow; a lone surrogate (JSON's "\\ud800", which UTF-8 cannot hold) names its row."""
+    try:
+        return pa.array(values, pa.string())
+    except (UnicodeEncodeError, pa.ArrowException):
+        for i, value in enumerate(values):
+            if isinstance(value, str):
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError as e:
+                    raise InputError(f"{at(i)}: the {what} holds {value[e.start]!r}, a lone surrogate that is "
+                                     "not text (UTF-8 cannot hold it); fix the \\u escape") from None
+        raise
+
+
+# ------------------------------------------------------------------------------------- batches
 
 
 def list_array(values, lengths) -> pa.Array:

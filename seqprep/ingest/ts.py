@@ -10,11 +10,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import re
+
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import InputError
-from .common import IngestOptions, list_array, make_batch, text_lines
+from .common import BUFFER_LIMIT, MAX_CHANNELS, MAX_SEQ_VALUES, IngestOptions, list_array, make_batch, text_lines, too_long
+
+NUMBER = r"^[+-]?(?:[0-9]+\.?[0-9]*(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?|nan|inf|infinity)$"
+NAMES = {"dimensions": "dimensions", "serieslength": "seriesLength"}  # as the format spells them
+INFINITE = re.compile(r"[+-]?inf(inity)?", re.IGNORECASE)
 
 
 def _header(path: Path, lines) -> dict:
@@ -44,19 +51,37 @@ def _flag(header: dict, key: str, path: Path) -> bool | None:
 
 
 def _values(text: str, where: str, dim: int) -> np.ndarray:
+    """One dimension's comma-separated values as float32 ('?' is NaN), parsed by Arrow: strict
+    decimal numbers (no '1_0' or '0x10'), and a finite value beyond float32 is refused, not inf."""
     text = text.strip()
     if not text:
         return np.zeros(0, dtype=np.float32)
-    parts = text.replace("?", "nan").split(",")
-    try:
-        return np.array(parts, dtype=np.float32)
-    except ValueError:
-        for p in parts:
-            try:
-                float(p)
-            except ValueError:
-                raise InputError(f"{where}: value {p.strip()!r} in dimension {dim} is not a number ('?' marks a missing value)") from None
-        raise
+    parts = pc.utf8_trim_whitespace(pc.split_pattern(pa.array([text]), ",").flatten())
+    parts = pc.if_else(pc.equal(parts, "?"), "nan", parts)
+    ok = pc.match_substring_regex(parts, NUMBER, ignore_case=True).to_numpy(zero_copy_only=False)
+    if not ok.all():
+        bad = parts[int(np.argmin(ok))].as_py()
+        raise InputError(f"{where}: value {bad!r} in dimension {dim} is not a number ('?' marks a missing value)")
+    wide = parts.cast(pa.float64()).to_numpy(zero_copy_only=False)
+    with np.errstate(over="ignore"):  # overflow is found and named just below
+        values = wide.astype(np.float32)
+    overflow = np.isinf(values) & ~pc.match_substring_regex(parts, INFINITE.pattern + "$", ignore_case=True).to_numpy(
+        zero_copy_only=False)
+    if overflow.any():
+        bad = parts[int(np.argmax(overflow))].as_py()
+        raise InputError(f"{where}: value {bad!r} in dimension {dim} does not fit float32 (it would become inf); "
+                         "rescale the series")
+    return values
+
+
+def _count(header: dict, key: str, path: Path, low: int, high: int) -> int | None:
+    value = header.get(key)
+    if value is None:
+        return None
+    word = value.split()[0] if value.split() else ""
+    if not word.isdigit() or not low <= int(word) <= high:
+        raise InputError(f"{path}: @{NAMES.get(key, key)} {value!r} must be a whole number from {low} to {high:,}")
+    return int(word)
 
 
 def read_ts(path: Path, opts: IngestOptions) -> Iterator[pa.RecordBatch]:
@@ -67,21 +92,22 @@ def read_ts(path: Path, opts: IngestOptions) -> Iterator[pa.RecordBatch]:
     if _flag(header, "targetlabel", path):
         raise InputError(f"{path}: @targetLabel (regression) is not supported; seqprep classifies sequences")
     univariate = _flag(header, "univariate", path)
-    dims = 1 if univariate else None
-    if "dimensions" in header:
-        try:
-            dims = int(header["dimensions"])
-        except ValueError:
-            raise InputError(f"{path}: @dimensions {header['dimensions']!r} is not a number") from None
+    dims = _count(header, "dimensions", path, 1, MAX_CHANNELS)
+    if univariate and dims not in (None, 1):
+        raise InputError(f"{path}: @univariate true but @dimensions {dims}; fix the header")
+    dims = 1 if univariate else dims
     has_label = _flag(header, "classlabel", path)
     declared = set(header.get("classlabel", "").split()[1:]) if has_label else set()
-    series_length = int(header["serieslength"]) if header.get("serieslength", "").isdigit() else None
+    series_length = _count(header, "serieslength", path, 0, 2**62)
     equal = _flag(header, "equallength", path)
 
     cases: list[np.ndarray] = []
     labels: list[str] = []
+    size = 0
 
     def flush() -> pa.RecordBatch:
+        nonlocal size
+        size = 0
         lengths = [len(c) for c in cases]
         if dims == 1:
             flat = pa.array(np.concatenate(cases) if cases else np.zeros(0, np.float32))
@@ -102,6 +128,8 @@ def read_ts(path: Path, opts: IngestOptions) -> Iterator[pa.RecordBatch]:
             if dims is not None and len(fields) == dims:
                 raise InputError(f"{where}: no class label after the {dims} dimension(s); @classLabel is true")
             label = fields.pop().strip()
+            if not label:
+                raise InputError(f"{where}: the class label after the last ':' is empty; @classLabel is true")
             if declared and label not in declared:
                 raise InputError(f"{where}: class label {label!r} is not among those @classLabel declares ({', '.join(sorted(declared))})")
             labels.append(label)
@@ -116,8 +144,13 @@ def read_ts(path: Path, opts: IngestOptions) -> Iterator[pa.RecordBatch]:
                              "seqprep needs one length per case")
         if equal and series_length is not None and n != series_length:
             raise InputError(f"{where}: {n} values, but @seriesLength is {series_length}")
+        if equal and series_length is None:
+            series_length = n  # @equalLength true: the first case sets the length every case has
+        if n * dims > MAX_SEQ_VALUES:
+            raise too_long(n * dims, where)
         cases.append(series[0] if dims == 1 else np.stack(series, axis=1))
-        if len(cases) >= opts.batch_rows:
+        size += n * dims
+        if len(cases) >= opts.batch_rows or size >= BUFFER_LIMIT:
             yield flush()
     if cases:
         yield flush()
