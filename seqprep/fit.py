@@ -91,9 +91,10 @@ class Moments:
         if not batch.n.any():
             return infinite
         x0 = np.where(ok, x, 0.0)
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # overflow: refused in to_json
             batch.mean = np.where(batch.n > 0, x0.sum(axis=0) / batch.n, 0.0)
-        batch.m2 = (np.where(ok, x - batch.mean, 0.0) ** 2).sum(axis=0)
+        with np.errstate(invalid="ignore", over="ignore"):
+            batch.m2 = (np.where(ok, x - batch.mean, 0.0) ** 2).sum(axis=0)
         batch.lo = np.where(ok, x, np.inf).min(axis=0)
         batch.hi = np.where(ok, x, -np.inf).max(axis=0)
         self.merge(batch)
@@ -102,8 +103,8 @@ class Moments:
     def merge(self, other: "Moments") -> None:
         """Add ``other``'s values (Chan et al.: exact up to rounding, which depends on the order)."""
         total = self.n + other.n
-        delta = other.mean - self.mean
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # overflow: refused in to_json
+            delta = other.mean - self.mean
             self.mean = np.where(total > 0, self.mean + delta * other.n / total, 0.0)
             self.m2 = self.m2 + other.m2 + np.where(total > 0, delta**2 * self.n * other.n / total, 0.0)
         self.n = total

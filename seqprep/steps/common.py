@@ -74,7 +74,7 @@ def pad_value_for(value: str | None, step_type: str | None):
             raise UsageError(f"--pad-value {value!r} is not a number, but seq holds {step_type} values") from None
         dtype = FLOAT_DTYPES[step_type]
         finfo = np.finfo(dtype)
-        if np.isfinite(number) and abs(number) > finfo.max or (np.isinf(number) and value.strip().lower() not in INFINITIES):
+        if np.isfinite(number) and abs(number) > float(finfo.max) or (np.isinf(number) and value.strip().lower() not in INFINITIES):
             raise UsageError(f"--pad-value {value} is out of range for {step_type} values "
                              f"(at most {float(finfo.max):g} in magnitude)")
         return number
