@@ -1,3 +1,34 @@
-"""seqprep: turn very long sequences into model-ready fixed-length datasets."""
+"""seqprep: turn very long sequences into model-ready fixed-length datasets.
+
+The public Python API (``import seqprep as sp``):
+
+- kernels on sequences in memory, pyarrow.compute-style: :func:`truncate`, :func:`pad`,
+  :func:`paa`, :func:`sample`, :func:`windows` (:mod:`seqprep.compute`);
+- PyTorch loaders: ``from seqprep.torch import SequenceDataset, pad_collate``;
+- errors: :class:`SeqprepError` and its subclasses, what the CLI prints as one line.
+
+Names are imported when first used, so ``import seqprep`` (and every CLI start) stays cheap.
+"""
 
 __version__ = "0.1.0"
+
+_LAZY = {
+    "truncate": "compute", "pad": "compute", "paa": "compute", "sample": "compute", "windows": "compute",
+    "SeqprepError": "errors", "InputError": "errors", "UsageError": "errors", "OutputError": "errors",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'seqprep' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)
