@@ -186,7 +186,7 @@ def fit(src: str, out: str, *, max_size: int | None = None, min_count: int = 1, 
         stats["distinct_tokens"] = ranked.num_rows
         ranked = ranked.filter(pc.greater_equal(ranked.column("count"), min_count))
         if max_size is not None:
-            ranked = ranked.slice(0, max_size)
+            ranked = ranked.slice(0, min(max_size, ranked.num_rows))
         stats["tokens"] = ranked.column("token").to_pylist()
         stats["counts"] = ranked.column("count").to_pylist()
     else:

@@ -165,6 +165,10 @@ CASES = [
     ("encode IN/dna OUT --hash 99999999999", 2, "--hash 99999999999 must be at most 2,147,483,646"),
     ("encode IN/dna OUT --hash 5 --length 100000000000", 2, "--length 100,000,000,000 must be at most"),
     ("encode IN/nums OUT --normalize IN/nums.json --length 2000000000", 2, "more than the limit of 134,217,728"),
+    ("encode IN/dna OUT --kmer 2 --kmer-stride 99999999999999999999999 --hash 2", 2, "--kmer-stride 99,999,999,999,"),
+    ("summarize IN/nums OUT --factor 99999999999999999999999", 2, "--factor 99,999,999,999,999,999,999,999 must be"),
+    ("split IN/ids OUT --length 2 --stride 99999999999999999999999", 2, "--stride 99,999,999,999,999,999,999,999 must"),
+    ("split IN/ids OUT --length 1 --stride 1 --as-features", 2, "--stride does not apply with --as-features"),
 ]
 
 
@@ -389,3 +393,15 @@ def test_odd_datasets_run_cleanly(cli, tmp_path, kind, line):
     result = cli(*args)
     assert result.exit_code == 0, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_counts_past_the_vocabulary_are_all_of_it(tmp_path):
+    from seqprep.steps import encode, summarize
+
+    src = make_dataset(tmp_path / "d", [["a", "b", "a"], ["c"]], labels=["x", "y"])
+    stats = fit(str(src), str(tmp_path / "s.json"), max_size=10**30)
+    assert stats["tokens"] == ["a", "b", "c"]
+    summarize(str(src), str(tmp_path / "o"), stats=str(tmp_path / "s.json"), drop_top=10**30)
+    assert read_table(tmp_path / "o").column("seq").to_pylist() == [[], []]
+    encode(str(src), str(tmp_path / "e"), stats=str(tmp_path / "s.json"), max_size=10**30)
+    assert read_table(tmp_path / "e").column("seq").to_pylist() == [[2, 3, 2], [4]]

@@ -29,6 +29,8 @@ def check_kmer(k: int | None, stride: int = 1) -> None:
     positive(("--kmer", k), ("--kmer-stride", stride))
     if k is not None and k > MAX_KMER:
         raise UsageError(f"--kmer {k} must be at most {MAX_KMER} (longer k-mers are all distinct)")
+    if stride > INT32_MAX:
+        raise UsageError(f"--kmer-stride {stride:,} must be at most {INT32_MAX:,}")
 
 
 def check_inf(inf: str) -> None:

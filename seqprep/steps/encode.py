@@ -43,7 +43,7 @@ def vocabulary(stats: dict, step_type: str, *, max_size: int | None, min_count: 
     if min_count is not None:
         tokens = tokens.filter(pa.array(np.asarray(stats["counts"], dtype=np.int64) >= min_count))
     if max_size is not None:
-        tokens = tokens.slice(0, max_size)
+        tokens = tokens.slice(0, min(max_size, len(tokens)))
     return tokens
 
 

@@ -41,7 +41,7 @@ def split(src: str, out: str, *, length: int, stride: int | None = None, last: s
     (keeping the parent's id, with a ``part``); or, with ``features``, stack each sequence's
     windows as channel blocks of one row."""
     check_length(length)
-    positive(("--stride", stride))
+    check_length(stride, "--stride")
     if last not in LASTS:
         raise UsageError(f"--last {last!r} must be one of {', '.join(LASTS)}")
     positive(("--parts", parts))

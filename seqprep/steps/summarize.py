@@ -73,7 +73,7 @@ def token_filter(stats: dict | None, step_type: str, *, drop_top: int | None, mi
         tokens = pa.array(stats["tokens"], pa.string() if fitted_strings else pa.int64())
         counts = np.asarray(stats["counts"], dtype=np.int64)
         if drop_top:
-            drop.append(tokens.slice(0, drop_top))
+            drop.append(tokens.slice(0, min(drop_top, len(tokens))))
         if min_count:
             keep_only = tokens.filter(pa.array(counts >= min_count))
     if stopwords is not None:
@@ -136,6 +136,8 @@ def summarize(src: str, out: str, *, stats: str | None = None, drop_top: int | N
     positive(("--drop-top", drop_top), ("--min-count", min_count), ("--paa", paa), ("--factor", factor))
     if paa is not None and factor is not None:
         raise UsageError("give --paa or --factor, not both")
+    if factor is not None and factor > 2**31 - 1:
+        raise UsageError(f"--factor {factor:,} must be at most {2**31 - 1:,}")
     if paa is not None and paa > PAA_MAX:
         raise UsageError(f"--paa {paa:,} must be at most {PAA_MAX:,} segments per row")
     if agg not in AGGS:
