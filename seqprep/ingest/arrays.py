@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..dataset import BATCH_VALUES, MANIFESTS, file_batches, file_kind, guard, read_schema

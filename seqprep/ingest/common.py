@@ -190,6 +190,13 @@ def text_lines(path: Path) -> Iterator[tuple[int, str]]:
         yield number, decode(raw, f"{path}:{number}")
 
 
+def csv_hint(e: Exception) -> str:
+    """The fix for a CSV parser's complaint."""
+    if "field limit" in str(e):
+        return f"a field may hold at most {MAX_LINE_BYTES:,} characters (MAX_LINE_BYTES)"
+    return "check the quoting: is a quote left open, or the file cut short?"
+
+
 # ------------------------------------------------------------------------------------- values
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import InputError
-from .common import (BUFFER_LIMIT, MAX_LINE_BYTES, MAX_SEQ_VALUES, IngestOptions, decode, list_array, make_batch,
+from .common import (BUFFER_LIMIT, MAX_SEQ_VALUES, IngestOptions, csv_hint, decode, list_array, make_batch,
                      raw_lines, regular_file, too_long)
 
 PRINTABLE = bytes(range(33, 127))  # bases, IUPAC codes, gaps '-', stops '*'; never controls or NUL
@@ -52,7 +52,7 @@ def read_labels(path: Path) -> dict[str, str]:
     regular_file(path, " (--labels)")
     out: dict[str, str] = {}
     lines = (decode(raw, f"{path}:{number} (--labels)") for number, raw in raw_lines(path))
-    reader = csv.reader(lines)
+    reader = csv.reader(lines, strict=True)
     try:
         for row in reader:
             if not row:
@@ -63,8 +63,7 @@ def read_labels(path: Path) -> dict[str, str]:
                 raise InputError(f"{path}:{reader.line_num}: record {row[0]!r} is labelled twice")
             out[row[0]] = row[1]
     except csv.Error as e:
-        raise InputError(f"{path}:{reader.line_num}: not valid CSV ({e}); a field may hold at most "
-                         f"{MAX_LINE_BYTES:,} characters (--labels)") from None
+        raise InputError(f"{path}:{reader.line_num}: not valid CSV ({e}); {csv_hint(e)} (--labels)") from None
     return out
 
 

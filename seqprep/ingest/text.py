@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import InputError
-from .common import (BUFFER_LIMIT, MAX_LINE_BYTES, MAX_SEQ_VALUES, IngestOptions, LabelTyper, check_lengths,
+from .common import (BUFFER_LIMIT, MAX_LINE_BYTES, MAX_SEQ_VALUES, IngestOptions, LabelTyper, check_lengths, csv_hint,
                      decode, lines_of, list_array, make_batch, parse_int64, path_kind, raw_lines, read_errors,
                      string_array, text_lines)
 
@@ -217,12 +217,11 @@ def _csv_lines(path: Path, where: list) -> Iterator[str]:
 def read_csv(path: Path, opts: IngestOptions) -> Iterator[pa.RecordBatch]:
     delimiter = "\t" if ".tsv" in [s.lower() for s in path.suffixes] else ","
     last = [0]
-    reader = csv.reader(_csv_lines(path, last), delimiter=delimiter)
+    reader = csv.reader(_csv_lines(path, last), delimiter=delimiter, strict=True)
     try:
         yield from _csv_rows(path, reader, opts)
     except csv.Error as e:
-        raise InputError(f"{path}:{last[0]}: not valid CSV ({e}); a field may hold at most "
-                         f"{MAX_LINE_BYTES:,} characters") from None
+        raise InputError(f"{path}:{last[0]}: not valid CSV ({e}); {csv_hint(e)}") from None
 
 
 def _csv_rows(path: Path, reader, opts: IngestOptions) -> Iterator[pa.RecordBatch]:

@@ -17,7 +17,7 @@ from seqprep.ingest import IngestOptions, ingest
 from seqprep.ingest import arrays as ingest_arrays
 from seqprep.ingest.common import MAX_LINE_BYTES, MAX_SEQ_VALUES
 
-from ..conftest import listing, manifest, read_table
+from ..conftest import listing, read_table
 
 
 def write(path, data):
@@ -75,6 +75,7 @@ def world(tmp_path_factory):
     write(w / "bigid.csv", "id,text\n99999999999999999999,a\n")
     write(w / "underscoreid.csv", "id,text\n1_0,a\n")
     write(w / "duphead.csv", "text,text\na,b\n")
+    write(w / "openquote.csv", 'text,label\na,x\n"cut short,y\n')
     write(w / "latin1.csv", b"text\ncaf\xe9\n")
     with gzip.open(w / "hugefield.csv.gz", "wb", compresslevel=1) as f:
         f.write(b'text\n"')
@@ -201,6 +202,7 @@ CASES = [
     ("IN/deep.jsonl OUT", 1, "deep.jsonl:1: not valid JSON (nested too deeply)"),
     ("IN/digits.jsonl OUT", 1, "digits.jsonl:1: not valid JSON"),
     ("IN/latin1.csv OUT", 1, "latin1.csv:2: not valid UTF-8"),
+    ("IN/openquote.csv OUT", 1, "openquote.csv:3: not valid CSV (unexpected end of data); check the quoting"),
     ("IN/duphead.csv OUT", 1, "duphead.csv:1: the header names 'text' 2 times"),
     ("IN/nul.fasta OUT", 1, "nul.fasta:2: control byte b'\\x00' in the sequence"),
     ("IN/underscore.ts OUT", 1, "underscore.ts:3: value '1_0' in dimension 1 is not a number"),
