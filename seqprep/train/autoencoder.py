@@ -7,17 +7,17 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
 from .. import __version__
-from ..errors import InputError, positive
+from ..errors import InputError, UsageError, positive
 from ..output import AtomicDir, check_target
 from ..ragged import Ragged
-from .data import Arrays, load, no_nan
+from .checkpoint import MAX_CHUNK, check_seed, check_training_floats, model_from, read, shapes
+from .data import Arrays, check_fits, load, no_nan
 
 
 @dataclass(frozen=True)
@@ -60,18 +60,31 @@ class ChunkAutoencoder(nn.Module):
         return nn.functional.mse_loss(rebuilt, chunks)
 
 
-def chunk_rows(values: np.ndarray, lengths: np.ndarray, starts: np.ndarray, c: int, *, partial: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Consecutive chunks of ``c`` real steps of each row: (n_chunks, c[, channels]) and the chunk
-    count per row. With ``partial`` the last, shorter chunk is padded with zeros (id 0)."""
+def chunk_index(lengths: np.ndarray, c: int, *, partial: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which row each chunk of ``c`` steps comes from, its place in the row, and the chunk
+    count per row. With ``partial`` a row's last, shorter chunk counts too."""
     per_row = -(-lengths // c) if partial else lengths // c
     row = np.repeat(np.arange(len(lengths)), per_row)
     k = np.arange(len(row)) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+    return row, k, per_row
+
+
+def gather_chunks(values: np.ndarray, lengths: np.ndarray, starts: np.ndarray, row: np.ndarray, k: np.ndarray,
+                  c: int) -> np.ndarray:
+    """The chunks (row, k) of chunk_index: (n_chunks, c[, channels]), a short one padded with zeros (id 0)."""
     pos = (k * c)[:, None] + np.arange(c)[None, :]  # (n_chunks, c) positions within the row
     real = pos < lengths[row][:, None]
     flat = starts[row][:, None] + np.minimum(pos, lengths[row][:, None] - 1)
     out = values[flat]
     out[~real] = 0
-    return out, per_row
+    return out
+
+
+def chunk_rows(values: np.ndarray, lengths: np.ndarray, starts: np.ndarray, c: int, *, partial: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Consecutive chunks of ``c`` real steps of each row: (n_chunks, c[, channels]) and the chunk
+    count per row. With ``partial`` the last, shorter chunk is padded with zeros (id 0)."""
+    row, k, per_row = chunk_index(lengths, c, partial=partial)
+    return gather_chunks(values, lengths, starts, row, k, c), per_row
 
 
 def real_rows(a: Arrays) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -91,7 +104,12 @@ def train_autoencoder(data: str, run: str, *, chunk: int, latent: int, val: str 
                       overwrite: bool = False, on_epoch=None) -> dict:
     """Train the chunk autoencoder on the full chunks of ``data``; RUN/model.pt and metrics.jsonl
     (the reconstruction error per epoch, on ``val`` too when given)."""
-    positive(("--chunk", chunk), ("--latent", latent), ("--epochs", epochs), ("--batch-size", batch_size))
+    positive(("--chunk", chunk), ("--latent", latent), ("--epochs", epochs), ("--batch-size", batch_size),
+             ("--embed", embed), ("--hidden", hidden))
+    check_training_floats(lr=lr)
+    check_seed(seed)
+    if chunk > MAX_CHUNK:
+        raise UsageError(f"--chunk {chunk} must be at most {MAX_CHUNK}")
     check_target(run, inputs=(data,), overwrite=overwrite)
     a = load(data)
     values, starts, lengths = real_rows(a)
@@ -101,11 +119,14 @@ def train_autoencoder(data: str, run: str, *, chunk: int, latent: int, val: str 
     val_chunks = None
     if val is not None:
         v = load(val)
+        check_fits(v, a.vocab_size, a.channels, val)
         vv, vs, vl = real_rows(v)
         val_chunks = torch.from_numpy(chunk_rows(vv, vl, vs, chunk, partial=False)[0])
     torch.manual_seed(seed)
     cfg = AutoencoderConfig(chunk=chunk, latent=latent, vocab_size=a.vocab_size, channels=a.channels, embed=embed,
                             hidden=hidden)
+    shapes(cfg, ChunkAutoencoder, f"--latent {latent} --embed {embed} --hidden {hidden} on "
+           f"{a.vocab_size or 0:,} token ids / {a.channels} channel(s)", error=UsageError)
     model = ChunkAutoencoder(cfg)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     x = torch.from_numpy(chunks)
@@ -143,21 +164,11 @@ def train_autoencoder(data: str, run: str, *, chunk: int, latent: int, val: str 
 
 def load_encoder(run: str):
     """A function from a Ragged batch to its chunk codes (a Ragged of (n, Z) float32 values)."""
-    import pickle
-
-    path = Path(run) / "model.pt"
-    if not path.exists():
-        raise InputError(f"{run}: no model.pt; train one with `seqprep train DATA {run} --model autoencoder`")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-        if ckpt.get("model", {}).get("kind") != "autoencoder":
-            raise InputError(f"{path}: not an autoencoder (it is a {ckpt.get('model', {}).get('kind', 'lstm')} "
-                             "classifier); train one with --model autoencoder")
-        model = ChunkAutoencoder(AutoencoderConfig(**ckpt["model"]))
-        model.load_state_dict(ckpt["state_dict"])
-    except (RuntimeError, KeyError, TypeError, ValueError, EOFError, pickle.UnpicklingError) as e:
-        raise InputError(f"{path}: not a checkpoint seqprep can load ({str(e).splitlines()[0][:200]})") from None
-    model.eval()
+    ckpt, path = read(run, f"seqprep train DATA {run} --model autoencoder")
+    if ckpt["model"].get("kind") != "autoencoder":
+        raise InputError(f"{path}: not an autoencoder (it is a {str(ckpt['model'].get('kind', 'lstm'))[:40]} "
+                         "classifier); train one with --model autoencoder")
+    model = model_from(ckpt, path, AutoencoderConfig, ChunkAutoencoder, ("autoencoder",))
     cfg = model.cfg
 
     @torch.no_grad()
@@ -166,6 +177,8 @@ def load_encoder(run: str):
         if cfg.vocab_size is not None:
             if not isinstance(values, np.ndarray) or values.dtype.kind not in "iu":
                 raise InputError("the autoencoder was trained on token ids; encode the tokens with --stats first")
+            if len(values) and int(values.min()) < 0:
+                raise InputError(f"token id {int(values.min())} is negative; ids start at 0 (the padding id)")
             if len(values) and int(values.max()) >= cfg.vocab_size:
                 raise InputError(f"token id {int(values.max())} is beyond the autoencoder's vocabulary of {cfg.vocab_size}")
             values = values.astype(np.int64)
@@ -176,8 +189,13 @@ def load_encoder(run: str):
             if values.shape[1] != cfg.channels:
                 raise InputError(f"{values.shape[1]} channel(s), but the autoencoder was trained on {cfg.channels}")
             no_nan(values, "the readings to encode")
-        chunks, per_row = chunk_rows(values, rows.lengths, rows.offsets[:-1], cfg.chunk, partial=True)
-        out = [model.encode(torch.from_numpy(chunks[i:i + 1024])) for i in range(0, len(chunks), 1024)]
+        row, k, per_row = chunk_index(rows.lengths, cfg.chunk, partial=True)
+        starts = rows.offsets[:-1]
+        # 1,024 chunks a pass, fewer for long chunks: a pass holds about 2**24 numbers at most
+        step = max(1, min(1024, 2**24 // (cfg.chunk * max(cfg.embed, cfg.hidden, cfg.channels))))
+        out = [model.encode(torch.from_numpy(gather_chunks(values, rows.lengths, starts, row[i:i + step],
+                                                           k[i:i + step], cfg.chunk)))
+               for i in range(0, len(row), step)]
         z = torch.cat(out).numpy() if out else np.zeros((0, cfg.latent), np.float32)
         return Ragged.from_lengths(z.astype(np.float32), per_row)
 

@@ -7,7 +7,8 @@ encoding's fitted classes when the data was encoded, so every split uses the sam
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import stat
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ class Arrays:
     vocab_size: int | None  # None for readings
     pad_side: str  # where the padding is: "start" or "end"
     offsets: np.ndarray | None = None  # variable-length data: row i is x[offsets[i]:offsets[i + 1]]
+    unknown: dict = field(default_factory=dict)  # labels not among the classes asked for: rows of each
 
     @property
     def channels(self) -> int:
@@ -40,60 +42,153 @@ class Arrays:
 
 
 def load(path: str, *, classes: list | None = None) -> Arrays:
-    """``path``: a dataset directory with fixed-length rows, or an NPY export (X.npy, meta.json)."""
+    """``path``: a dataset directory with fixed-length rows, or an NPY export (X.npy, meta.json).
+    Every array read back is checked: one entry per row, lengths within the rows, class indices
+    and token ids within their lists; one line naming the file and the values otherwise."""
     p = Path(path)
     if (p / "X.npy").exists() and (p / "meta.json").exists():
-        return _load_npy(p, classes)
-    return _load_parquet(path, classes)
+        a = _load_npy(p, classes)
+    else:
+        a = _load_parquet(path, classes)
+    width = None if a.offsets is not None else a.x.shape[1]
+    if len(a.lengths) and (a.lengths.min() < 0 or (width is not None and a.lengths.max() > width)):
+        bad = int(a.lengths.min()) if a.lengths.min() < 0 else int(a.lengths.max())
+        raise InputError(f"{path}: length {bad} is outside 0..{width} (the rows' length); the data is damaged, "
+                         "make it again")
+    if a.vocab_size is not None and a.x.size and int(a.x.max()) >= a.vocab_size:
+        raise InputError(f"{path}: token id {int(a.x.max())} is beyond the vocabulary size {a.vocab_size} its "
+                         "encoding states; the data is damaged, encode it again")
+    return a
+
+
+def _regular(p: Path) -> Path:
+    """``p`` if it is a regular file (a FIFO would block, a directory fail obscurely)."""
+    try:
+        mode = p.stat().st_mode
+    except OSError as e:
+        raise InputError(f"{p}: cannot be read ({e.strerror}); export the data again") from None
+    if not stat.S_ISREG(mode):
+        raise InputError(f"{p}: not a regular file; export the data again")
+    return p
+
+
+def _npy(p: Path, **kw) -> np.ndarray:
+    try:
+        return np.load(_regular(p), allow_pickle=False, **kw)
+    except (ValueError, OSError, EOFError) as e:
+        raise InputError(f"{p}: not a readable .npy file ({str(e).splitlines()[0][:200] if str(e) else 'cut short'}); "
+                         "export the data again") from None
+
+
+def _per_row(p: Path, a: np.ndarray, x_shape: tuple) -> np.ndarray:
+    """An array of one integer per row of X, as int64 (refused if it would not fit)."""
+    if a.shape != x_shape[:1]:
+        raise InputError(f"{p}: shape {a.shape} does not match X.npy's {x_shape}: it needs one entry per row, shape "
+                         f"({x_shape[0]},); export the data again")
+    if a.dtype.kind not in "iu":
+        raise InputError(f"{p}: holds {a.dtype} values, not integers; export the data again")
+    if a.dtype.kind == "u" and a.size and int(a.max()) > np.iinfo(np.int64).max:
+        raise InputError(f"{p}: value {int(a.max())} does not fit int64; export the data again")
+    return a.astype(np.int64)
 
 
 def _load_npy(p: Path, classes: list | None) -> Arrays:
-    meta = json.loads((p / "meta.json").read_text())
-    x = np.load(p / "X.npy", mmap_mode="r", allow_pickle=False)
-    lengths = np.load(p / "lengths.npy", allow_pickle=False)
-    ids = np.load(p / "ids.npy", allow_pickle=False)
-    data_classes = meta.get("classes")
-    y = np.load(p / "y.npy", allow_pickle=False) if (p / "y.npy").exists() else np.full(len(ids), -1)
+    try:
+        meta = json.loads(_regular(p / "meta.json").read_bytes())
+    except (ValueError, RecursionError):
+        meta = None
+    if not isinstance(meta, dict):
+        raise InputError(f"{p / 'meta.json'}: not a JSON object; export the data again")
+    x = _npy(p / "X.npy", mmap_mode="r")
+    if x.ndim not in (2, 3) or x.dtype.kind not in "iufb" or 0 in x.shape[1:]:
+        raise InputError(f"{p / 'X.npy'}: {x.dtype} of shape {x.shape}; an export holds (N, L) token ids or "
+                         "(N, L, C) readings, L and C at least 1")
+    if isinstance(meta.get("rows"), int) and meta["rows"] != x.shape[0]:
+        raise InputError(f"{p / 'X.npy'}: shape {x.shape}, but meta.json says {meta['rows']} rows; export the data "
+                         "again")
+    lengths = _per_row(p / "lengths.npy", _npy(p / "lengths.npy"), x.shape)
+    ids = _per_row(p / "ids.npy", _npy(p / "ids.npy"), x.shape)
+    data_classes = class_list(meta.get("classes"), p / "meta.json", allow_none=True)
+    y = _per_row(p / "y.npy", _npy(p / "y.npy"), x.shape) if (p / "y.npy").exists() else np.full(len(ids), -1)
+    known = len(data_classes or [])
+    if len(y) and (y.min() < -1 or y.max() >= known):
+        bad = int(y.min()) if y.min() < -1 else int(y.max())
+        raise InputError(f"{p / 'y.npy'}: class index {bad} is outside -1..{known - 1} (meta.json lists {known} "
+                         "classes); export the data again")
+    unknown: dict = {}
     if classes is not None and data_classes is not None and list(data_classes) != list(classes):
-        names = np.array(data_classes, dtype=object)
-        y = np.array([classes.index(names[i]) if i >= 0 and names[i] in classes else -1 for i in y])
+        index = {c: i for i, c in enumerate(classes)}
+        remap = np.array([index.get(c, -1) for c in data_classes] + [-1], dtype=np.int64)
+        for i in np.unique(y[(y >= 0) & (remap[y] < 0)]):
+            unknown[data_classes[i]] = int((y == i).sum())
+        y = remap[y]  # y = -1 picks the last entry, -1
     encoding = meta.get("encoding") or {}
-    x = _as_model_input(np.asarray(x), str(p))
-    return Arrays(x, lengths.astype(np.int64), y.astype(np.int64), ids.astype(np.int64),
-                  list(classes if classes is not None else data_classes or []), _vocab_size(x, encoding),
-                  (meta.get("padding") or {}).get("side", "start"))
+    side = (meta.get("padding") or {}).get("side", "start") if isinstance(meta.get("padding") or {}, dict) else None
+    if not isinstance(encoding, dict) or side not in ("start", "end"):
+        raise InputError(f"{p / 'meta.json'}: its encoding or padding entry is damaged; export the data again")
+    x = _as_model_input(np.asarray(x), str(p / "X.npy"))
+    return Arrays(x, lengths, y, ids, list(classes if classes is not None else data_classes or []),
+                  _vocab_size(x, encoding, p / "meta.json"), side, unknown=unknown)
+
+
+def class_list(classes, where, *, allow_none: bool = False) -> list | None:
+    """A list of classes read from a file: distinct strings or distinct integers."""
+    if classes is None and allow_none:
+        return None
+    kinds = {type(c) for c in classes} if isinstance(classes, list) else {None}
+    if not (kinds <= {str} or kinds <= {int}) or len(set(classes)) != len(classes):
+        shown = repr(classes)[:200]
+        raise InputError(f"{where}: the class list {shown} must be distinct strings or distinct integers; make it "
+                         "again")
+    return classes
 
 
 def _load_parquet(path: str, classes: list | None) -> Arrays:
     source = open_source(path)
     encoding = (source.manifest or {}).get("encoding") or {}
+    if not isinstance(encoding, dict):
+        raise InputError(f"{path}: its manifest's encoding entry is damaged; make the dataset again")
     table = pa.Table.from_batches([b for _, batches in source.shard_batches() for b in batches], schema=source.schema)
     if source.padding is None:
         return _load_ragged(table, encoding, classes, path)
     seq = table.column("seq").combine_chunks()
+    if not pa.types.is_fixed_size_list(seq.type) or "length" not in table.column_names:
+        raise InputError(f"{path}: padded, but seq is not of fixed size or there is no length column; make the "
+                         "dataset again")
     width = seq.type.list_size
     flat = seq.flatten()
     if pa.types.is_fixed_size_list(flat.type):
         x = flat.flatten().to_numpy(zero_copy_only=False).reshape(len(table), width, flat.type.list_size)
-    elif pa.types.is_string(flat.type):
+    elif pa.types.is_string(flat.type) or pa.types.is_large_string(flat.type):
         raise InputError(f"{path}: seq holds string tokens; map them to ids with `seqprep encode` first")
     else:
         x = flat.to_numpy(zero_copy_only=False).reshape(len(table), width)
-    classes, y = _labels(table, encoding, classes)
+    classes, y, unknown = _labels(table, encoding, classes, path)
     x = _as_model_input(x, path)
     return Arrays(x, table.column("length").to_numpy().astype(np.int64), y,
-                  table.column("id").to_numpy().astype(np.int64), list(classes), _vocab_size(x, encoding),
-                  source.padding.get("side", "start"))
+                  table.column("id").to_numpy().astype(np.int64), list(classes), _vocab_size(x, encoding, path),
+                  source.padding.get("side", "start"), unknown=unknown)
 
 
-def _labels(table: pa.Table, encoding: dict, classes: list | None) -> tuple[list, np.ndarray]:
-    """The classes (given, fitted, or those present, sorted) and each row's index, -1 if none."""
-    classes = classes if classes is not None else encoding.get("classes")
-    labels = table.column("label").to_pylist() if "label" in table.column_names else [None] * len(table)
+def _labels(table: pa.Table, encoding: dict, classes: list | None, path: str) -> tuple[list, np.ndarray, dict]:
+    """The classes (given, fitted, or those present, sorted), each row's index (-1 if none) and
+    the labels not among the given classes, with their row counts."""
+    classes = class_list(classes if classes is not None else encoding.get("classes"), path, allow_none=True)
+    labels = [None] * len(table)
+    if "label" in table.column_names:
+        kind = table.column("label").type
+        if not (pa.types.is_integer(kind) or pa.types.is_string(kind) or pa.types.is_large_string(kind)
+                or pa.types.is_null(kind) or pa.types.is_dictionary(kind)):
+            raise InputError(f"{path}: the label column is of type {kind}; labels are integers or strings")
+        labels = table.column("label").to_pylist()
     if classes is None:
         classes = sorted({v for v in labels if v is not None})
     index = {c: i for i, c in enumerate(classes)}
-    return list(classes), np.array([index.get(v, -1) if v is not None else -1 for v in labels], dtype=np.int64)
+    unknown: dict = {}
+    for v in labels:
+        if v is not None and v not in index:
+            unknown[v] = unknown.get(v, 0) + 1
+    return list(classes), np.array([index.get(v, -1) if v is not None else -1 for v in labels], dtype=np.int64), unknown
 
 
 def _load_ragged(table: pa.Table, encoding: dict, classes: list | None, path: str) -> Arrays:
@@ -108,36 +203,69 @@ def _load_ragged(table: pa.Table, encoding: dict, classes: list | None, path: st
         if len(values) and values.min() < 0:
             raise InputError(f"{path}: token id {int(values.min())} is negative; ids start at 0 (the padding id)")
         values = values.astype(np.int64)
-        vocab = int(encoding.get("vocab_size") or (int(values.max()) + 1 if len(values) else 2))
+        vocab = _stated_vocab(encoding, path) or (int(values.max()) + 1 if len(values) else 2)
     else:
         values = no_nan(values.astype(np.float32), path)
         vocab = None
-    classes, y = _labels(table, encoding, classes)
+    classes, y, unknown = _labels(table, encoding, classes, path)
     return Arrays(values, np.diff(rows.offsets), y, table.column("id").to_numpy().astype(np.int64), classes,
-                  vocab, "end", offsets=rows.offsets)
+                  vocab, "end", offsets=rows.offsets, unknown=unknown)
 
 
 def _as_model_input(x: np.ndarray, where: str) -> np.ndarray:
     if x.dtype.kind in "iu":
         if x.ndim != 2:
             raise InputError(f"{where}: integer data must be (N, L) token ids")
-        if len(x) and x.min() < 0:
+        if x.size and x.min() < 0:
             raise InputError(f"{where}: token id {int(x.min())} is negative; ids start at 0 (the padding id)")
         return x.astype(np.int64)
     return no_nan((x if x.ndim == 3 else x[:, :, None]).astype(np.float32), where)
 
 
 def no_nan(x: np.ndarray, where: str) -> np.ndarray:
-    """Readings a model can read: a NaN would turn every loss and weight into NaN."""
+    """Readings a model can read: a NaN or an infinity would turn every loss and weight into NaN."""
     nans = int(np.isnan(x).sum())
     if nans:
         raise InputError(f"{where}: {nans:,} readings are NaN (missing); replace them first: `seqprep fit` on the "
                          "training split, then `seqprep encode --normalize STATS` (NaN becomes --nan-value)")
+    infs = int(np.isinf(x).sum())
+    if infs:
+        raise InputError(f"{where}: {infs:,} readings are infinite; a model cannot learn from them: fix or drop "
+                         "those rows first")
     return x
 
 
-def _vocab_size(x: np.ndarray, encoding: dict) -> int | None:
+def _vocab_size(x: np.ndarray, encoding: dict, where) -> int | None:
     """Token data: the encoding's vocabulary size, else the largest id + 1. Readings: None."""
     if x.dtype.kind == "f":
         return None
-    return int(encoding.get("vocab_size") or (int(x.max()) + 1 if x.size else 2))
+    return _stated_vocab(encoding, where) or (int(x.max()) + 1 if x.size else 2)
+
+
+def _stated_vocab(encoding: dict, where) -> int | None:
+    """The vocabulary size an encoding states, if it states one: a positive integer."""
+    v = encoding.get("vocab_size")
+    if v is not None and (type(v) is not int or v < 1):
+        raise InputError(f"{where}: encoding vocab_size={v!r} must be a positive integer; encode the data again")
+    return v
+
+
+def check_fits(data: Arrays, vocab_size: int | None, channels: int, where: str) -> None:
+    """One clear line when a dataset does not fit a model: token ids vs readings, vocabulary, channels."""
+    if (vocab_size is None) != (data.vocab_size is None):
+        kind = "token ids" if data.vocab_size is not None else "readings"
+        raise InputError(f"{where}: holds {kind}, but the model was trained on "
+                         f"{'readings' if vocab_size is None else 'token ids'}")
+    if vocab_size is not None and data.x.size and int(data.x.max()) >= vocab_size:
+        raise InputError(f"{where}: token id {int(data.x.max())} is beyond the model's vocabulary of {vocab_size}; "
+                         "encode it with the training split's stats")
+    if vocab_size is None and data.channels != channels:
+        raise InputError(f"{where}: {data.channels} channel(s), but the model was trained on {channels}")
+
+
+def check_labels(data: Arrays, where: str) -> None:
+    """Labels outside the classes would be left out of every score without a word: refused."""
+    if data.unknown:
+        label, rows = next(iter(data.unknown.items()))
+        raise InputError(f"{where}: label {label!r} ({rows:,} rows) is not one of the model's classes "
+                         f"{data.classes[:10]!r}; the model cannot score it")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import pickle
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -16,13 +15,12 @@ from .. import __version__
 from ..errors import InputError, UsageError, positive
 from ..output import AtomicDir, check_target
 from ..plotting import pyplot
-from .data import Arrays, load
+from .checkpoint import CHECKPOINT, DAMAGED, check_seed, check_training_floats, model_from, read, shapes
+from .data import Arrays, check_fits, check_labels, load
 from .distributed import join, launched, leave
 from .evaluate import per_id, probabilities, scores
 from .loop import TrainConfig, fit
 from .model import LSTMClassifier, ModelConfig, build
-
-CHECKPOINT = "model.pt"
 
 
 def pick_device(name: str) -> torch.device:
@@ -46,6 +44,8 @@ def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", s
     """Train an LSTM classifier on a fixed-length dataset; writes RUN/model.pt and metrics.jsonl."""
     positive(("--embed", embed), ("--hidden", hidden), ("--layers", layers), ("--epochs", epochs),
              ("--batch-size", batch_size), ("--tbptt", tbptt))
+    check_training_floats(lr=lr, budget=budget)
+    check_seed(seed)
     if model not in MODELS:
         raise UsageError(f"--model {model!r} must be one of {', '.join(MODELS)}")
     if model == "autoencoder":
@@ -70,14 +70,23 @@ def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", s
     train_data = load(data)
     if not train_data.classes or (train_data.y < 0).all():
         raise InputError(f"{data}: no labels to train on")
+    check_labels(train_data, data)
     val_data = load(val, classes=train_data.classes) if val else None
     if val_data is not None:
         check_fits(val_data, train_data.vocab_size, train_data.channels, val)
+        check_labels(val_data, val)
+        if not (val_data.y >= 0).any():
+            raise InputError(f"{val}: no labelled rows to validate on; give a labelled --val")
+    if model == "segments" and segments > max(train_data.longest, 1):
+        raise UsageError(f"--segments {segments} is more than the {train_data.longest} steps of the longest row of "
+                         f"{data}; use at most that many")
     torch.manual_seed(seed)
     cfg = ModelConfig(classes=len(train_data.classes), vocab_size=train_data.vocab_size,
                       channels=train_data.channels, embed=embed, hidden=hidden, layers=layers,
                       bidirectional=bidirectional, dropout=dropout, kind=model,
                       segments=segments if model == "segments" else 1)
+    shapes(cfg, build, f"--embed {embed} --hidden {hidden} --layers {layers} on {train_data.vocab_size or 0:,} "
+           f"token ids / {train_data.channels} channel(s)", error=UsageError)
     tcfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, tbptt=tbptt, patience=patience, seed=seed,
                        budget=budget)
     world = launched()
@@ -118,7 +127,7 @@ def _train_into(run: str, net, train_data: Arrays, val_data: Arrays | None, tcfg
             "state_dict": {k: v.cpu() for k, v in net.state_dict().items()},
             "model": asdict(cfg),
             "train": {**asdict(tcfg), "processes": world.size},
-            "classes": [c if isinstance(c, (str, int)) else str(c) for c in train_data.classes],
+            "classes": [c if type(c) in (str, int) else str(c) for c in train_data.classes],
             "data": {"path": data, "length": train_data.longest, "pad_side": train_data.pad_side,
                      "variable_length": train_data.offsets is not None},
             "seqprep_version": __version__,
@@ -154,42 +163,39 @@ def plot_curves(history: list[dict], path: Path) -> None:
 
 
 def load_run(run: str) -> tuple[LSTMClassifier, dict]:
-    path = Path(run) / CHECKPOINT
-    if not path.exists():
-        raise InputError(f"{run}: no {CHECKPOINT}; train one with `seqprep train DATA {run}`")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-        model = build(ModelConfig(**ckpt["model"]))
-        model.load_state_dict(ckpt["state_dict"])
-    except (RuntimeError, KeyError, TypeError, ValueError, EOFError, pickle.UnpicklingError) as e:
-        raise InputError(f"{path}: not a checkpoint seqprep can load ({str(e).splitlines()[0][:200]})") from None
+    """The classifier in RUN/model.pt and its checkpoint, every field checked (see checkpoint.py)."""
+    ckpt, path = read(run, f"seqprep train DATA {run}")
+    if ckpt["model"].get("kind") == "autoencoder":
+        raise InputError(f"{path}: an autoencoder, not a classifier; use it with `seqprep encode IN OUT --autoencoder "
+                         f"{run}`, or train a classifier")
+    model = model_from(ckpt, path, ModelConfig, build, ("lstm", "segments"))
+    classes = ckpt.get("classes")
+    if not isinstance(classes, list) or len(classes) != model.cfg.classes:
+        said = f"{len(classes)} classes" if isinstance(classes, list) else f"classes of type {type(classes).__name__}"
+        raise InputError(f"{path}: {said}, but the model has {model.cfg.classes} outputs; {DAMAGED}")
+    kinds = {type(c) for c in classes}
+    if not (kinds <= {str} or kinds <= {int}) or len(set(classes)) != len(classes):
+        raise InputError(f"{path}: the class list {classes[:10]!r} must be distinct strings or distinct integers; "
+                         f"{DAMAGED}")
     return model, ckpt
 
 
-def check_fits(data: Arrays, vocab_size: int | None, channels: int, where: str) -> None:
-    """One clear line when a dataset does not fit a model: token ids vs readings, vocabulary, channels."""
-    if (vocab_size is None) != (data.vocab_size is None):
-        kind = "token ids" if data.vocab_size is not None else "readings"
-        raise InputError(f"{where}: holds {kind}, but the model was trained on "
-                         f"{'readings' if vocab_size is None else 'token ids'}")
-    if vocab_size is not None and data.x.size and int(data.x.max()) >= vocab_size:
-        raise InputError(f"{where}: token id {int(data.x.max())} is beyond the model's vocabulary of {vocab_size}; "
-                         "encode it with the training split's stats")
-    if vocab_size is None and data.channels != channels:
-        raise InputError(f"{where}: {data.channels} channel(s), but the model was trained on {channels}")
-
-
-def _score(run: str, data: str) -> tuple[Arrays, np.ndarray, dict]:
+def _score(run: str, data: str, *, labelled: bool = False) -> tuple[Arrays, np.ndarray, dict]:
     model, ckpt = load_run(run)
     classes = ckpt["classes"]
     arrays = load(data, classes=classes)
+    if labelled:
+        check_labels(arrays, data)
+    if labelled and not (arrays.y >= 0).any():
+        raise InputError(f"{data}: {'no rows' if len(arrays.y) == 0 else 'no labelled rows'} to score; evaluate "
+                         "needs labelled data (`seqprep predict` labels unlabelled data)")
     check_fits(arrays, model.cfg.vocab_size, model.cfg.channels, data)
     return arrays, probabilities(model, arrays, torch.device("cpu")), ckpt
 
 
 def evaluate(run: str, data: str) -> dict:
     """Accuracy, macro-F1 and the confusion matrix; per id too where ids repeat (windows, crops)."""
-    arrays, probs, ckpt = _score(run, data)
+    arrays, probs, ckpt = _score(run, data, labelled=True)
     k = len(ckpt["classes"])
     result = {"classes": ckpt["classes"], "rows": scores(arrays.y, probs.argmax(1), k)}
     if len(np.unique(arrays.ids)) < len(arrays.ids):
