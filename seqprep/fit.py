@@ -203,6 +203,9 @@ def check_stats_target(out: str, src: str, overwrite: bool) -> None:
     if out == "-":
         return
     path = Path(out)
+    if out.endswith(("/", os.sep)) and not os.path.lexists(path):
+        raise OutputError(f"{out}: names a directory, but fit writes one JSON file; give OUT as the path of a "
+                          "file, e.g. train-stats.json")
     if os.path.lexists(path):
         if path.is_symlink():
             raise OutputError(f"{out}: is a symbolic link; fit writes a new stats file, give OUT as a new path")

@@ -99,6 +99,7 @@ CASES = [
     ("fit IN/ids IN/afile --overwrite", 1, "afile: --overwrite replaces only a stats file seqprep wrote"),
     ("fit IN/ids IN/nums.json", 1, "nums.json: already exists; pass --overwrite"),
     ("fit IN/ids IN/ids --overwrite", 1, "ids: is a directory, but fit writes one JSON file"),
+    ("fit IN/ids IN/newdir/", 1, "newdir/: names a directory, but fit writes one JSON file"),
     # directories and damaged files given as --stats, --normalize, --stopwords
     ("summarize IN/strs OUT --stats IN/adir --drop-top 1", 1, "adir: is a directory; --stats takes the JSON file"),
     ("encode IN/nums OUT --normalize IN/adir", 1, "adir: is a directory; --normalize takes the JSON file"),
