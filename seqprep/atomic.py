@@ -28,10 +28,11 @@ import fcntl
 import json
 import os
 import shutil
+import sys
 import uuid
 from pathlib import Path
 
-from .errors import OutputError
+from .errors import OutputError, UsageError
 
 TMP_MARK = ".seqprep-tmp-"
 OLD = "old-"  # TMP_MARK + OLD: the backup of a replaced OUT, kept only between two renames
@@ -92,6 +93,9 @@ def check_target(out: str, *, inputs: tuple[str, ...] = (), overwrite: bool = Fa
     """Refuse an OUT that would clobber an input or something seqprep did not make, before any
     work starts."""
     if out == "-":
+        if sys.stdout.isatty():
+            raise UsageError("OUT '-' writes a binary Arrow stream, and stdout is a terminal; pipe it into a "
+                             "command (`| seqprep inspect -`, or `| cat` to force it) or give OUT as a path")
         return
     target = Path(os.path.abspath(out))
     real = Path(os.path.realpath(out))

@@ -173,3 +173,11 @@ def test_what_seqprep_made(tmp_path):
     assert made_by_seqprep(tmp_path / "fake") is None  # a manifest does not vouch for files it does not list
     os.symlink(tmp_path / "ds", tmp_path / "link")
     assert made_by_seqprep(tmp_path / "link") is None
+
+
+def test_a_stream_is_not_written_to_a_terminal(monkeypatch):
+    from seqprep.errors import UsageError
+
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    with pytest.raises(UsageError, match="stdout is a terminal; pipe it into a command"):
+        check_target("-")

@@ -77,7 +77,7 @@ def test_bad_data_and_paths_exit_1(cli, tmp_path, raw):
 def test_ingest_truncate_inspect(cli, tmp_path):
     (tmp_path / "d.jsonl").write_text('{"text": "a b c d", "label": "x"}\n{"text": "e", "label": "y"}\n')
     result = cli("ingest", tmp_path / "d.jsonl", tmp_path / "raw")
-    assert result.exit_code == 0 and result.stderr.strip() == f"ingest: wrote 2 rows in 1 shard to {tmp_path / 'raw'}"
+    assert result.exit_code == 0 and result.stderr.strip() == f"ingest: wrote 2 rows in 1 shard to {tmp_path / 'raw'} (read as one jsonl file)"
     result = cli("truncate", tmp_path / "raw", tmp_path / "t", "-l", "2", "--keep", "start", "--pad-side", "end",
                  "--pad-value", "<pad>")
     assert result.exit_code == 0
@@ -190,3 +190,11 @@ def test_entry_point_sets_blas_threads_only_where_the_user_did_not(env, expected
     version, seen = r.stdout.strip().splitlines()
     assert version.startswith("seqprep 0.")
     assert seen == f"{expected} True"  # and the garbage collector is back on
+
+
+def test_bare_seqprep_prints_help_and_no_error():
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "seqprep"], capture_output=True, text=True)
+    assert r.returncode == 0 and "Usage: " in r.stdout and "Error" not in r.stderr + r.stdout

@@ -32,6 +32,8 @@ class SeqprepGroup(typer.core.TyperGroup):
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except ClickException as e:
+            if type(e).__name__ == "NoArgsIsHelpError":  # bare `seqprep`: the help is the answer
+                return _exit(0, standalone_mode)
             message = e.format_message().rstrip()
             if getattr(e, "ctx", None) is not None:
                 message += ("" if message.endswith((".", "!", "?")) else ".") + f" See '{e.ctx.command_path} --help'."
@@ -42,9 +44,7 @@ class SeqprepGroup(typer.core.TyperGroup):
             code = _fail("aborted", 130)
         else:
             code = rv if isinstance(rv, int) else 0
-        if standalone_mode:
-            sys.exit(code)
-        return code
+        return _exit(code, standalone_mode)
 
 
     def invoke(self, ctx):
@@ -58,6 +58,12 @@ class SeqprepGroup(typer.core.TyperGroup):
             # The reader went away (`| head`): say so once, and keep Python from failing again at exit.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise OutputError("stdout was closed before all the data was written") from None
+
+
+def _exit(code: int, standalone_mode: bool) -> int:
+    if standalone_mode:
+        sys.exit(code)
+    return code
 
 
 def _fail(message: str, code: int) -> int:
@@ -175,10 +181,14 @@ def summary(command: str, target: str, manifest: dict) -> None:
         return
     shards = manifest.get("shards")
     where = f" in {len(shards)} shard{'s' * (len(shards) != 1)}" if shards is not None else ""
-    err.print(f"{command}: wrote {manifest['rows']:,} rows{where} to {target}", markup=False)
-
-
-
+    notes = []
+    if manifest.get("layout"):  # ingest says which layout it read
+        notes.append(f"read as {manifest['layout']}")
+    nulls = (manifest.get("labels") or {}).get("nulls")
+    if nulls:
+        notes.append(f"{nulls:,} without a label")
+    notes = f" ({'; '.join(notes)})" if notes else ""
+    err.print(f"{command}: wrote {manifest['rows']:,} rows{where} to {target}{notes}", markup=False)
 
 
 
