@@ -148,15 +148,16 @@ def regular_file(path, name: str) -> Path:
 
 
 # The memory bound. A batch holds at most BATCH_ROWS rows and about BATCH_VALUES seq values
-# (fewer rows where rows are long, down to one), and one sequence at most MAX_SEQ_VALUES values,
-# so a batch never holds much more than BATCH_VALUES values. A command's peak memory is a small
-# multiple of one batch (README, "Memory bounds"). A Parquet row group that shows a longer
-# sequence in its metadata, or that would expand from a few stored bytes into more than
-# MAX_SEQ_VALUES values (a "decompression bomb"), is refused before it is decoded; a longer
-# sequence that only shows once decoded is refused then.
+# (fewer rows where rows are long, down to one), and one sequence at most MAX_SEQ_VALUES values
+# (2**24, 16 Mi: 64 MiB of float32, far beyond what an LSTM is given; 8 fit one batch budget).
+# A command's peak memory is a small multiple of one batch (README, "Memory bounds"). A Parquet
+# row group whose metadata shows a longer sequence, or a column that would expand more than
+# EXPANSION_LIMIT-fold past BATCH_VALUES values or bytes (a "decompression bomb"), is refused
+# before it is decoded (:func:`check_row_groups`); a longer sequence that only shows once decoded
+# is refused then (:func:`check_seq_lengths`).
 BATCH_VALUES = 1 << 27
-MAX_SEQ_VALUES = 1 << 26
-EXPANSION_LIMIT = 1024  # decoded values per stored byte past which a large row group is a bomb
+MAX_SEQ_VALUES = BATCH_VALUES >> 3
+EXPANSION_LIMIT = 1024
 
 
 def file_batches(path: Path, kind: str, batch_rows: int) -> Iterator[pa.RecordBatch]:
@@ -187,12 +188,8 @@ def check_seq_lengths(where, batch: pa.RecordBatch) -> None:
     else:
         return
     if longest > MAX_SEQ_VALUES:
-        raise InputError(too_long(where, longest))
-
-
-def too_long(where, values: int, estimated: bool = False) -> str:
-    return (f"{where}: a sequence of {'at least ' if estimated else ''}{values:,} steps, more than seqprep reads "
-            f"in one piece ({MAX_SEQ_VALUES:,}); cut it into windows or shorter records before this step")
+        raise InputError(f"{where}: a sequence of {longest:,} steps, more than seqprep takes in one sequence "
+                         f"({MAX_SEQ_VALUES:,}); cut the rows into windows or shorter records")
 
 
 def parquet_batches(path: Path, batch_rows: int) -> Iterator[pa.RecordBatch]:
@@ -203,12 +200,12 @@ def parquet_batches(path: Path, batch_rows: int) -> Iterator[pa.RecordBatch]:
     in batches of fewer rows, down to one."""
     pf = pq.ParquetFile(path)
     md = pf.metadata
+    check_row_groups(path, md)
     seq = [i for i in range(md.num_columns) if md.schema.column(i).path.split(".")[0] == "seq"]
     sizes = []
     for g in range(md.num_row_groups):
         rg = md.row_group(g)
         values = max((rg.column(i).num_values for i in seq), default=0)
-        check_row_group(path, g, rg, seq, values)
         sizes.append(max(1, min(batch_rows, BATCH_VALUES * rg.num_rows // values)) if values else batch_rows)
     if all(size == batch_rows for size in sizes):
         import pyarrow.dataset as ds
@@ -220,18 +217,26 @@ def parquet_batches(path: Path, batch_rows: int) -> Iterator[pa.RecordBatch]:
         yield from pf.iter_batches(batch_size=size, row_groups=[g])
 
 
-def check_row_group(path: Path, g: int, rg, seq: list[int], values: int) -> None:
-    """Refuse, from its metadata alone, a row group whose rows average more than MAX_SEQ_VALUES
-    steps, or that holds more than MAX_SEQ_VALUES values in under 1/EXPANSION_LIMIT bytes each."""
-    if values <= MAX_SEQ_VALUES or rg.num_rows == 0:
-        return
-    if values > MAX_SEQ_VALUES * rg.num_rows:
-        raise InputError(too_long(f"{path}, row group {g}", -(-values // rg.num_rows), estimated=True))
-    stored = sum(rg.column(i).total_compressed_size for i in seq)
-    if values > EXPANSION_LIMIT * max(stored, 1):
-        raise InputError(f"{path}, row group {g}: {values:,} values stored in {stored:,} bytes, more than "
-                         f"{EXPANSION_LIMIT} values a byte: refused as a decompression bomb; if the data is real, "
-                         "write it with less repetition per row group")
+def check_row_groups(path, md) -> None:
+    """Refuse, from its metadata and before any data is read, a Parquet file with a row group
+    that could not be read within the memory bound: a column holding more values than its rows
+    can hold at MAX_SEQ_VALUES each, or a column chunk that expands more than EXPANSION_LIMIT-fold
+    beyond BATCH_VALUES values or bytes (a few hundred bytes claiming 10**8 values)."""
+    for g in range(md.num_row_groups):
+        rg = md.row_group(g)
+        for c in range(rg.num_columns):
+            col = rg.column(c)
+            stored = max(col.total_compressed_size, 1)
+            name = col.path_in_schema
+            if col.num_values > max(rg.num_rows, 1) * MAX_SEQ_VALUES:
+                raise InputError(f"{path}: row group {g} column {name!r} holds {col.num_values:,} values in "
+                                 f"{rg.num_rows:,} rows, so a row holds more than seqprep takes in one sequence "
+                                 f"({MAX_SEQ_VALUES:,}); cut the rows into windows or shorter records")
+            for amount, what in ((col.num_values, "values"), (col.total_uncompressed_size, "bytes")):
+                if amount > BATCH_VALUES and amount > EXPANSION_LIMIT * stored:
+                    raise InputError(f"{path}: row group {g} column {name!r} expands {stored:,} stored bytes into "
+                                     f"{amount:,} {what}, more than {EXPANSION_LIMIT}-fold; seqprep does not read "
+                                     "such data (a decompression bomb?): rewrite it")
 
 
 ARROW_FILE_MAGIC = b"ARROW1"

@@ -106,14 +106,14 @@ def test_rows_too_long_for_a_batch_are_read_in_smaller_batches(tmp_path, monkeyp
 
 @pytest.mark.slow
 def test_a_shard_of_more_than_2_31_values(tmp_path):
-    """33 rows of 2**26 one-byte tokens (MAX_SEQ_VALUES, the longest sequence seqprep reads) in
+    """129 rows of 2**24 one-byte tokens (MAX_SEQ_VALUES, the longest sequence seqprep reads) in
     one Parquet shard (large_list offsets): 2.2e9 values. Read a row at a time, they truncate
     (about 45 s and 5 GB, most of it writing the shard)."""
     import pyarrow.parquet as pq
 
     from seqprep.dataset import MAX_SEQ_VALUES
 
-    per, n = MAX_SEQ_VALUES, 33
+    per, n = MAX_SEQ_VALUES, 129
     schema = pa.schema([("id", pa.int64()), ("seq", pa.large_list(pa.int8())), ("label", pa.string())])
     seq = pa.LargeListArray.from_arrays(pa.array([0, per], pa.int64()), pa.array(np.zeros(per, dtype=np.int8)))
     with pq.ParquetWriter(tmp_path / "big.parquet", schema) as w:

@@ -278,10 +278,11 @@ def test_a_decompression_bomb_is_refused_from_its_metadata(cli, tmp_path, comman
     args = [a.replace("OUT", str(tmp_path / "out")).replace("STATS", str(tmp_path / "stats.json")) for a in command]
     one = bomb(tmp_path / "one.parquet", 5000)
     assert one.stat().st_size < 2000
-    one_line(cli(args[0], one, *args[1:]), 1, "row group 0: a sequence of at least 5,000 steps, more than seqprep "
-                                              "reads in one piece (1,000)")
-    two = bomb(tmp_path / "two.parquet", 1_100_000, rows=3000)
-    one_line(cli(args[0], two, *args[1:]), 1, "values stored in")
+    one_line(cli(args[0], one, *args[1:]), 1, "row group 0 column 'seq.list.element' holds 5,000 values in 1 rows, "
+                                              "so a row holds more than seqprep takes in one sequence (1,000)")
+    monkeypatch.setattr(dataset, "BATCH_VALUES", 100_000)
+    two = bomb(tmp_path / "two.parquet", 200_000, rows=3000)
+    one_line(cli(args[0], two, *args[1:]), 1, "more than 1024-fold; seqprep does not read such data")
     assert not (tmp_path / "out").exists()
 
 
@@ -293,7 +294,7 @@ def test_a_long_sequence_that_shows_only_when_decoded_is_refused(cli, tmp_path, 
     make_dataset(tmp_path / "d", [rng.integers(0, 9, 10).tolist()] * 300 + [rng.integers(0, 9, 1500).tolist()],
                  seq_type=pa.int32())
     one_line(cli("truncate", tmp_path / "d", tmp_path / "out", "--length", "5"), 1,
-             "a sequence of 1,500 steps, more than seqprep reads in one piece (1,000)")
+             "a sequence of 1,500 steps, more than seqprep takes in one sequence (1,000)")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..dataset import BATCH_VALUES, MANIFESTS, file_batches, file_kind, guard, read_schema
+from ..dataset import MANIFESTS, file_batches, file_kind, guard, read_schema
 from ..errors import InputError
 from .common import (BUFFER_LIMIT, EXPANSION_LIMIT, MAX_CHANNELS, MAX_SEQ_VALUES, IngestOptions,
                      check_lengths, float32_numpy, int64_numpy, int64_values, list_array, make_batch, path_kind,
@@ -144,32 +144,6 @@ def table_files(path: Path, kind: str) -> list[Path]:
     return files
 
 
-def check_row_groups(path: Path) -> None:
-    """Refuse a Parquet file, from its metadata and before any data is read, whose row group could
-    not be read within the memory bound: a sequence column holding more values than its rows can
-    hold at MAX_SEQ_VALUES each, or a column chunk that expands more than EXPANSION_LIMIT-fold
-    beyond BATCH_VALUES values or bytes (a few hundred bytes claiming 10**8 values)."""
-    try:
-        md = pq.ParquetFile(path).metadata
-    except (pa.ArrowException, OSError):
-        return  # read_schema has named it already; the reader will say what is wrong
-    for g in range(md.num_row_groups):
-        rg = md.row_group(g)
-        for c in range(rg.num_columns):
-            col = rg.column(c)
-            stored = max(col.total_compressed_size, 1)
-            name = col.path_in_schema
-            if col.num_values > max(rg.num_rows, 1) * MAX_SEQ_VALUES:
-                raise InputError(f"{path}: row group {g} column {name!r} holds {col.num_values:,} values in "
-                                 f"{rg.num_rows:,} rows, so a row holds more than seqprep takes in one sequence "
-                                 f"({MAX_SEQ_VALUES:,}, MAX_SEQ_VALUES); split the rows")
-            for amount, what in ((col.num_values, "values"), (col.total_uncompressed_size, "bytes")):
-                if amount > BATCH_VALUES and amount > EXPANSION_LIMIT * stored:
-                    raise InputError(f"{path}: row group {g} column {name!r} expands {stored:,} stored bytes into "
-                                     f"{amount:,} {what}, more than {EXPANSION_LIMIT}-fold; seqprep does not read "
-                                     "such data (a decompression bomb?): rewrite it")
-
-
 def table_sources(path: Path, kind: str, batch_rows: int):
     """(name, column names, batches) for each file, or for the Arrow stream on stdin."""
     if str(path) == "-":
@@ -181,8 +155,6 @@ def table_sources(path: Path, kind: str, batch_rows: int):
         return
     for f in table_files(path, kind):
         names = read_schema(f, kind).names
-        if kind == "parquet":
-            check_row_groups(f)
         yield f, names, guard(str(f), file_batches(f, kind, batch_rows))
 
 

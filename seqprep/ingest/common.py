@@ -27,28 +27,25 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..dataset import BATCH_ROWS, BATCH_VALUES
+from ..dataset import BATCH_ROWS, BATCH_VALUES, EXPANSION_LIMIT, MAX_SEQ_VALUES  # noqa: F401 - the bound's parts
 from ..errors import InputError, UsageError, positive
 
 TOKENIZERS = ("whitespace", "char")  # and "regex:PATTERN"
 
 # The memory bound. A batch of rows is the unit ingest holds (BATCH_VALUES values, 2**27, is the
 # budget every command reads with); ingest also holds one input line or row being parsed. So:
-#   - one sequence holds at most MAX_SEQ_VALUES values (2**24, 16 Mi: 64 MiB of float32; far beyond
-#     what an LSTM is given, and 8 of them fit one batch budget);
+#   - one sequence holds at most MAX_SEQ_VALUES values (seqprep.dataset: 2**24, as for every reader);
 #   - one line of a text format (a JSON record, a CSV row or field, a .ts case, a FASTA line) and one
 #     .txt document hold at most MAX_LINE_BYTES bytes (64 MiB);
 #   - readers flush a batch once it holds BUFFER_LIMIT bytes of text or values (64 Mi), so a batch
 #     is at most BUFFER_LIMIT plus one row;
 #   - a Parquet column chunk that would expand more than EXPANSION_LIMIT-fold (values or bytes per
 #     stored byte) past BATCH_VALUES is refused from its metadata before it is read: a
-#     "decompression bomb" allocates nothing.
+#     "decompression bomb" allocates nothing (seqprep.dataset.check_row_groups, for every reader).
 # Peak memory of ingest is then a small multiple (measured: under 4x) of BATCH_VALUES * 8 bytes
 # (1 GiB) on any input, besides the interpreter and pyarrow themselves.
-MAX_SEQ_VALUES = BATCH_VALUES >> 3
 MAX_LINE_BYTES = 1 << 26
 BUFFER_LIMIT = 1 << 26
-EXPANSION_LIMIT = 1024
 MAX_CHANNELS = 1 << 16  # values per step of a multichannel series (.ts @dimensions, NPY's C)
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 

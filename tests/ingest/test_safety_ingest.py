@@ -14,7 +14,7 @@ import pytest
 
 from seqprep.errors import InputError
 from seqprep.ingest import IngestOptions, ingest
-from seqprep.ingest import arrays as ingest_arrays
+import seqprep.dataset as dataset
 from seqprep.ingest.common import MAX_LINE_BYTES, MAX_SEQ_VALUES
 
 from ..conftest import listing, read_table
@@ -399,7 +399,7 @@ def test_a_decompression_bomb_is_refused_from_metadata(tmp_path, monkeypatch):
     seq = pa.ListArray.from_arrays(pa.array(np.arange(rows + 1, dtype=np.int32) * length),
                                    pa.array(np.zeros(rows * length, np.int8)))
     pq.write_table(pa.table({"seq": seq}), tmp_path / "z.parquet")
-    monkeypatch.setattr(ingest_arrays, "BATCH_VALUES", 1000)
+    monkeypatch.setattr(dataset, "BATCH_VALUES", 1000)
     with pytest.raises(InputError, match=r"z.parquet: row group 0 column 'seq.list.element' expands .* stored bytes "
                                         r"into 4,000,000 values, more than 1024-fold"):
         ingest(str(tmp_path / "z.parquet"), str(tmp_path / "out"))
