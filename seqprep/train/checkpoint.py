@@ -60,7 +60,7 @@ def _check_field(name: str, kind: str, value, where: str) -> None:
         if type(value) is not int:
             raise bad("must be an integer")
         if not 1 <= value <= MAX_PARAMETERS:
-            raise bad(f"must be >= 1 and <= {MAX_PARAMETERS}" if value < 1 else f"must be at most {MAX_PARAMETERS}")
+            raise bad("must be >= 1" if value < 1 else f"must be at most {MAX_PARAMETERS}")
     elif kind == "float":
         if type(value) not in (int, float) or not math.isfinite(value):
             raise bad("must be a finite number")
@@ -79,7 +79,7 @@ def model_from(ckpt: dict, path: Path, config_class, builder, kinds: tuple[str, 
     names = [f.name for f in dataclasses.fields(config_class)]
     unknown = sorted(str(k) for k in raw if k not in names)
     if unknown:
-        raise InputError(f"{where}: config has unknown field(s) {', '.join(unknown)}; {DAMAGED}")
+        raise InputError(f"{where}: config has unknown field(s) {', '.join(unknown)[:200]}; {DAMAGED}")
     for f in dataclasses.fields(config_class):
         if f.name in raw:
             _check_field(f.name, f.type, raw[f.name], where)

@@ -6,8 +6,6 @@ encoding's fitted classes when the data was encoded, so every split uses the sam
 
 from __future__ import annotations
 
-import json
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +14,7 @@ import pyarrow as pa
 
 from ..dataset import open_source
 from ..errors import InputError
+from .loader import load_npy, npy_array, per_row  # the one check of an NPY export's arrays
 
 
 @dataclass
@@ -61,60 +60,11 @@ def load(path: str, *, classes: list | None = None) -> Arrays:
     return a
 
 
-def _regular(p: Path) -> Path:
-    """``p`` if it is a regular file (a FIFO would block, a directory fail obscurely)."""
-    try:
-        mode = p.stat().st_mode
-    except OSError as e:
-        raise InputError(f"{p}: cannot be read ({e.strerror}); export the data again") from None
-    if not stat.S_ISREG(mode):
-        raise InputError(f"{p}: not a regular file; export the data again")
-    return p
-
-
-def _npy(p: Path, **kw) -> np.ndarray:
-    try:
-        return np.load(_regular(p), allow_pickle=False, **kw)
-    except (ValueError, OSError, EOFError) as e:
-        raise InputError(f"{p}: not a readable .npy file ({str(e).splitlines()[0][:200] if str(e) else 'cut short'}); "
-                         "export the data again") from None
-
-
-def _per_row(p: Path, a: np.ndarray, x_shape: tuple) -> np.ndarray:
-    """An array of one integer per row of X, as int64 (refused if it would not fit)."""
-    if a.shape != x_shape[:1]:
-        raise InputError(f"{p}: shape {a.shape} does not match X.npy's {x_shape}: it needs one entry per row, shape "
-                         f"({x_shape[0]},); export the data again")
-    if a.dtype.kind not in "iu":
-        raise InputError(f"{p}: holds {a.dtype} values, not integers; export the data again")
-    if a.dtype.kind == "u" and a.size and int(a.max()) > np.iinfo(np.int64).max:
-        raise InputError(f"{p}: value {int(a.max())} does not fit int64; export the data again")
-    return a.astype(np.int64)
-
-
 def _load_npy(p: Path, classes: list | None) -> Arrays:
-    try:
-        meta = json.loads(_regular(p / "meta.json").read_bytes())
-    except (ValueError, RecursionError):
-        meta = None
-    if not isinstance(meta, dict):
-        raise InputError(f"{p / 'meta.json'}: not a JSON object; export the data again")
-    x = _npy(p / "X.npy", mmap_mode="r")
-    if x.ndim not in (2, 3) or x.dtype.kind not in "iufb" or 0 in x.shape[1:]:
-        raise InputError(f"{p / 'X.npy'}: {x.dtype} of shape {x.shape}; an export holds (N, L) token ids or "
-                         "(N, L, C) readings, L and C at least 1")
-    if isinstance(meta.get("rows"), int) and meta["rows"] != x.shape[0]:
-        raise InputError(f"{p / 'X.npy'}: shape {x.shape}, but meta.json says {meta['rows']} rows; export the data "
-                         "again")
-    lengths = _per_row(p / "lengths.npy", _npy(p / "lengths.npy"), x.shape)
-    ids = _per_row(p / "ids.npy", _npy(p / "ids.npy"), x.shape)
+    x, lengths, y, meta = load_npy(p)
+    ids = per_row(p, "ids.npy", npy_array(p, "ids.npy"), x)
+    y = np.full(len(x), -1, dtype=np.int64) if y is None else y
     data_classes = class_list(meta.get("classes"), p / "meta.json", allow_none=True)
-    y = _per_row(p / "y.npy", _npy(p / "y.npy"), x.shape) if (p / "y.npy").exists() else np.full(len(ids), -1)
-    known = len(data_classes or [])
-    if len(y) and (y.min() < -1 or y.max() >= known):
-        bad = int(y.min()) if y.min() < -1 else int(y.max())
-        raise InputError(f"{p / 'y.npy'}: class index {bad} is outside -1..{known - 1} (meta.json lists {known} "
-                         "classes); export the data again")
     unknown: dict = {}
     if classes is not None and data_classes is not None and list(data_classes) != list(classes):
         index = {c: i for i, c in enumerate(classes)}

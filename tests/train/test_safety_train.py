@@ -106,21 +106,21 @@ EVAL = "evaluate CASE/run IN/ids"
 CASES = [
     # NPY exports whose arrays do not agree
     ("y-short", npy(lambda d: np.save(d / "y.npy", np.load(d / "y.npy")[:3])), "evaluate IN/run CASE/npy", 1,
-     "y.npy: shape (3,) does not match X.npy's (40, 8)"),
+     "y.npy: shape (3,) of int64, but X.npy has 40 rows (shape (40, 8))"),
     ("y-long", npy(lambda d: np.save(d / "y.npy", np.zeros(41, np.int64))), "evaluate IN/run CASE/npy", 1,
-     "y.npy: shape (41,) does not match X.npy's (40, 8)"),
+     "y.npy: shape (41,) of int64, but X.npy has 40 rows (shape (40, 8))"),
     ("y-short-train", npy(lambda d: np.save(d / "y.npy", np.load(d / "y.npy")[:3])), "train CASE/npy OUT --epochs 1", 1,
-     "y.npy: shape (3,) does not match X.npy's (40, 8)"),
+     "y.npy: shape (3,) of int64, but X.npy has 40 rows (shape (40, 8))"),
     ("lengths-2d", npy(put("lengths.npy", np.zeros((40, 2), np.int32))), "evaluate IN/run CASE/npy", 1,
-     "lengths.npy: shape (40, 2) does not match X.npy's (40, 8)"),
+     "lengths.npy: shape (40, 2) of int32, but X.npy has 40 rows (shape (40, 8))"),
     ("ids-short", npy(put("ids.npy", np.arange(5))), "predict IN/run CASE/npy OUT.csv", 1,
-     "ids.npy: shape (5,) does not match X.npy's (40, 8)"),
+     "ids.npy: shape (5,) of int64, but X.npy has 40 rows (shape (40, 8))"),
     ("lengths-too-long", npy(put("lengths.npy", np.full(40, 99, np.int32))), "evaluate IN/run CASE/npy", 1,
      "length 99 is outside 0..8"),
     ("lengths-negative", npy(put("lengths.npy", np.full(40, -2, np.int32))), "evaluate IN/run CASE/npy", 1,
      "length -2 is outside 0..8"),
     ("lengths-float", npy(put("lengths.npy", np.full(40, 2.5))), "evaluate IN/run CASE/npy", 1,
-     "lengths.npy: holds float64 values, not integers"),
+     "lengths.npy: shape (40,) of float64, but X.npy has 40 rows"),
     ("ids-huge", npy(put("ids.npy", np.full(40, 2**64 - 1, np.uint64))), "predict IN/run CASE/npy OUT.csv", 1,
      "ids.npy: value 18446744073709551615 does not fit int64"),
     ("y-beyond-classes", npy(put("y.npy", np.full(40, 5))), "evaluate IN/run CASE/npy", 1,
@@ -130,10 +130,10 @@ CASES = [
     ("x-garbage", npy(put("X.npy", b"\x93NUMPY nonsense")), "evaluate IN/run CASE/npy", 1,
      "X.npy: not a readable .npy file"),
     ("x-1d", npy(put("X.npy", np.zeros(40, np.int32))), "evaluate IN/run CASE/npy", 1,
-     "X.npy: int32 of shape (40,); an export holds (N, L) token ids"),
+     "X.npy: int32 of shape (40,), but an export is (N, L) token ids"),
     ("x-rows-vs-meta", npy(meta(rows=41)), "evaluate IN/run CASE/npy", 1, "but meta.json says 41 rows"),
-    ("meta-not-json", npy(put("meta.json", b"{nope")), "evaluate IN/run CASE/npy", 1, "meta.json: not a JSON object"),
-    ("meta-a-list", npy(put("meta.json", b"[1, 2]")), "evaluate IN/run CASE/npy", 1, "meta.json: not a JSON object"),
+    ("meta-not-json", npy(put("meta.json", b"{nope")), "evaluate IN/run CASE/npy", 1, "meta.json: not a seqprep NPY export's meta.json"),
+    ("meta-a-list", npy(put("meta.json", b"[1, 2]")), "evaluate IN/run CASE/npy", 1, "meta.json: not a seqprep NPY export's meta.json"),
     ("lengths-missing", npy(lambda d: (d / "lengths.npy").unlink()), "evaluate IN/run CASE/npy", 1,
      "lengths.npy: cannot be read"),
     ("lengths-a-dir", npy(lambda d: ((d / "lengths.npy").unlink(), (d / "lengths.npy").mkdir())),
@@ -272,3 +272,18 @@ def test_a_good_run_still_scores(cli, world):
     result = cli("evaluate", world / "run", world / "npy", "--json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["rows"]["rows"] == 40
+
+
+def test_chunks_gathered_in_passes_are_the_chunks():
+    """encode --autoencoder gathers chunks a bounded number at a time: the same chunks as all at once."""
+    from seqprep.train.autoencoder import chunk_index, chunk_rows, gather_chunks
+
+    lengths = np.array([5, 0, 9, 1, 12])
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    values = np.arange(1, lengths.sum() + 1)
+    whole, per_row = chunk_rows(values, lengths, starts, 4, partial=True)
+    row, k, _ = chunk_index(lengths, 4, partial=True)
+    passes = np.concatenate([gather_chunks(values, lengths, starts, row[i:i + 2], k[i:i + 2], 4)
+                             for i in range(0, len(row), 2)])
+    assert per_row.tolist() == [2, 0, 3, 1, 3] and np.array_equal(passes, whole)
+    assert whole[0].tolist() == [1, 2, 3, 4] and whole[1].tolist() == [5, 0, 0, 0]
