@@ -160,7 +160,7 @@ def _run_here(source: Source, sink: Sink, transform: Transform, batch_rows: int,
     with Writer() as writer:
         for name, batches in _read_ahead(source, batch_rows):
             for out, rows_in in _outputs(name, batches, transform, source.schema):
-                writer.submit(sink.write, out)
+                writer.submit(sink.write, _conformed(name, out, sink.schema))
                 if progress is not None:
                     progress.advance(rows_in)
             writer.submit(sink.end_shard)
@@ -215,7 +215,7 @@ def write_shard(job: ShardJob, i: int) -> tuple[dict, Stats, dict, int]:
     rows_in = 0
     try:
         for out, rows in _outputs(name, job.files.batches(i), job.transform, job.source_schema):
-            out = conform(out, job.schema)  # as Sink.write does
+            out = _conformed(name, out, job.schema)  # as Sink.write does
             stats.add(out)
             part.write(out)
             rows_in += rows
@@ -240,6 +240,14 @@ def _run_parts(source: Source, sink: Sink, transform: Transform, batch_rows: int
                 tallies[k] += v
             if progress is not None:
                 progress.advance(rows_in)
+
+
+def _conformed(name: str, batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    """The batch with the output's schema; a shard whose types differ is named."""
+    try:
+        return conform(batch, schema)
+    except InputError as e:
+        raise InputError(f"{name}: {e}") from None
 
 
 def _apply(name: str, transform: Transform, batch: pa.RecordBatch) -> pa.RecordBatch:

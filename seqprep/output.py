@@ -72,6 +72,8 @@ class Stats:
         return np.concatenate(self._lengths) if self._lengths else np.zeros(0, dtype=np.int64)
 
     def summary(self) -> dict:
+        if len({type(k) for k in self.labels}) > 1:
+            raise InputError("labels of more than one type (int64 and string); every shard must have one label type")
         return {
             "lengths": length_summary(self.lengths),
             "labels": None
@@ -123,12 +125,28 @@ def conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
         return batch
     if batch.schema.names != schema.names:
         raise InputError(f"columns changed between batches: {batch.schema.names} after {schema.names}")
+    for f in schema:
+        t = batch.schema.field(f.name).type
+        if not (pa.types.is_null(t) or pa.types.is_null(f.type)) and _is_text(t) != _is_text(f.type):  # a cast would turn numbers into text or fail on text
+            raise InputError(f"column {f.name!r} is {t} here but {f.type} before; every shard must have the same "
+                             "column types (re-ingest, or cast the column)")
     try:
         table = pa.Table.from_batches([batch]).cast(schema)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
-        raise InputError(f"column types changed between batches ({str(e).splitlines()[0]})") from None
+        changed = [f for f in schema if batch.schema.field(f.name).type != f.type]
+        what = (f"column {changed[0].name!r} is {batch.schema.field(changed[0].name).type} here but "
+                f"{changed[0].type} before" if changed else "column types changed between batches")
+        raise InputError(f"{what} ({str(e).splitlines()[0]}); every shard must have the same column types") from None
     batches = table.combine_chunks().to_batches()
     return batches[0] if batches else pa.RecordBatch.from_pylist([], schema=schema)
+
+
+def _is_text(t: pa.DataType) -> bool:
+    while pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        t = t.value_type
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    return pa.types.is_string(t) or pa.types.is_large_string(t)
 
 
 # ---------------------------------------------------------------------------------------------

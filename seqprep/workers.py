@@ -11,6 +11,7 @@ pools, which a forked child would inherit in an unknown state.
 from __future__ import annotations
 
 import os
+import re
 import signal
 from collections.abc import Callable, Iterator
 
@@ -23,6 +24,24 @@ def check_workers(workers: int, scheduler: str | None) -> None:
         raise UsageError(f"--workers {workers} must be at least 1")
     if scheduler is not None and workers != 1:
         raise UsageError("give --workers (processes on this machine) or --scheduler (a Dask cluster), not both")
+    check_scheduler(scheduler)
+
+
+_ADDRESS = re.compile(r"(?:(?P<scheme>tcp|tls|ucx|ws|wss|inproc)://)?(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)"
+                      r"(?::(?P<port>[0-9]{1,5}))?(?P<path>/[^\s]*)?")
+
+
+def check_scheduler(address: str | None) -> None:
+    """A Dask scheduler address (tcp://host:8786, host:8786, tls://..., inproc://...), checked
+    for its form before anything tries to connect to it."""
+    if address is None:
+        return
+    m = _ADDRESS.fullmatch(address)
+    if m is None or (m["port"] is None and m["scheme"] != "inproc") \
+            or (m["port"] is not None and not 0 < int(m["port"]) < 65536) \
+            or (m["path"] and m["path"] != "/" and m["scheme"] != "inproc"):
+        raise UsageError(f"--scheduler {address!r} is not a Dask scheduler address; give tcp://HOST:PORT, "
+                         "e.g. tcp://10.0.0.5:8786")
 
 
 def open_pool(workers: int = 1, scheduler: str | None = None, *, shards: int):
@@ -136,7 +155,7 @@ class DaskPool:
             raise UsageError("--scheduler needs Dask: pip install 'seqprep[dask]'") from None
         try:
             self.client = Client(address, timeout="10s", set_as_default=False)
-        except (OSError, TimeoutError, ValueError) as e:
+        except (OSError, TimeoutError, ValueError, TypeError) as e:
             raise SeqprepError(f"cannot reach the Dask scheduler at {address} ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
         self._futures: list = []
 

@@ -214,6 +214,24 @@ def test_a_shard_with_more_rows_fails_the_run(cli, tmp_path, ds):
     one_line(cli("truncate", ds, tmp_path / "out", "--length", "1"), 1, "more than 2 rows, but seqprep.json says 2")
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
+@pytest.mark.parametrize("command", [["truncate", "--length", "1"], ["split", "--length", "1"],
+                                     ["sample", "--length", "1", "--seed", "1"]])
+def test_shards_with_labels_of_two_types_are_refused(cli, tmp_path, command, workers):
+    """Casting int labels to text (or failing on text) would change what a label is: refused."""
+    a = make_dataset(tmp_path / "a", [[1], [2]], labels=["x", "y"], seq_type=pa.int32())
+    b = make_dataset(tmp_path / "b", [[1], [2]], labels=[1, 2], seq_type=pa.int32())
+    (b / "part-00000.parquet").rename(a / "part-00001.parquet")
+    m = json.loads((a / "seqprep.json").read_text())
+    entry = dict(json.loads((b / "seqprep.json").read_text())["shards"][0], path="part-00001.parquet")
+    m["shards"].append(entry)
+    m["rows"] = 4
+    (a / "seqprep.json").write_text(json.dumps(m))
+    one_line(cli(command[0], a, tmp_path / "out", *command[1:], "--workers", workers), 1,
+             "part-00001.parquet: column 'label' is int64 here but string before")
+    assert not (tmp_path / "out").exists()
+
+
 def test_bad_padding_metadata_is_one_line(cli, tmp_path):
     schema = pa.schema([("id", pa.int64()), ("seq", pa.list_(pa.int32()))],
                        metadata={b"seqprep.padding": b'{"length": "x", "side": "up", "value": 0}'})

@@ -107,7 +107,8 @@ def test_numeric_steps_and_counts_with_workers(tmp_path):
 
 def test_a_bad_shard_in_a_worker_is_one_line_and_leaves_nothing(tmp_path):
     src = make_dataset(tmp_path / "src", [[1, 2, 3]] * 40, seq_type=pa.int32(), shard_rows=5)
-    (src / "part-00004.parquet").write_bytes(b"PAR1 this is not parquet PAR1")
+    shard = src / "part-00004.parquet"  # damaged in place, same size: found by the worker reading it
+    shard.write_bytes(b"PAR1" + b"x" * (shard.stat().st_size - 8) + b"PAR1")
     before = listing(tmp_path)
     r = subprocess.run([sys.executable, "-m", "seqprep", "truncate", str(src), str(tmp_path / "out"), "-l", "2",
                         "--workers", "2"], capture_output=True, text=True)
@@ -180,7 +181,8 @@ def test_dask_cluster_gives_the_same_bytes(tmp_path, cluster):
 
 def test_dask_task_error_is_the_step_error(tmp_path, cluster):
     src = make_dataset(tmp_path / "src", [[1, 2, 3]] * 12, seq_type=pa.int32(), shard_rows=3)
-    (src / "part-00002.parquet").write_bytes(b"not parquet")
+    shard = src / "part-00002.parquet"  # damaged in place, same size: found by the task reading it
+    shard.write_bytes(b"x" * shard.stat().st_size)
     with pytest.raises(SeqprepError, match="part-00002.parquet: cannot be read"):
         truncate(str(src), str(tmp_path / "out"), length=2, scheduler=cluster)
     assert not (tmp_path / "out").exists()

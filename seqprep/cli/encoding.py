@@ -8,7 +8,7 @@ import typer
 
 from . import (FormatOpt, InArg, OutArg, OutFormat, OverwriteOpt, PadOpt, PadSideOpt, RichProgress, SchedulerOpt, Side,
                WorkersOpt, app, err, summary)
-from .shorten import Keep, check_scheduler
+from .shorten import Keep
 
 
 @app.command(epilog="Example: seqprep encode data/test data/test-ids --stats train-stats.json --length 500 --format npy")
@@ -47,7 +47,6 @@ def encode(
     """
     from ..steps import Padding, encode as run
 
-    check_scheduler(scheduler)
     padding = Padding(pad=pad, side=pad_side.value)
     with RichProgress("encode") as progress:
         manifest = run(src, dest, stats=stats, hash=hash, onehot_alphabet=onehot, autoencoder=autoencoder, kmer=kmer, kmer_stride=kmer_stride,

@@ -7,7 +7,6 @@ from typing import Annotated, Optional
 import typer
 
 from . import InArg, OverwriteOpt, RichProgress, SchedulerOpt, WorkersOpt, app, err
-from .shorten import check_scheduler
 
 
 @app.command(epilog="Example: seqprep fit data/train train-stats.json --max-size 50000")
@@ -31,7 +30,6 @@ def fit(
     """
     from ..fit import fit as run
 
-    check_scheduler(scheduler)
     with RichProgress("fit") as progress:
         stats = run(src, dest, max_size=max_size, min_count=min_count, kmer=kmer, kmer_stride=kmer_stride,
                     lowercase=lowercase, inf=inf, overwrite=overwrite, progress=progress,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from enum import Enum
 from typing import Annotated, Optional
 
@@ -10,24 +9,6 @@ import typer
 
 from . import (FormatOpt, InArg, LengthOpt, OutArg, OverwriteOpt, PadOpt, PadSideOpt, PadValueOpt, RichProgress,
                OutFormat, SchedulerOpt, Side, WorkersOpt, app, summary)
-
-
-_ADDRESS = re.compile(r"(?:(?P<scheme>tcp|tls|ucx|ws|wss|inproc)://)?(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)"
-                      r"(?::(?P<port>[0-9]{1,5}))?(?P<path>/[^\s]*)?")
-
-
-def check_scheduler(address: str | None) -> None:
-    """A Dask scheduler address (tcp://host:8786, host:8786, tls://..., inproc://...), checked
-    for its form before anything tries to connect to it."""
-    if address is None:
-        return
-    from ..errors import UsageError
-
-    m = _ADDRESS.fullmatch(address)
-    if m is None or (m["port"] is not None and not 0 < int(m["port"]) < 65536) \
-            or (m["path"] and m["path"] != "/" and m["scheme"] != "inproc"):
-        raise UsageError(f"--scheduler {address!r} is not a Dask scheduler address; give tcp://HOST:PORT, "
-                         "e.g. tcp://10.0.0.5:8786")
 
 
 class Keep(str, Enum):
@@ -58,7 +39,6 @@ def truncate(
     """
     from ..steps import Padding, truncate as run
 
-    check_scheduler(scheduler)
 
     padding = Padding(pad=pad, side=pad_side.value, value=pad_value)
     with RichProgress("truncate") as progress:
@@ -104,7 +84,6 @@ def summarize(
     """
     from ..steps import summarize as run
 
-    check_scheduler(scheduler)
 
     with RichProgress("summarize") as progress:
         manifest = run(src, dest, stats=stats, drop_top=drop_top, min_count=min_count, stopwords=stopwords,
@@ -145,7 +124,6 @@ def sample(
     """
     from ..steps import Padding, sample as run
 
-    check_scheduler(scheduler)
 
     padding = Padding(pad=pad, side=pad_side.value, value=pad_value)
     with RichProgress("sample") as progress:
@@ -189,7 +167,6 @@ def split(
     """
     from ..steps import Padding, split as run
 
-    check_scheduler(scheduler)
 
     padding = Padding(pad=pad, side=pad_side.value, value=pad_value)
     with RichProgress("split") as progress:
