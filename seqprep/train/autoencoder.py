@@ -183,6 +183,9 @@ def load_encoder(run: str):
                 raise InputError(f"token id {int(values.max())} is beyond the autoencoder's vocabulary of {cfg.vocab_size}")
             values = values.astype(np.int64)
         else:
+            if not isinstance(values, np.ndarray) or values.dtype.kind != "f":
+                raise InputError("the autoencoder was trained on readings, but seq holds token ids or tokens; use an "
+                                 "autoencoder trained on this kind of data")
             values = values.astype(np.float32)
             if values.ndim == 1:
                 values = values[:, None]

@@ -184,12 +184,12 @@ def _score(run: str, data: str, *, labelled: bool = False) -> tuple[Arrays, np.n
     model, ckpt = load_run(run)
     classes = ckpt["classes"]
     arrays = load(data, classes=classes)
+    check_fits(arrays, model.cfg.vocab_size, model.cfg.channels, data)
     if labelled:
         check_labels(arrays, data)
-    if labelled and not (arrays.y >= 0).any():
-        raise InputError(f"{data}: {'no rows' if len(arrays.y) == 0 else 'no labelled rows'} to score; evaluate "
-                         "needs labelled data (`seqprep predict` labels unlabelled data)")
-    check_fits(arrays, model.cfg.vocab_size, model.cfg.channels, data)
+        if not (arrays.y >= 0).any():
+            raise InputError(f"{data}: {'no rows' if len(arrays.y) == 0 else 'no labelled rows'} to score; evaluate "
+                             "needs labelled data (`seqprep predict` labels unlabelled data)")
     return arrays, probabilities(model, arrays, torch.device("cpu")), ckpt
 
 

@@ -7,6 +7,7 @@ import os
 import shutil
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -33,6 +34,9 @@ def world(tmp_path_factory):
     encode(str(raw), str(w / "npy"), stats=str(w / "s.json"), length=8, format="npy")
     train(str(w / "ids"), str(w / "run"), epochs=1, hidden=4, embed=4)
     train(str(w / "ids"), str(w / "ae"), model="autoencoder", chunk=4, latent=4, epochs=1, hidden=4, embed=4)
+    make_dataset(w / "readings", [[0.5, 1.0, 2.0], [1.0, 2.0]], labels=["a", "b"], seq_type=pa.float32())
+    train(str(w / "readings"), str(w / "ae-readings"), model="autoencoder", chunk=2, latent=2, epochs=1, hidden=4,
+          embed=4)
     return w
 
 
@@ -211,6 +215,10 @@ CASES = [
      "weight decoder.weight_ih_l0 is of shape (16, 4), but the config implies (16, 3)"),
     ("ae-empty", raw_model("ae", lambda p: p.write_bytes(b"")), "encode IN/ids OUT --autoencoder CASE/ae", 1,
      "model.pt: empty (0 bytes)"),
+    ("ae-readings-on-ids", nothing, "encode IN/ids OUT --autoencoder IN/ae-readings", 1,
+     "the autoencoder was trained on readings, but seq holds token ids"),
+    ("readings-on-a-token-model", nothing, "evaluate IN/run IN/readings", 1,
+     "holds readings, but the model was trained on token ids"),
     ("ae-classifier", nothing, "encode IN/ids OUT --autoencoder IN/run", 1, "not an autoencoder"),
     # training options that make no sense
     ("lr-negative", nothing, "train IN/ids OUT --lr -1", 2, "--lr -1.0 must be a positive number"),
