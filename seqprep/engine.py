@@ -142,7 +142,7 @@ def run(source: Source, sink: Sink, transform: Transform, *, batch_rows: int = B
     with sink:
         # The output schema comes from the step, not from whichever batch is first, so every
         # worker writes the same one.
-        sink.expect(_apply("the output schema", transform, empty_batch(source.schema)).schema)
+        sink.expect(_apply(source.path, transform, empty_batch(source.schema)).schema)
         if progress is not None:
             progress.start(source.rows)
         parallel = not source.is_stream and sink.part_kind is not None
