@@ -145,12 +145,12 @@ def run(source: Source, sink: Sink, transform: Transform, *, batch_rows: int = B
         sink.expect(_apply(source.path, transform, empty_batch(source.schema)).schema)
         if progress is not None:
             progress.start(source.rows)
-        parallel = not source.is_stream and sink.part_kind is not None
-        pool = open_pool(workers, scheduler, shards=len(source.shards)) if parallel else None
-        if pool is None:
-            _run_here(source, sink, transform, batch_rows, progress)
+        parallel = not source.is_stream and sink.part_kind is not None and (
+            scheduler is not None or (workers > 1 and len(source.shards) > 1))
+        if parallel:
+            _run_parts(source, sink, transform, batch_rows, progress, workers, scheduler)
         else:
-            _run_parts(source, sink, transform, batch_rows, progress, pool)
+            _run_here(source, sink, transform, batch_rows, progress)
         return sink.finish()
 
 
@@ -204,17 +204,16 @@ class ShardJob:
     tmp: str
 
 
-def write_shard(job: ShardJob, i: int) -> tuple[dict, Stats, dict, int]:
-    """Run in a worker: shard ``i`` through the transform into a part; returns the part, its
-    stats, what the transform counted (``transform.tallies``) and the input rows."""
-    name = job.files.names[i]
+def write_shard(job: ShardJob, i: int, name: str, batches) -> tuple[dict, Stats, dict, int]:
+    """Shard ``i`` through the transform into a part (in a worker); returns the part, its stats,
+    what the transform counted (``transform.tallies``) and the input rows."""
     part = open_part(job.part_kind, Path(job.tmp), i, job.schema)
     stats = Stats()
     tallies = getattr(job.transform, "tallies", None)
     before = dict(tallies) if tallies is not None else {}
     rows_in = 0
     try:
-        for out, rows in _outputs(name, job.files.batches(i), job.transform, job.source_schema):
+        for out, rows in _outputs(name, batches, job.transform, job.source_schema):
             out = _conformed(name, out, job.schema)  # as Sink.write does
             stats.add(out)
             part.write(out)
@@ -229,17 +228,38 @@ def write_shard(job: ShardJob, i: int) -> tuple[dict, Stats, dict, int]:
 
 
 def _run_parts(source: Source, sink: Sink, transform: Transform, batch_rows: int, progress: Progress | None,
-               pool) -> None:
+               workers: int, scheduler: str | None) -> None:
     job = ShardJob(files=source.shard_files(batch_rows), source_schema=source.schema, transform=transform,
                    schema=sink.schema, part_kind=sink.part_kind, tmp=str(sink.dir.tmp.resolve()))
     tallies = getattr(transform, "tallies", None)
+    for part, stats, counted, rows_in in map_shards(source, write_shard, job, batch_rows=batch_rows,
+                                                    workers=workers, scheduler=scheduler):
+        sink.add_part(part, stats)
+        for k, v in counted.items():
+            tallies[k] += v
+        if progress is not None:
+            progress.advance(rows_in)
+
+
+def map_shards(source: Source, fn: Callable, job, *, batch_rows: int = BATCH_ROWS, workers: int = 1,
+               scheduler: str | None = None) -> Iterator:
+    """``fn(job, i, name, batches)`` for every shard ``i`` of ``source``, the results in shard
+    order, whether the shards run here (read ahead on a thread), in worker processes or on a
+    Dask cluster: the one way steps and ``fit`` map over shards before merging in order.
+    ``fn`` is a module-level function and ``job`` picklable; a stream runs here."""
+    pool = None if source.is_stream else open_pool(workers, scheduler, shards=len(source.shards))
+    if pool is None:
+        for i, (name, batches) in enumerate(_read_ahead(source, batch_rows)):
+            yield fn(job, i, name, batches)
+        return
+    files = source.shard_files(batch_rows)
     with pool:
-        for part, stats, counted, rows_in in pool.map(write_shard, job, len(job.files.paths)):
-            sink.add_part(part, stats)
-            for k, v in counted.items():
-                tallies[k] += v
-            if progress is not None:
-                progress.advance(rows_in)
+        yield from pool.map(_on_shard, (fn, job, files), len(files.paths))
+
+
+def _on_shard(work: tuple, i: int):
+    fn, job, files = work
+    return fn(job, i, files.names[i], files.batches(i))
 
 
 def _conformed(name: str, batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:

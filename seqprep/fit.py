@@ -24,13 +24,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import __version__
-from .dataset import BATCH_ROWS, ShardFiles, open_source
-from .engine import Progress, prefetch
+from .dataset import BATCH_ROWS, open_source
+from .engine import Progress, map_shards
 from .errors import InputError, OutputError, UsageError, positive
 from .output import describe_steps
 from .kernels.encode import MAX_KMER, check_inf, check_kmer, first_infinite, infinite_error, kmers
 from .ragged import from_arrow
-from .workers import check_workers, open_pool
+from .workers import check_workers
 
 FORMAT = "seqprep-stats"
 STATS_LIMIT = 1 << 30  # bytes: a stats file larger than this is not one seqprep wrote for any real vocabulary
@@ -150,22 +150,16 @@ def fit(src: str, out: str, *, max_size: int | None = None, min_count: int = 1, 
     is_tokens = steps["type"] in ("string", "int32", "int64", "large_string")
     if kmer is not None and steps["type"] != "string":
         raise UsageError(f"--kmer needs one-character string tokens (bases), but seq holds {steps['type']}")
-    job = FitJob(files=source.shard_files(batch_rows), padding=source.padding, is_tokens=is_tokens,
+    job = FitJob(padding=source.padding, is_tokens=is_tokens,
                  channels=steps["channels"] or 1, lowercase=lowercase, kmer=kmer, kmer_stride=kmer_stride, inf=inf)
     if progress is not None:
         progress.start(source.rows)
     # Map then merge, in shard order, wherever the shards are counted: the same file either way.
     merged = Counts.empty(job)
-    pool = None if source.is_stream else open_pool(workers, scheduler, shards=len(source.shards))
-    if pool is None:
-        for name, batches in source.shard_batches(batch_rows):
-            merged.merge(count_batches(job, name, prefetch(batches), progress))
-    else:
-        with pool:
-            for counts in pool.map(count_shard, job, len(job.files.paths)):
-                merged.merge(counts)
-                if progress is not None:
-                    progress.advance(counts.rows)
+    for counts in map_shards(source, count_shard, job, batch_rows=batch_rows, workers=workers, scheduler=scheduler):
+        merged.merge(counts)
+        if progress is not None:
+            progress.advance(counts.rows)
     rows, total, tokens, moments, classes = merged.rows, merged.steps, merged.tokens, merged.moments, merged.classes
     stats = {
         "format": FORMAT,
@@ -247,7 +241,6 @@ def _is_stats_file(path: Path) -> bool:
 class FitJob:
     """What counting a shard needs (picklable, for worker processes and Dask)."""
 
-    files: ShardFiles
     padding: dict | None
     is_tokens: bool
     channels: int
@@ -311,12 +304,8 @@ def mixed_labels(first: str, first_in: str, other: str, other_in: str) -> str:
             "type: re-ingest it, or cast the labels to string")
 
 
-def count_shard(job: FitJob, i: int) -> Counts:
-    """Run in a worker: count shard ``i``."""
-    return count_batches(job, job.files.names[i], job.files.batches(i))
-
-
-def count_batches(job: FitJob, name: str, batches, progress: Progress | None = None) -> Counts:
+def count_shard(job: FitJob, i: int, name: str, batches) -> Counts:
+    """Count one shard (here or in a worker: :func:`seqprep.engine.map_shards`)."""
     counts = Counts.empty(job)
     side = (job.padding or {}).get("side", "end")
     for batch in batches:
@@ -350,8 +339,6 @@ def count_batches(job: FitJob, name: str, batches, progress: Progress | None = N
             if type_name is not None:
                 counts.note_labels(type_name, name)
                 counts.classes.update(label.drop_null().to_pylist())
-        if progress is not None:
-            progress.advance(batch.num_rows)
     return counts
 
 
