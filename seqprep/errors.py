@@ -3,7 +3,14 @@
 Each message is built where the error is raised, with the values in it; the CLI
 prints it as one line (``Error: ...``) and exits with the class's ``exit_code``.
 Anything else that escapes is a bug and keeps its traceback.
+
+Options are named as the command line names them where an error is raised
+(``--length 0 must be positive``); a :class:`UsageError` reads in Python's terms when
+the library raises it (``str(e)``: ``length=0 must be positive``), and the CLI prints
+:attr:`SeqprepError.cli_message`, the flags as typed.
 """
+
+import re
 
 
 class SeqprepError(Exception):
@@ -13,13 +20,33 @@ class SeqprepError(Exception):
 
     def __init__(self, message: str):
         # Messages quote the user's data; escaping line breaks keeps every message one line.
-        super().__init__(str(message).replace("\r", "\\r").replace("\n", "\\n"))
+        self.cli_message = str(message).replace("\r", "\\r").replace("\n", "\\n")
+        super().__init__(self.cli_message)
 
 
-class UsageError(SeqprepError):
-    """Options that do not fit together or are out of range; exit code 2 (Click's convention)."""
+class UsageError(SeqprepError, ValueError):
+    """Options that do not fit together or are out of range; exit code 2 (Click's convention).
+    A ``ValueError``: from Python it reads ``length=0 must be positive``."""
 
     exit_code = 2
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.args = (python_terms(self.cli_message),)
+
+
+_LEADING_OPTION = re.compile(r"--([a-z][a-z0-9-]*) (-?[0-9][0-9,._eE+-]*|'[^']*'|\S+(?= must )) ")
+_OPTION = re.compile(r"--([a-z][a-z0-9-]*)")
+
+
+def python_terms(message: str) -> str:
+    """A message about command-line options as the Python parameters they are:
+    ``--max-size 0 must be positive`` -> ``max_size=0 must be positive``."""
+    m = _LEADING_OPTION.match(message)
+    if m:
+        message = f"{m[1]}={m[2]} {message[m.end():]}"
+        message = m[1].replace("-", "_") + message[len(m[1]):]
+    return _OPTION.sub(lambda o: o[1].replace("-", "_"), message)
 
 
 def positive(*options: tuple[str, int | None]) -> None:

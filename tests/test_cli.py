@@ -198,3 +198,22 @@ def test_bare_seqprep_prints_help_and_no_error():
 
     r = subprocess.run([sys.executable, "-m", "seqprep"], capture_output=True, text=True)
     assert r.returncode == 0 and "Usage: " in r.stdout and "Error" not in r.stderr + r.stdout
+
+
+def test_library_errors_speak_python_and_the_cli_flags(cli, tmp_path):
+    """One error, two readers: `length=0 must be positive` from Python, `--length 0 ...` on the
+    command line; a ValueError either way."""
+    from seqprep.errors import UsageError, python_terms
+    from seqprep.steps import truncate
+
+    make_dataset(tmp_path / "d", [[1]])
+    try:
+        truncate(str(tmp_path / "d"), str(tmp_path / "o"), length=0)
+    except ValueError as e:
+        assert isinstance(e, UsageError) and str(e) == "length=0 must be positive"
+        assert e.cli_message == "--length 0 must be positive"
+    result = cli("truncate", tmp_path / "d", tmp_path / "o", "--length", "0")
+    assert result.stderr.strip() == "Error: --length 0 must be positive"
+    assert python_terms("--head 3 must be at least 0 and below --length 3") == "head=3 must be at least 0 and below length 3"
+    assert python_terms("--keep 'middle' must be one of start, end") == "keep='middle' must be one of start, end"
+    assert python_terms("--copies and --no-overlap apply to --mode crop") == "copies and no_overlap apply to mode crop"

@@ -51,7 +51,7 @@ def test_numeric_moments_per_channel_ignore_nan(tmp_path):
 
 def test_errors(tmp_path):
     src = make_dataset(tmp_path / "d", [["a"]])
-    with pytest.raises(UsageError, match="--max-size 0 must be positive"):
+    with pytest.raises(UsageError, match="max_size=0 must be positive"):
         fit(str(src), str(tmp_path / "s.json"), max_size=0)
     fit(str(src), str(tmp_path / "s.json"))
     with pytest.raises(OutputError, match="already exists"):

@@ -43,7 +43,7 @@ def test_inspect_report(tmp_path):
 
 def test_inspect_bad_bins(tmp_path):
     src = make_dataset(tmp_path / "d", [[1]], seq_type=pa.int32())
-    with pytest.raises(UsageError, match="--bins 0 must be positive"):
+    with pytest.raises(UsageError, match="bins=0 must be positive"):
         inspect(str(src), bins=0)
 
 

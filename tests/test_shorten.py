@@ -53,9 +53,9 @@ def test_summarize_paa_on_readings(tmp_path):
 
 @pytest.mark.parametrize("kwargs, error, message", [
     ({}, UsageError, "give token options"),
-    ({"drop_top": 3}, UsageError, "--drop-top and --min-count need --stats FILE"),
-    ({"paa": 4}, UsageError, "--paa and --factor work on numeric readings, but seq holds string tokens"),
-    ({"stats": "nope.json", "drop_top": 0}, UsageError, "--drop-top 0 must be positive"),
+    ({"drop_top": 3}, UsageError, "drop_top and min_count need stats FILE"),
+    ({"paa": 4}, UsageError, "paa and factor work on numeric readings, but seq holds string tokens"),
+    ({"stats": "nope.json", "drop_top": 0}, UsageError, "drop_top=0 must be positive"),
     ({"stats": "nope.json", "drop_top": 2}, InputError, "nope.json: no such stats file"),
     ({"stopwords": "missing.txt"}, InputError, "missing.txt: no such stopwords file"),
 ])
@@ -124,11 +124,11 @@ def test_sample_is_the_same_whatever_the_shard_size(tmp_path):
 
 
 def test_sample_errors(longs, tmp_path):
-    with pytest.raises(UsageError, match="--copies and --no-overlap apply to --mode crop"):
+    with pytest.raises(UsageError, match="copies and no_overlap apply to mode crop"):
         sample(str(longs), str(tmp_path / "x"), length=3, seed=1, copies=2)
-    with pytest.raises(UsageError, match="--mode 'all' must be one of steps, crop"):
+    with pytest.raises(UsageError, match="mode='all' must be one of steps, crop"):
         sample(str(longs), str(tmp_path / "x"), length=3, seed=1, mode="all")
-    with pytest.raises(UsageError, match="--length 0 must be positive"):
+    with pytest.raises(UsageError, match="length=0 must be positive"):
         sample(str(longs), str(tmp_path / "x"), length=0, seed=1)
     assert not (tmp_path / "x").exists()
 
@@ -157,11 +157,11 @@ def test_split_as_features_and_npy(longs, tmp_path):
 
 
 def test_split_errors(longs, tmp_path):
-    with pytest.raises(UsageError, match="--last pad pads the final window; with --no-pad use --last keep"):
+    with pytest.raises(UsageError, match="last pad pads the final window; with no_pad use last keep"):
         split(str(longs), str(tmp_path / "x"), length=3, padding=Padding(pad=False))
-    with pytest.raises(UsageError, match="--stride 0 must be positive"):
+    with pytest.raises(UsageError, match="stride=0 must be positive"):
         split(str(longs), str(tmp_path / "x"), length=3, stride=0)
-    with pytest.raises(UsageError, match="--parts applies with --as-features"):
+    with pytest.raises(UsageError, match="parts applies with as_features"):
         split(str(longs), str(tmp_path / "x"), length=3, parts=2)
     assert listing(tmp_path / "longs") == ["part-00000.parquet", "seqprep.json"]
     assert not (tmp_path / "x").exists()

@@ -47,7 +47,7 @@ def test_same_seed_same_data(tmp_path):
 
 
 def test_bad_options(tmp_path, cli):
-    with pytest.raises(UsageError, match="--task 'words-end' must be one of tokens-start"):
+    with pytest.raises(UsageError, match="task='words-end' must be one of tokens-start"):
         synth(str(tmp_path / "x"), task="words-end")
     result = cli("synth", tmp_path / "x", "--task", "dna-start", "--length", "5")
     assert result.exit_code == 2 and result.stderr.strip() == "Error: --length 5 must be at least 20"

@@ -39,7 +39,7 @@ class SeqprepGroup(typer.core.TyperGroup):
                 message += ("" if message.endswith((".", "!", "?")) else ".") + f" See '{e.ctx.command_path} --help'."
             code = _fail(message, e.exit_code)
         except SeqprepError as e:
-            code = _fail(str(e), e.exit_code)
+            code = _fail(e.cli_message, e.exit_code)
         except typer.Abort:
             code = _fail("aborted", 130)
         else:

@@ -173,7 +173,7 @@ def test_text_folder_without_files(tmp_path):
 
 def test_unknown_suffix_and_missing_source(tmp_path):
     (tmp_path / "data.xyz").write_text("x")
-    with pytest.raises(UsageError, match=r"data.xyz: cannot tell the format from its name; pass --format"):
+    with pytest.raises(UsageError, match=r"data.xyz: cannot tell the format from its name; pass format"):
         ingest(str(tmp_path / "data.xyz"), str(tmp_path / "out"))
     with pytest.raises(InputError, match="nope.jsonl: no such file or directory"):
         ingest(str(tmp_path / "nope.jsonl"), str(tmp_path / "out"))

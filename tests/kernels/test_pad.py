@@ -48,7 +48,7 @@ def test_rows_longer_than_length_are_a_bug():
 
 
 def test_bad_side():
-    with pytest.raises(UsageError, match="--pad-side 'left' must be one of start, end"):
+    with pytest.raises(UsageError, match="pad_side='left' must be one of start, end"):
         pad(Ragged.from_lengths(np.arange(1), np.array([1])), length=3, side="left")
 
 

@@ -150,7 +150,7 @@ def test_windows_exact():
     out, parent, part = windows(ragged([[0, 1, 2, 3, 4, 5, 6], [7, 8]]), length=3, last="pad")
     assert rows_of(out) == [[0, 1, 2], [3, 4, 5], [6], [7, 8]]
     assert parent.tolist() == [0, 0, 0, 1] and part.tolist() == [0, 1, 2, 0]
-    with pytest.raises(UsageError, match="--stride 0 must be positive"):
+    with pytest.raises(UsageError, match="stride=0 must be positive"):
         windows(ragged([[1]]), length=3, stride=0)
 
 

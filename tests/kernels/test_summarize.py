@@ -92,11 +92,11 @@ def test_factor_matches_reference(rows, f, agg):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({}, "give one of --paa M or --factor F"),
-    ({"paa": 2, "factor": 2}, "give one of --paa M or --factor F"),
-    ({"paa": 0}, "--paa 0 must be positive"),
-    ({"factor": -1}, "--factor -1 must be positive"),
-    ({"paa": 2, "agg": "median"}, "--agg 'median' must be one of mean, max, min, first, last, sum"),
+    ({}, "give one of paa M or factor F"),
+    ({"paa": 2, "factor": 2}, "give one of paa M or factor F"),
+    ({"paa": 0}, "paa=0 must be positive"),
+    ({"factor": -1}, "factor=-1 must be positive"),
+    ({"paa": 2, "agg": "median"}, "agg='median' must be one of mean, max, min, first, last, sum"),
 ])
 def test_bad_options(kwargs, message):
     with pytest.raises(UsageError, match=message):

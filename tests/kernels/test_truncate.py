@@ -47,12 +47,12 @@ def test_default_head_is_a_quarter():
 
 
 @pytest.mark.parametrize("length, keep, head, message", [
-    (0, "end", None, "--length 0 must be positive"),
-    (-3, "end", None, "--length -3 must be positive"),
-    (4, "middle", None, "--keep 'middle' must be one of start, end, both"),
-    (4, "both", 4, "--head 4 must be at least 0 and below --length 4"),
-    (4, "both", -1, "--head -1 must be at least 0 and below --length 4"),
-    (4, "end", 2, "--head 2 applies only with --keep both"),
+    (0, "end", None, "length=0 must be positive"),
+    (-3, "end", None, "length=-3 must be positive"),
+    (4, "middle", None, "keep='middle' must be one of start, end, both"),
+    (4, "both", 4, "head=4 must be at least 0 and below length 4"),
+    (4, "both", -1, "head=-1 must be at least 0 and below length 4"),
+    (4, "end", 2, "head=2 applies only with keep both"),
 ])
 def test_bad_options(length, keep, head, message):
     with pytest.raises(UsageError) as e:

@@ -52,5 +52,5 @@ def test_same_seed_same_table_and_cli(task, cli, tmp_path):
     assert "truncate-end" in result.stdout and "best" in result.stdout
     assert [r["technique"] for r in json.loads((tmp_path / "c.json").read_text())] == ["truncate-end", "summarize"]
     assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
-    with pytest.raises(UsageError, match="--techniques: magic unknown"):
+    with pytest.raises(UsageError, match="techniques: magic unknown"):
         compare(train, test, techniques=["magic"])
