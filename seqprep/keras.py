@@ -11,14 +11,23 @@ module imports keras; ``import seqprep`` does not.
 from __future__ import annotations
 
 import bisect
+import importlib.util
+import os
 from pathlib import Path
 
-import keras
-import numpy as np
-import pyarrow.parquet as pq
+# Keras 3 defaults to the TensorFlow backend and fails to import without it; where only PyTorch
+# is installed (as `make install-train` does), use that, unless the user chose a backend.
+if "KERAS_BACKEND" not in os.environ and importlib.util.find_spec("tensorflow") is None \
+        and importlib.util.find_spec("torch") is not None:
+    os.environ["KERAS_BACKEND"] = "torch"
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pyarrow.parquet as pq  # noqa: E402
 
 from .dataset import open_source
 from .errors import InputError
+from .exports import load_npy
 from .ragged import from_arrow
 
 
@@ -53,8 +62,6 @@ class SequenceBatches(keras.utils.PyDataset):
         p = Path(path)
         self._npy = (p / "X.npy").is_file() and (p / "meta.json").is_file()
         if self._npy:
-            from .train.loader import load_npy
-
             self._x, self._lengths, self._y, meta = load_npy(p)
             self.classes = list(meta.get("classes") or [])
             self.rows = len(self._x)

@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from ..dataset import open_source
 from ..errors import InputError
-from .loader import load_npy, npy_array, per_row  # the one check of an NPY export's arrays
+from ..exports import load_npy, npy_array, per_row  # the one check of an NPY export's arrays
 
 
 @dataclass

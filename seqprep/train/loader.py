@@ -19,7 +19,6 @@ the pieces and, within a buffer of ``buffer_size`` rows, the order of the rows a
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,8 +26,9 @@ import numpy as np
 import pyarrow.parquet as pq
 import torch
 
-from ..dataset import MANIFEST_LIMIT, open_source, regular_file
+from ..dataset import open_source
 from ..errors import InputError
+from ..exports import load_npy
 from ..ragged import from_arrow
 
 NPY_PIECE = 4096  # rows of an NPY export dealt as one piece
@@ -197,60 +197,3 @@ class _NpySource:
         for i, n in enumerate(self.lengths[start:start + NPY_PIECE].tolist()):
             row = x[i, :n] if self.side == "end" else x[i, x.shape[1] - n:]
             yield row, n, int(self.y[start + i]) if self.y is not None else -1
-
-
-def npy_array(p: Path, name: str, **kw) -> np.ndarray:
-    """One array of an NPY export, never unpickled, refused with one line if unreadable."""
-    try:
-        return np.load(regular_file(p / name, str(p / name)), allow_pickle=False, **kw)
-    except (ValueError, OSError, EOFError) as e:
-        raise InputError(f"{p / name}: not a readable .npy file ({str(e).splitlines()[0] if str(e) else 'cut short'}); "
-                         "export the data again") from None
-
-
-def per_row(p: Path, name: str, a: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """``a``: one integer per row of X (lengths, ids, class indices), as int64."""
-    if a.shape != (len(x),) or a.dtype.kind not in "iu":
-        raise InputError(f"{p / name}: shape {a.shape} of {a.dtype}, but X.npy has {len(x)} rows (shape {x.shape}); "
-                         f"it needs one integer per row; export the data again")
-    if a.dtype.kind == "u" and a.size and int(a.max()) > np.iinfo(np.int64).max:
-        raise InputError(f"{p / name}: value {int(a.max())} does not fit int64; export the data again")
-    return a.astype(np.int64)
-
-
-def load_npy(p: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, dict]:
-    """X (memory-mapped), lengths, y (or None) and meta of an NPY export, their shapes checked
-    against each other (a damaged or crafted export is refused, not half-read)."""
-    meta = _json(regular_file(p / "meta.json", str(p / "meta.json")))
-    x = npy_array(p, "X.npy", mmap_mode="r")
-    if x.ndim not in (2, 3) or x.dtype.kind not in "iufb" or 0 in x.shape[1:]:
-        raise InputError(f"{p / 'X.npy'}: {x.dtype} of shape {x.shape}, but an export is (N, L) token ids or "
-                         "(N, L, C) readings, L and C at least 1; export the data again")
-    if isinstance(meta.get("rows"), int) and meta["rows"] != len(x):
-        raise InputError(f"{p / 'X.npy'}: shape {x.shape}, but meta.json says {meta['rows']} rows; export the data "
-                         "again")
-    lengths = per_row(p, "lengths.npy", npy_array(p, "lengths.npy"), x)
-    if len(lengths) and (lengths.min() < 0 or lengths.max() > x.shape[1]):
-        bad = int(lengths.min()) if lengths.min() < 0 else int(lengths.max())
-        raise InputError(f"{p / 'lengths.npy'}: length {bad} is outside 0..{x.shape[1]}; export the data again")
-    y = None
-    if (p / "y.npy").exists():
-        y = per_row(p, "y.npy", npy_array(p, "y.npy"), x)
-        classes = meta.get("classes") or []
-        if len(y) and (y.min() < -1 or y.max() >= len(classes)):
-            bad = int(y.min()) if y.min() < -1 else int(y.max())
-            raise InputError(f"{p / 'y.npy'}: class index {bad} is outside -1..{len(classes) - 1} (meta.json lists "
-                             f"{len(classes)} classes); export the data again")
-    return x, lengths, y, meta
-
-
-def _json(path: Path) -> dict:
-    if path.stat().st_size > MANIFEST_LIMIT:
-        raise InputError(f"{path}: larger than a meta.json is ({MANIFEST_LIMIT:,} bytes); export the data again")
-    try:
-        meta = json.loads(path.read_bytes())
-    except (ValueError, RecursionError):
-        meta = None
-    if not isinstance(meta, dict) or meta.get("format") != "seqprep-npy" or not isinstance(meta.get("classes") or [], list):
-        raise InputError(f"{path}: not a seqprep NPY export's meta.json; export the data again")
-    return meta
