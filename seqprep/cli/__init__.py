@@ -6,6 +6,7 @@ Data goes to stdout; messages, summaries and progress bars to stderr. Errors use
 
 from __future__ import annotations
 
+import inspect
 import os
 import signal
 import sys
@@ -26,7 +27,27 @@ out = Console(highlight=False, soft_wrap=True)
 
 
 class SeqprepGroup(typer.core.TyperGroup):
-    """Turns the errors a user can fix into one line on stderr; bugs keep their traceback."""
+    """Turns the errors a user can fix into one line on stderr; bugs keep their traceback.
+
+    Also tidies every command's help: paragraphs unwrapped (:func:`_unwrap`), no metavar
+    after a flag (:func:`_plain_flags`)."""
+
+    def __init__(self, **attrs):
+        super().__init__(**attrs)
+        for command in (self, *self.commands.values()):
+            command.help = _unwrap(command.help)
+            _plain_flags(command.params)
+
+    def get_help_option(self, ctx):
+        option = super().get_help_option(ctx)
+        _plain_flags([option])
+        return option
+
+    def get_command(self, ctx, name):
+        command = super().get_command(ctx, name)
+        if command is not None:
+            _plain_flags([command.get_help_option(ctx)])
+        return command
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         try:
@@ -58,6 +79,26 @@ class SeqprepGroup(typer.core.TyperGroup):
             # The reader went away (`| head`): say so once, and keep Python from failing again at exit.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise OutputError("stdout was closed before all the data was written") from None
+
+
+def _plain_flags(params) -> None:
+    """No value placeholder after a flag: Typer 0.2x shows ``--overwrite <bool>`` in the rich
+    help, as if the flag took a value. An empty metavar shows nothing (and only the help uses it)."""
+    for p in params:
+        if p is not None and getattr(p, "is_flag", False) and p.metavar is None:
+            p.metavar = ""
+
+
+def _unwrap(help: str | None) -> str | None:
+    """Join the hard-wrapped lines of each paragraph of a docstring. In its rich markup mode
+    Typer keeps single line breaks, so a docstring wrapped at 100 columns breaks mid-sentence
+    in the command list and wherever the terminal is narrower; joined, rich wraps at the width
+    there is. A paragraph starting with \\b keeps its lines (Click's convention)."""
+    if not help:
+        return help
+    paragraphs = inspect.cleandoc(help).split("\n\n")
+    return "\n\n".join(p if p.startswith("\b") else " ".join(line.strip() for line in p.splitlines())
+                       for p in paragraphs)
 
 
 def _exit(code: int, standalone_mode: bool) -> int:
@@ -133,6 +174,18 @@ class RichProgress:
         if self.bar is not None:
             self.bar.stop()
         return False
+
+
+def show(renderable) -> None:
+    """Print a rich table (or any renderable) to stdout. A terminal gets its own width; a pipe
+    or a file has none, and rich's 80-column default would cut columns, so there the table
+    gets the width it needs (COLUMNS, when set, still wins)."""
+    width = None
+    if not out.is_terminal and not os.environ.get("COLUMNS", "").isdigit():
+        from rich.measure import Measurement
+
+        width = max(out.width, Measurement.get(out, out.options.update(width=1 << 16), renderable).maximum)
+    out.print(renderable, width=width)
 
 
 def _version(value: bool) -> None:
