@@ -7,8 +7,9 @@ from enum import Enum
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 
-from . import InArg, OverwriteOpt, RichProgress, app, out, summary
+from . import InArg, OverwriteOpt, RichProgress, app, out, show, summary
 
 # --------------------------------------------------------------------------------------------- ingest
 
@@ -28,7 +29,8 @@ class InFormat(str, Enum):
 @app.command(epilog="Example: seqprep ingest reviews.jsonl data/reviews --tokenizer whitespace --lowercase")
 def ingest(
     src: Annotated[str, typer.Argument(metavar="SRC", help="A file or folder: Parquet/Arrow, JSON lines, CSV/TSV, "
-                                            "a folder of LABEL/*.txt, FASTA, .ts, or NPY; - for stdin.")],
+                                            "a folder of LABEL/*.txt, FASTA, .ts, or NPY (the text formats "
+                                            "also gzipped, .gz); - for stdin.")],
     dest: Annotated[str, typer.Argument(metavar="OUT", help="The dataset directory to write, or - for an Arrow stream on stdout.")],
     format: Annotated[InFormat, typer.Option("--format", help="Input format; auto tells it from the name.")] = InFormat.auto,
     shard_rows: Annotated[int, typer.Option(help="Rows per Parquet shard.")] = 10_000,
@@ -42,7 +44,12 @@ def ingest(
     label_regex: Annotated[Optional[str], typer.Option(help="FASTA: a regex on the header; group 1 (or the match) is the label.")] = None,
     overwrite: OverwriteOpt = False,
 ) -> None:
-    """Turn the files you have into a dataset: Parquet shards with id, seq, label."""
+    """Turn the files you have into a dataset: Parquet shards with id, seq, label.
+
+    The format comes from the name (.parquet, .arrow, .jsonl, .csv/.tsv, .txt, .fasta/.fa, .ts,
+    .npy) or from the folder's files; --format says it where the name cannot. JSON lines,
+    CSV/TSV, FASTA and .ts files may be gzipped: reviews.jsonl.gz, genome.fa.gz.
+    """
     from ..ingest import IngestOptions, ingest as run_ingest
 
     options = IngestOptions(format=format.value, text_column=text_column, label_column=label_column,
@@ -89,7 +96,7 @@ def _render_report(r) -> None:
             value = "null" if r.padding["value"] is None else repr(r.padding["value"])
             kind += f" (padded at the {r.padding['side']} with {value})"
     name = "stdin" if r.path == "-" else r.path
-    out.print(f"[bold]{name}[/]: {r.rows:,} sequences in {r.shards} shard{'s' * (r.shards != 1)}; steps: {kind}")
+    out.print(f"[bold]{escape(name)}[/]: {r.rows:,} sequences in {r.shards} shard{'s' * (r.shards != 1)}; steps: {kind}")
     if r.labels is not None:
         labels = ", ".join(f"{k} {v:,}" for k, v in r.labels.items())
         nulls = f"; {r.null_labels:,} without a label" if r.null_labels else ""
@@ -111,7 +118,7 @@ def _render_report(r) -> None:
         lo, hi = edges[i], edges[i + 1] - 1
         hist.add_row(f"{lo:>9,}" if lo == hi else f"{lo:>9,} - {hi:<9,}", "[blue]" + "█" * round(40 * c / top) + "[/]", f"{c:,}")
     out.print(f"\nlength histogram{' (log-spaced bins)' if r.histogram['log'] else ''}:")
-    out.print(hist)
+    show(hist)
     cand = Table(title="if you cut to length L", title_justify="left")
     cand.add_column("L", justify="right")
     cand.add_column("about", justify="right")
@@ -119,15 +126,18 @@ def _render_report(r) -> None:
     cand.add_column("steps kept by truncate", justify="right")
     for c in r.candidates:
         cand.add_row(f"{c['length']:,}", f"p{c['quantile'] * 100:g}", f"{c['fit']:.1%}", f"{c['kept']:.1%}")
-    out.print(cand)
+    show(cand)
 
 
 
 
 @app.command(epilog="Example: seqprep verify data/train && echo unchanged")
 def verify(src: Annotated[str, typer.Argument(metavar="DATASET", help="A dataset directory.")]) -> None:
-    """Recompute every shard's sha256 and row count against seqprep.json; exit 1 naming the
-    first shard that differs. For CI jobs that regenerate datasets and must prove nothing changed."""
+    """Check every shard's sha256 and row count against the manifest; exit 1 if one differs.
+
+    The message names the first shard that differs. For CI jobs that regenerate datasets and
+    must prove nothing changed.
+    """
     from ..dataset import verify as run
 
     result = run(src)
@@ -145,8 +155,11 @@ def synth(
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same dataset.")] = 0,
     overwrite: OverwriteOpt = False,
 ) -> None:
-    """Labelled long sequences whose answer is known: the class signal at the start, the end,
-    the middle, or spread thinly over the whole sequence; as tokens, 3-channel readings or DNA."""
+    """Make labelled long sequences whose answer is known, to try the techniques on.
+
+    The class signal sits at the start, the end, the middle, or is spread thinly over the
+    whole sequence; the steps are tokens, 3-channel readings or DNA.
+    """
     from ..synth import synth as run
 
     manifest = run(dest, task=task, n=n, length=length, classes=classes, seed=seed, overwrite=overwrite)
