@@ -37,7 +37,7 @@ def encode(
     workers: WorkersOpt = 1,
     scheduler: SchedulerOpt = None,
 ) -> None:
-    """Turn prepared sequences into what a model eats: token ids, one-hot channels, or z-scored readings.
+    """Turn prepared sequences into model input: token ids, one-hot channels or z-scores.
 
     Statistics come from `seqprep fit` on the training split and are used, unchanged, for every
     split; labels are checked against the fitted classes (a label training never saw is an

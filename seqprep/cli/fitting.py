@@ -23,7 +23,7 @@ def fit(
     workers: WorkersOpt = 1,
     scheduler: SchedulerOpt = None,
 ) -> None:
-    """Count the training split: token counts and ranks, or per-channel mean, std, min and max.
+    """Count the training split: token ranks, or each channel's mean, std, min and max.
 
     Fit on the training split only, then pass the file to the commands that use it
     (summarize --stats) for every split, so nothing is learned from test data.
