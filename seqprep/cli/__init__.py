@@ -93,11 +93,11 @@ def _unwrap(help: str | None) -> str | None:
     """Join the hard-wrapped lines of each paragraph of a docstring. In its rich markup mode
     Typer keeps single line breaks, so a docstring wrapped at 100 columns breaks mid-sentence
     in the command list and wherever the terminal is narrower; joined, rich wraps at the width
-    there is. A paragraph starting with \\b keeps its lines (Click's convention)."""
+    there is. A paragraph starting with \\b (Click's mark) keeps its lines, the mark dropped."""
     if not help:
         return help
     paragraphs = inspect.cleandoc(help).split("\n\n")
-    return "\n\n".join(p if p.startswith("\b") else " ".join(line.strip() for line in p.splitlines())
+    return "\n\n".join(p[1:].lstrip("\n") if p.startswith("\b") else " ".join(line.strip() for line in p.splitlines())
                        for p in paragraphs)
 
 
@@ -226,7 +226,7 @@ WorkersOpt = Annotated[int, typer.Option(
     "A stream or a one-shard input runs in one.")]
 SchedulerOpt = Annotated[Optional[str], typer.Option(
     "--scheduler", metavar="ADDRESS", help="Run the shards as tasks on this Dask cluster (tcp://host:8786; needs "
-    "seqprep[dask] on every worker and IN and OUT on a file system they all see); byte-identical output.")]
+    "seqprep\\[dask] on every worker and IN and OUT on a file system they all see); byte-identical output.")]
 
 
 def summary(command: str, target: str, manifest: dict) -> None:

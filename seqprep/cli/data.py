@@ -70,7 +70,7 @@ def inspect(
     plot: Annotated[Optional[str], typer.Option(help="Also write the length histogram to this PNG file.")] = None,
     bins: Annotated[int, typer.Option(help="Histogram bins.")] = 20,
 ) -> None:
-    """Rows, step type, labels, the length distribution, and what candidate lengths keep."""
+    """Show rows, step type, labels, the length distribution and what cutting would keep."""
     from ..inspect import inspect as run_inspect
     from ..inspect import check_plot_path
     from ..inspect import plot as write_plot

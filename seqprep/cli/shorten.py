@@ -32,7 +32,7 @@ def truncate(
     workers: WorkersOpt = 1,
     scheduler: SchedulerOpt = None,
 ) -> None:
-    """Keep L steps of every sequence: its start, its end, or both ends; pad the shorter ones.
+    """Keep L steps of each sequence (its start, its end, or both ends); pad shorter ones.
 
     The defaults (--keep end --pad-side start --pad-value 0) give the same arrays as
     keras.utils.pad_sequences(maxlen=L) with its defaults.
@@ -72,7 +72,7 @@ def summarize(
     workers: WorkersOpt = 1,
     scheduler: SchedulerOpt = None,
 ) -> None:
-    """Shorten sequences: drop frequent, rare or listed tokens; or aggregate runs of time steps.
+    """Shorten sequences: drop frequent, rare or listed tokens, or aggregate runs of steps.
 
     Tokens keep their order. With --paa M a sequence of T steps becomes M segments:
     segment i covers steps floor(i*T/M) to floor((i+1)*T/M) - 1, so when M divides T each holds
@@ -114,7 +114,7 @@ def sample(
     workers: WorkersOpt = 1,
     scheduler: SchedulerOpt = None,
 ) -> None:
-    """Random sampling: L random steps of each longer sequence, or random crops as augmentation.
+    """Keep L random steps of each longer sequence, or take random crops as augmentation.
 
     --mode steps keeps L steps of each sequence longer than L, every subset of L steps
     equally likely, in their original order. --mode crop takes --copies random windows of L

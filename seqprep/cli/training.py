@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import InArg, OverwriteOpt, app, err, out
+from . import InArg, app, err, out, show
 from ..errors import UsageError
 
 
@@ -60,6 +60,8 @@ class EpochBar:
 
 
 RunArg = Annotated[str, typer.Argument(metavar="RUN", help="The run directory (model.pt, metrics.jsonl).")]
+RunOverwriteOpt = Annotated[bool, typer.Option("--overwrite", help="Replace RUN if it exists (atomically).")]
+PredictOverwriteOpt = Annotated[bool, typer.Option("--overwrite", help="Replace OUT if it exists (atomically).")]
 
 
 @app.command(epilog="Example: seqprep train data/train-ids runs/lstm --val data/val-ids --epochs 10 --tbptt 100")
@@ -83,10 +85,15 @@ def train(
     patience: Annotated[Optional[int], typer.Option(help="With --val: stop after P epochs without a better validation loss.")] = None,
     device: Annotated[Device, typer.Option(help="auto takes CUDA when present.")] = Device.auto,
     seed: Annotated[int, typer.Option(help="Seed for weights and batch order (deterministic on CPU).")] = 0,
-    overwrite: OverwriteOpt = False,
+    overwrite: RunOverwriteOpt = False,
 ) -> None:
-    """Train an LSTM classifier on fixed-length data (token ids through an embedding, readings
-    through a linear layer).
+    """Train an LSTM classifier on encoded sequences, of one length or of many.
+
+    IN holds token ids (read through an embedding) or readings (through a linear layer), as
+    `seqprep encode` writes them, padded to one length or not. Rows of different lengths are
+    batched with rows of similar length, each batch padded to its longest row, and the class is
+    read at each row's last real step, so padding never changes the result. RUN receives
+    model.pt (the weights, config, classes and vocabulary) and metrics.jsonl (one line an epoch).
 
     --model autoencoder trains an encoder-decoder LSTM that rebuilds chunks of --chunk steps
     from a --latent code (the reconstruction error is reported); `seqprep encode IN OUT
@@ -128,8 +135,10 @@ def evaluate(
     src: InArg,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Accuracy, macro-F1 and the confusion matrix; also per id (mean probabilities) where
-    several rows share an id (windows, crops)."""
+    """Score a trained model on a labelled dataset: accuracy, macro-F1, confusion matrix.
+
+    Where several rows share an id (windows, crops), also per id, from their mean probabilities.
+    """
     result = _train_module().evaluate(run, src)
     if as_json:
         out.print(json.dumps(result), markup=False)
@@ -148,9 +157,9 @@ def predict(
     run: RunArg,
     src: InArg,
     dest: Annotated[str, typer.Argument(metavar="OUT", help="A dataset directory, or a .csv file.")],
-    overwrite: OverwriteOpt = False,
+    overwrite: PredictOverwriteOpt = False,
 ) -> None:
-    """id, predicted class name and class probabilities for every row."""
+    """Predict the class of every row: its id, the class name and the class probabilities."""
     result = _train_module().predict(run, src, dest, overwrite=overwrite)
     err.print(f"predict: wrote {result['rows']:,} rows to {dest}", markup=False)
 
@@ -160,7 +169,10 @@ def compare(
     train_data: Annotated[str, typer.Argument(metavar="TRAIN", help="The training dataset (statistics are fitted on it only).")],
     test_data: Annotated[str, typer.Argument(metavar="TEST", help="The test dataset the techniques are scored on.")],
     length: Annotated[int, typer.Option("--length", "-l", help="The length the techniques shorten to.")] = 500,
-    techniques: Annotated[Optional[str], typer.Option(help="Comma-separated techniques to run.", show_default="all that fit the data")] = None,
+    techniques: Annotated[Optional[str], typer.Option(
+        help="Comma-separated techniques to run: as-is, truncate-start, truncate-end, truncate-both, summarize, "
+        "random-steps, random-crops, windows, windows-features (readings only), tbptt, segments, autoencoder.",
+        show_default="all that fit the data")] = None,
     epochs: Annotated[int, typer.Option(help="Training epochs per technique.")] = 8,
     budget: Annotated[Optional[float], typer.Option(help="Seconds of training per technique (fewer epochs then; reported).")] = None,
     hidden: Annotated[int, typer.Option(help="LSTM hidden size, the same for every technique.")] = 32,
@@ -168,8 +180,25 @@ def compare(
     json_out: Annotated[Optional[str], typer.Option("--json", help="Also write the table as JSON to this file.")] = None,
     plot: Annotated[Optional[str], typer.Option(help="Also write a bar chart of test accuracy to this PNG.")] = None,
 ) -> None:
-    """Which technique works on your data: each one prepares TRAIN and TEST (fitting on TRAIN
-    only), trains the same model size, and is scored on TEST; windows and crops per id."""
+    """Find which technique works on your data: each trains the same model, scored on TEST.
+
+    Each technique prepares TRAIN and TEST (statistics fitted on TRAIN only), trains an LSTM of
+    the same size and is scored on TEST; windows and crops are scored per id.
+
+    \b
+    as-is             the whole sequences (token ids, or z-scored readings)
+    truncate-start    the first --length steps
+    truncate-end      the last --length steps
+    truncate-both     the first quarter and the last three quarters of --length steps
+    summarize         tokens: the 20 most frequent dropped; readings: PAA to --length steps
+    random-steps      --length random steps of each sequence, in order
+    random-crops      4 random crops of --length steps each, as augmentation
+    windows           windows of --length steps as separate rows
+    windows-features  readings: windows of --length / 4 steps as parallel channels
+    tbptt             up to 8 x --length steps, back-propagated in chunks of --length / 4
+    segments          up to 4 x --length steps in 4 segments, one shared LSTM over each
+    autoencoder       an encoder-decoder's codes of 8-step chunks
+    """
     _train_module()
     from rich.table import Table
 
@@ -191,7 +220,7 @@ def compare(
         table.add_row(r["technique"], f"{r['steps']:,}", str(r["epochs"]), f"{r['train_seconds']:.1f}",
                       f"{r['accuracy']:.3f}", f"{r['macro_f1']:.3f}",
                       ("best" if r.get("best") else "") + (" (per id)" if r["scored"] == "per id" else ""))
-    out.print(table)
+    show(table)
     if json_out:
         write_json(rows, json_out)
     if plot:
