@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -77,6 +78,7 @@ class Source:
     _stream: pa.ipc.RecordBatchStreamReader | None = None
     _tail: "Tail | None" = None  # what the stream reader read, to check it ended properly
     _file_kind: str | None = None  # "parquet" | "arrow" for a single file
+    _npy: "NpyExport | None" = None  # an NPY export read as a dataset
 
     @property
     def rows(self) -> int | None:
@@ -90,10 +92,18 @@ class Source:
     def is_stream(self) -> bool:
         return self._stream is not None
 
+    @property
+    def in_process(self) -> bool:
+        """Read here, in one piece, not shard by shard in workers: a stream or an NPY export."""
+        return self._stream is not None or self._npy is not None
+
     def shard_batches(self, batch_rows: int = BATCH_ROWS) -> Iterator[tuple[str, Iterator[pa.RecordBatch]]]:
         """For each shard, its name and an iterator of its batches (a stream is one shard)."""
         if self._stream is not None:
             yield "stdin", guard("stdin", _whole_stream(self._stream, self._tail))
+            return
+        if self._npy is not None:
+            yield self._npy.name, self._npy.batches(batch_rows)
             return
         files = self.shard_files(batch_rows)
         for i in range(len(files.paths)):
@@ -416,6 +426,10 @@ def manifest_path(p: Path) -> Path | None:
 def _open_dir(p: Path) -> Source:
     mpath = manifest_path(p)
     if mpath is None:
+        from .exports import is_export
+
+        if is_export(p):
+            return _open_npy(p)
         raise InputError(
             f"{p}: not a seqprep dataset, or an incomplete one (no {MANIFEST}); make it with `seqprep ingest`"
         )
@@ -431,6 +445,56 @@ def _open_dir(p: Path) -> Source:
         input_sha256=hashlib.sha256(raw).hexdigest(),
         lineage=list(manifest.get("lineage", [])),
     )
+
+
+def _open_npy(p: Path) -> Source:
+    export = NpyExport(p)
+    return Source(path=str(p), schema=export.schema, manifest=None, lineage=export.lineage,
+                  input_sha256=hashlib.sha256((p / "meta.json").read_bytes()).hexdigest(), _npy=export)
+
+
+class NpyExport:
+    """An NPY export (X.npy, lengths.npy, ids.npy, y.npy, meta.json) read as a dataset: the
+    contract's columns, ``seq`` padded as the export is, in batches from the memory-mapped X."""
+
+    def __init__(self, p: Path):
+        from .exports import load_npy, npy_array, per_row
+
+        self.name = str(p / "X.npy")
+        self.x, self.lengths, self.y, meta = load_npy(p)
+        self.ids = per_row(p, "ids.npy", npy_array(p, "ids.npy"), self.x)
+        self.classes = list(meta.get("classes") or [])
+        if len({type(c) for c in self.classes}) > 1 or not all(isinstance(c, (str, int)) for c in self.classes):
+            raise InputError(f"{p / 'meta.json'}: classes must be all strings or all integers; export the data again")
+        lineage = meta.get("lineage", [])
+        self.lineage = lineage if isinstance(lineage, list) else []
+        step = pa.from_numpy_dtype(self.x.dtype)
+        if self.x.ndim == 3:
+            step = pa.list_(step, self.x.shape[2])
+        fields = [("id", pa.int64()), ("seq", pa.list_(step, self.x.shape[1]))]
+        if self.y is not None:
+            fields.append(("label", pa.string() if self.classes and isinstance(self.classes[0], str) else pa.int64()))
+        fields.append(("length", pa.int32()))
+        padding = meta.get("padding")
+        metadata = {META_PADDING: json.dumps(padding, sort_keys=True).encode()} if padding is not None else None
+        self.schema = pa.schema(fields, metadata=metadata)
+        padding_of(self.schema, str(p / "meta.json"))  # checked like any padding metadata
+
+    def batches(self, batch_rows: int) -> Iterator[pa.RecordBatch]:
+        n, width = self.x.shape[0], self.x.shape[1]
+        for start in range(0, n, batch_rows):
+            stop = min(start + batch_rows, n)
+            x = np.ascontiguousarray(self.x[start:stop])
+            flat = pa.array(x.reshape(-1))
+            if x.ndim == 3:
+                flat = pa.FixedSizeListArray.from_arrays(flat, x.shape[2])
+            columns = [pa.array(self.ids[start:stop]), pa.FixedSizeListArray.from_arrays(flat, width)]
+            if self.y is not None:
+                y = self.y[start:stop]
+                labels = [self.classes[i] if i >= 0 else None for i in y.tolist()]
+                columns.append(pa.array(labels, self.schema.field("label").type))
+            columns.append(pa.array(self.lengths[start:stop], pa.int32()))
+            yield pa.RecordBatch.from_arrays(columns, schema=self.schema)
 
 
 MANIFEST_LIMIT = 64 << 20  # bytes; a real manifest is a few kB per thousand shards
@@ -519,8 +583,10 @@ def verify(path: str) -> dict:
     Raises InputError naming the first shard that differs; returns {"shards", "rows"}.
     """
     source = open_source(path, need_seq=False)
+    if source._npy is not None:
+        return _verify_export(Path(path), source._npy)
     if source.manifest is None:
-        raise InputError(f"{path}: verify needs a dataset directory with {MANIFEST}")
+        raise InputError(f"{path}: verify needs a dataset directory with {MANIFEST}, or an NPY export")
     rows = 0
     for entry, shard in zip(source.manifest["shards"], source.shards):
         regular_file(shard, str(shard))
@@ -536,4 +602,24 @@ def verify(path: str) -> dict:
         rows += n
     if rows != source.manifest["rows"]:
         raise InputError(f"{path}: shards hold {rows} rows, but {MANIFEST} says {source.manifest['rows']}")
-    return {"shards": len(source.shards), "rows": rows}
+    return {"shards": len(source.shards), "rows": rows, "against": MANIFEST}
+
+
+def _verify_export(p: Path, export: "NpyExport") -> dict:
+    """An NPY export's arrays against each other (opening it checked their shapes) and against
+    the sizes and sha256 its meta.json lists (exports written before it listed them: shapes only)."""
+    files = json.loads((p / "meta.json").read_bytes()).get("files")
+    if files is not None:
+        if not isinstance(files, dict) or not all(isinstance(v, dict) for v in files.values()):
+            raise InputError(f"{p / 'meta.json'}: its list of files is damaged; export the data again")
+        for name, entry in files.items():
+            if not isinstance(name, str) or "/" in name or name.startswith(".") or not name.endswith(".npy"):
+                raise InputError(f"{p / 'meta.json'}: file {name!r} is not an array of the export")
+            f = regular_file(p / name, str(p / name))
+            if f.stat().st_size != entry.get("bytes"):
+                raise InputError(f"{f}: {f.stat().st_size:,} bytes, but meta.json says {entry.get('bytes')}; the "
+                                 "array changed after it was written: export the data again")
+            if sha256_file(f) != entry.get("sha256"):
+                raise InputError(f"{f}: sha256 differs from meta.json (the array changed after it was written); "
+                                 "export the data again")
+    return {"shards": 1, "rows": len(export.x), "against": "meta.json"}

@@ -145,7 +145,7 @@ def run(source: Source, sink: Sink, transform: Transform, *, batch_rows: int = B
         sink.expect(_apply(source.path, transform, empty_batch(source.schema)).schema)
         if progress is not None:
             progress.start(source.rows)
-        parallel = not source.is_stream and sink.part_kind is not None and (
+        parallel = not source.in_process and sink.part_kind is not None and (
             scheduler is not None or (workers > 1 and len(source.shards) > 1))
         if parallel:
             _run_parts(source, sink, transform, batch_rows, progress, workers, scheduler)
@@ -246,8 +246,8 @@ def map_shards(source: Source, fn: Callable, job, *, batch_rows: int = BATCH_ROW
     """``fn(job, i, name, batches)`` for every shard ``i`` of ``source``, the results in shard
     order, whether the shards run here (read ahead on a thread), in worker processes or on a
     Dask cluster: the one way steps and ``fit`` map over shards before merging in order.
-    ``fn`` is a module-level function and ``job`` picklable; a stream runs here."""
-    pool = None if source.is_stream else open_pool(workers, scheduler, shards=len(source.shards))
+    ``fn`` is a module-level function and ``job`` picklable; a stream or NPY export runs here."""
+    pool = None if source.in_process else open_pool(workers, scheduler, shards=len(source.shards))
     if pool is None:
         for i, (name, batches) in enumerate(_read_ahead(source, batch_rows)):
             yield fn(job, i, name, batches)

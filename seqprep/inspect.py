@@ -108,7 +108,7 @@ def inspect(src: str, *, bins: int = 20, batch_rows: int = BATCH_ROWS, progress:
     return Report(
         path=src,
         rows=stats.rows,
-        shards=len(source.shards) if not source.is_stream else 1,
+        shards=len(source.shards) if not source.in_process else 1,
         steps=describe_steps(source.schema),
         padding=source.padding,
         labels=summary["labels"]["counts"] if summary["labels"] else None,

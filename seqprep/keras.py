@@ -28,6 +28,7 @@ import pyarrow.parquet as pq  # noqa: E402
 from .dataset import open_source
 from .errors import InputError
 from .exports import load_npy
+from .labels import class_order
 from .ragged import from_arrow
 
 
@@ -80,8 +81,8 @@ class SequenceBatches(keras.utils.PyDataset):
             labels = (source.manifest or {}).get("labels") or {}
             encoding = (source.manifest or {}).get("encoding") or {}
             counts = labels.get("counts") or {}
-            self.classes = list(encoding.get("classes") or (sorted(int(k) for k in counts)
-                                                               if labels.get("type") == "int64" else sorted(counts)))
+            self.classes = list(encoding.get("classes") or (class_order(int(k) for k in counts)
+                                                               if labels.get("type") == "int64" else class_order(counts)))
             self._index = {c: i for i, c in enumerate(self.classes)}
         self._order = np.arange(len(self))
         self.on_epoch_end(epoch=-1)

@@ -15,8 +15,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .dataset import FORMAT_VERSION
+from .dataset import FORMAT_VERSION, sha256_file
 from .errors import InputError, UsageError
+from .labels import class_order
 from .output import AtomicDir, Sink
 
 NPY_HEADER_BYTES = 256  # reserved so N can be filled in at the end, when a stream's row count is known
@@ -145,7 +146,7 @@ class NpySink(Sink):
                 classes = self.classes if self.classes is not None else []
                 np.save(tmp / "y.npy", np.full(len(labels), -1, dtype=np.int64))
             else:
-                classes = self.classes if self.classes is not None else sorted(set(labels.drop_null().to_pylist()))
+                classes = self.classes if self.classes is not None else class_order(labels.drop_null().to_pylist())
                 try:
                     value_set = pa.array(classes, labels.type)
                 except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
@@ -164,6 +165,8 @@ class NpySink(Sink):
             "padding": self.padding,
             **self.stats.summary(),
             **self.extra,
+            # What `seqprep verify` checks the arrays against.
+            "files": {f.name: {"bytes": f.stat().st_size, "sha256": sha256_file(f)} for f in sorted(tmp.glob("*.npy"))},
             "lineage": self.lineage,
         }
         (tmp / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")

@@ -424,8 +424,10 @@ def test_a_signal_is_one_line_and_leaves_nothing(big, tmp_path, sig, code, worke
     proc = start(big, tmp_path, "--workers", workers)
     if workers == "2":
         wait_for_workers(proc, 2)
-    else:
-        time.sleep(1.0)
+    for _ in range(600):  # the run has begun writing (its handlers are set long before)
+        if any("seqprep-tmp" in p.name for p in tmp_path.iterdir()) or proc.poll() is not None:
+            break
+        time.sleep(0.02)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
     err = err.decode().strip()

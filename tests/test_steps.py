@@ -108,12 +108,12 @@ def test_npy_many_shards_and_empty_dataset(tmp_path):
 
 
 @pytest.mark.parametrize("kwargs, error, message", [
-    ({"length": 0}, UsageError, "--length 0 must be positive"),
-    ({"length": 3, "keep": "both", "head": 3}, UsageError, "--head 3 must be at least 0 and below --length 3"),
-    ({"length": 3, "padding": Padding(value="x")}, UsageError, "--pad-value 'x' is not an integer, but seq holds int32 token ids"),
-    ({"length": 3, "padding": Padding(pad=False), "format": "npy"}, UsageError, "--format npy needs fixed-length rows"),
-    ({"length": 3, "padding": Padding(side="left")}, UsageError, "--pad-side 'left' must be one of start, end"),
-    ({"length": 3, "format": "csv"}, UsageError, "--format 'csv' must be one of parquet, npy"),
+    ({"length": 0}, UsageError, "length=0 must be positive"),
+    ({"length": 3, "keep": "both", "head": 3}, UsageError, "head=3 must be at least 0 and below length 3"),
+    ({"length": 3, "padding": Padding(value="x")}, UsageError, "pad_value='x' is not an integer, but seq holds int32 token ids"),
+    ({"length": 3, "padding": Padding(pad=False), "format": "npy"}, UsageError, "format npy needs fixed-length rows"),
+    ({"length": 3, "padding": Padding(side="left")}, UsageError, "pad_side='left' must be one of start, end"),
+    ({"length": 3, "format": "csv"}, UsageError, "format='csv' must be one of parquet, npy"),
 ])
 def test_bad_options_write_nothing(tokens, tmp_path, kwargs, error, message):
     before = listing(tmp_path)

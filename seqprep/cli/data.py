@@ -141,8 +141,8 @@ def verify(src: Annotated[str, typer.Argument(metavar="DATASET", help="A dataset
     from ..dataset import verify as run
 
     result = run(src)
-    out.print(f"{src}: {result['rows']:,} rows in {result['shards']} shard{'s' * (result['shards'] != 1)} match seqprep.json",
-              markup=False)
+    out.print(f"{src}: {result['rows']:,} rows in {result['shards']} shard{'s' * (result['shards'] != 1)} match "
+              f"{result['against']}", markup=False)
 
 
 @app.command(epilog="Example: seqprep synth data/synth --task tokens-end --n 2000 --length 3000 --seed 1")

@@ -172,6 +172,6 @@ def write(source: Source, out: str, transform, *, format: str, lineage: list, pa
     if row_values:
         batch_rows = rows_per_batch(batch_rows, row_values)
     sink = open_sink(out, format=format, lineage=lineage, padding=padding, overwrite=overwrite,
-                     shard_rows=STREAM_SHARD_ROWS if source.is_stream else None, extra=extra, classes=classes)
+                     shard_rows=STREAM_SHARD_ROWS if source.in_process else None, extra=extra, classes=classes)
     return run(source, sink, transform, batch_rows=batch_rows, progress=progress, workers=workers,
                scheduler=scheduler)

@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from ..dataset import open_source
 from ..errors import InputError
+from ..labels import class_order
 from ..exports import load_npy, npy_array, per_row  # the one check of an NPY export's arrays
 
 
@@ -132,7 +133,7 @@ def _labels(table: pa.Table, encoding: dict, classes: list | None, path: str) ->
             raise InputError(f"{path}: the label column is of type {kind}; labels are integers or strings")
         labels = table.column("label").to_pylist()
     if classes is None:
-        classes = sorted({v for v in labels if v is not None})
+        classes = class_order(labels)
     index = {c: i for i, c in enumerate(classes)}
     unknown: dict = {}
     for v in labels:

@@ -29,6 +29,7 @@ import torch
 from ..dataset import open_source
 from ..errors import InputError
 from ..exports import load_npy
+from ..labels import class_order
 from ..ragged import from_arrow
 
 NPY_PIECE = 4096  # rows of an NPY export dealt as one piece
@@ -165,7 +166,7 @@ class _ParquetSource:
         if classes is None:
             labels = (source.manifest or {}).get("labels") or {}
             counts = labels.get("counts") or {}
-            classes = sorted(int(k) for k in counts) if labels.get("type") == "int64" else sorted(counts)
+            classes = class_order(int(k) for k in counts) if labels.get("type") == "int64" else class_order(counts)
         self.classes = list(classes)
 
     def rows(self, piece: int, index: dict) -> Iterator[tuple[torch.Tensor, int, int]]:
