@@ -4,6 +4,10 @@ The public Python API (``import seqprep as sp``):
 
 - kernels on sequences in memory, pyarrow.compute-style: :func:`truncate`, :func:`pad`,
   :func:`paa`, :func:`sample`, :func:`windows` (:mod:`seqprep.compute`);
+- datasets on disk: :func:`open` gives a :class:`Dataset` (rows, schema, lengths, labels,
+  lineage, ``batches()``, ``to_arrow()``), and ``.apply(step, out)`` runs a step object
+  (:class:`Truncate`, :class:`Sample`, :class:`Split`, :class:`Summarize`, :class:`Encode`)
+  with the command line's contract (:mod:`seqprep.handle`);
 - PyTorch loaders: ``from seqprep.torch import SequenceDataset, pad_collate``;
 - errors: :class:`SeqprepError` and its subclasses, what the CLI prints as one line.
 
@@ -15,6 +19,8 @@ __version__ = "0.1.0"
 _LAZY = {
     "truncate": "compute", "pad": "compute", "paa": "compute", "sample": "compute", "windows": "compute",
     "SeqprepError": "errors", "InputError": "errors", "UsageError": "errors", "OutputError": "errors",
+    "open": "handle", "Dataset": "handle", "Truncate": "handle", "Sample": "handle", "Split": "handle",
+    "Summarize": "handle", "Encode": "handle", "Padding": "handle",
 }
 
 __all__ = sorted(_LAZY)

@@ -1,0 +1,75 @@
+"""sp.open and steps applied from Python (seqprep.handle)."""
+
+import pickle
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+import seqprep as sp
+from seqprep.errors import OutputError
+
+from .conftest import listing, make_dataset, read_table
+
+
+@pytest.fixture
+def ds(tmp_path):
+    return make_dataset(tmp_path / "ds", [[1, 2, 3, 4], [5], [6, 7]], labels=["a", "b", "a"], seq_type=pa.int32(),
+                        shard_rows=2)
+
+
+def test_open_reads_what_the_manifest_says(ds):
+    d = sp.open(ds)
+    assert d.rows == 3 and d.schema.names == ["id", "seq", "label"]
+    assert d.lengths["max"] == 4 and d.lengths["total"] == 7
+    assert d.labels["counts"] == {"a": 2, "b": 1}
+    assert d.padding is None and d.lineage == [{"command": "test"}]
+    assert [b.num_rows for b in d.batches()] == [2, 1]
+    assert d.to_arrow().column("seq").to_pylist() == [[1, 2, 3, 4], [5], [6, 7]]
+    assert "rows=3" in repr(d)
+
+
+def test_apply_runs_a_step_with_the_cli_contract(ds, tmp_path):
+    short = sp.open(ds).apply(sp.Truncate(2, padding=sp.Padding(side="end")), tmp_path / "short")
+    assert short.padding == {"length": 2, "side": "end", "value": 0}
+    assert read_table(tmp_path / "short").column("seq").to_pylist() == [[3, 4], [5, 0], [6, 7]]
+    assert short.lineage[-1]["command"] == "truncate" and short.lineage[-1]["params"]["length"] == 2
+    with pytest.raises(OutputError, match="already exists; pass --overwrite"):
+        sp.open(ds).apply(sp.Truncate(2), tmp_path / "short")
+    again = sp.open(ds).apply(sp.Truncate(3, keep="start"), tmp_path / "short", overwrite=True)
+    assert again.to_arrow().column("length").to_pylist() == [3, 1, 2]
+
+
+def test_every_step_and_npy(ds, tmp_path):
+    d = sp.open(ds)
+    crops = d.apply(sp.Sample(2, seed=1, mode="crop", copies=2), tmp_path / "crops")
+    assert crops.rows == 4  # two crops of the one longer row, the others whole
+    windows = d.apply(sp.Split(2, last="keep", padding=sp.Padding(pad=False)), tmp_path / "w")
+    assert windows.to_arrow().column("seq").to_pylist() == [[1, 2], [3, 4], [5], [6, 7]]
+    npy = d.apply(sp.Truncate(3), tmp_path / "npy", format="npy")
+    assert np.load(tmp_path / "npy" / "X.npy").shape == (3, 3) and npy.rows == 3
+    with pytest.raises(ValueError, match="summarize writes a dataset"):
+        d.apply(sp.Summarize(paa=2), tmp_path / "s", format="npy")
+    with pytest.raises(TypeError, match="a seqprep step"):
+        d.apply("truncate", tmp_path / "x")
+    assert not (tmp_path / "s").exists() and not (tmp_path / "x").exists()
+
+
+def test_steps_are_plain_picklable_values():
+    step = sp.Truncate(400, keep="both", head=100)
+    assert pickle.loads(pickle.dumps(step)) == step
+    enc = sp.Encode(hash=1000, length=5)
+    assert pickle.loads(pickle.dumps(enc)).options == {"hash": 1000, "length": 5}
+
+
+def test_bad_step_options_speak_python(ds, tmp_path):
+    with pytest.raises(ValueError, match="length=0 must be positive"):
+        sp.open(ds).apply(sp.Truncate(0), tmp_path / "out")
+    assert "out" not in listing(tmp_path)
+
+
+def test_open_refuses_what_is_not_a_dataset(tmp_path):
+    with pytest.raises(sp.InputError, match="no such file or directory"):
+        sp.open(tmp_path / "missing")
+    with pytest.raises(sp.InputError, match="for the command line"):
+        sp.open("-")
