@@ -1,4 +1,5 @@
-"""Commands that shorten sequences: truncate, summarize, sample, split."""
+"""Commands that shorten sequences: truncate, summarize, sample, split; and holdout, which
+splits a dataset in two by id."""
 
 from __future__ import annotations
 
@@ -174,3 +175,35 @@ def split(
                        padding=padding, format=format.value, overwrite=overwrite, progress=progress,
                        workers=workers, scheduler=scheduler)
     summary("split", dest, manifest)
+
+
+@app.command(epilog="Example: seqprep holdout data/train data/fit data/val --fraction 0.2 --seed 1 --stratify")
+def holdout(
+    src: Annotated[str, typer.Argument(metavar="IN", help="Input dataset: a directory, a .parquet/.arrow file, or - "
+                                       "for an Arrow stream on stdin (not with --stratify).")],
+    train_out: Annotated[str, typer.Argument(metavar="TRAIN_OUT", help="The dataset directory for the training rows.")],
+    val_out: Annotated[str, typer.Argument(metavar="VAL_OUT", help="The dataset directory for the held-out rows.")],
+    fraction: Annotated[float, typer.Option(help="The share of ids held out for validation, between 0 and 1.")],
+    seed: Annotated[int, typer.Option(help="Random seed; which ids are held out depends only on (seed, id).")],
+    stratify: Annotated[bool, typer.Option("--stratify", help="Hold out round(F * n) of each class's n ids, so "
+                                           "both sets keep the class proportions (reads IN twice).")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace TRAIN_OUT and VAL_OUT if they exist "
+                                            "(atomically, both or neither).")] = False,
+) -> None:
+    """Split a dataset by id into training and validation sets, reproducibly from --seed.
+
+    All rows of one id (the windows and crops of one sequence) go to the same set. Each id's
+    place comes from a hash of --seed and the id, never from row order or sharding. Without
+    --stratify an id is held out when its hash, as a number in [0, 1), is below F, so VAL
+    holds about F of the ids; with --stratify each class's ids are ranked by their hash and
+    the lowest round(F * n) held out (every class keeps at least one id for training), which
+    takes memory for the distinct ids, 8 bytes each. Both outputs are committed together at
+    the end, or neither is.
+    """
+    from ..steps.holdout import holdout as run
+
+    with RichProgress("holdout") as progress:
+        manifests = run(src, train_out, val_out, fraction=fraction, seed=seed, stratify=stratify,
+                        overwrite=overwrite, progress=progress)
+    for target, manifest in zip((train_out, val_out), manifests):
+        summary("holdout", target, manifest)
