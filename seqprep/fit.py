@@ -28,8 +28,9 @@ from .dataset import BATCH_ROWS, open_source
 from .engine import Progress, map_shards
 from .errors import InputError, OutputError, UsageError, positive
 from .output import describe_steps
-from .kernels.encode import MAX_KMER, check_inf, check_kmer, first_infinite, infinite_error, kmers
-from .ragged import from_arrow
+from .kernels.encode import MAX_KMER, check_inf, check_kmer, first_infinite, infinite_error, token_rows
+from .labels import class_order
+from .ragged import Ragged, from_arrow
 from .workers import check_workers
 
 FORMAT = "seqprep-stats"
@@ -137,7 +138,10 @@ def fit(src: str, out: str, *, max_size: int | None = None, min_count: int = 1, 
     """Count ``src`` (the training split) and write the statistics to ``out`` (a .json file,
     or - for stdout). With ``kmer`` the tokens counted are the k-mers that ``encode --kmer``
     will make. Infinite readings stop the run (``inf="error"``) or, with ``inf="nan"``, are
-    skipped like NaN and counted (``inf_ignored``)."""
+    skipped like NaN and counted (``inf_ignored``).
+
+    The file is the one :class:`seqprep.Vocabulary` (``KmerVocabulary``, ``Standardizer``)
+    saves: both count with :class:`Counts` and write :func:`to_stats`."""
     positive(("--max-size", max_size))
     if min_count < 1:
         raise UsageError(f"--min-count {min_count} must be at least 1")
@@ -155,28 +159,39 @@ def fit(src: str, out: str, *, max_size: int | None = None, min_count: int = 1, 
     if progress is not None:
         progress.start(source.rows)
     # Map then merge, in shard order, wherever the shards are counted: the same file either way.
-    merged = Counts.empty(job)
+    merged = Counts.empty(is_tokens, job.channels)
     for counts in map_shards(source, count_shard, job, batch_rows=batch_rows, workers=workers, scheduler=scheduler):
         merged.merge(counts)
         if progress is not None:
             progress.advance(counts.rows)
-    rows, total, tokens, moments, classes = merged.rows, merged.steps, merged.tokens, merged.moments, merged.classes
+    params = {"max_size": max_size, "min_count": min_count, "kmer": kmer, "kmer_stride": kmer_stride,
+              "lowercase": lowercase, "inf": inf}
+    stats = to_stats(merged, step_type=steps["type"], channels=steps["channels"], params=params,
+                     fitted_on={"path": src, "manifest_sha256": source.input_sha256})
+    write_stats(out, stats)
+    return stats
+
+
+def to_stats(counts: "Counts", *, step_type: str, channels: int | None, params: dict, fitted_on: dict | None) -> dict:
+    """The stats file's contents for ``counts``: ``params`` holds max_size, min_count, kmer,
+    kmer_stride, lowercase and inf as fitted (token counts are capped by the first two here)."""
+    kmer, max_size, min_count = params["kmer"], params["max_size"], params["min_count"]
     stats = {
         "format": FORMAT,
         "version": 1,
-        "kind": "tokens" if is_tokens else "numbers",
-        "step_type": steps["type"],
-        "channels": steps["channels"],
-        "rows": rows,
-        "steps": total,
-        "classes": sorted(classes),
-        "fitted_on": {"path": src, "manifest_sha256": source.input_sha256},
+        "kind": "tokens" if counts.tokens is not None else "numbers",
+        "step_type": step_type,
+        "channels": channels,
+        "rows": counts.rows,
+        "steps": counts.steps,
+        "classes": class_order(counts.classes),
+        "fitted_on": fitted_on,
         "params": {"max_size": max_size, "min_count": min_count, "kmer": kmer,
-                   "kmer_stride": kmer_stride if kmer else None, "lowercase": lowercase},
+                   "kmer_stride": params["kmer_stride"] if kmer else None, "lowercase": params["lowercase"]},
         "seqprep_version": __version__,
     }
-    if tokens is not None:
-        ranked = tokens.ranked()
+    if counts.tokens is not None:
+        ranked = counts.tokens.ranked()
         stats["distinct_tokens"] = ranked.num_rows
         ranked = ranked.filter(pc.greater_equal(ranked.column("count"), min_count))
         if max_size is not None:
@@ -184,10 +199,9 @@ def fit(src: str, out: str, *, max_size: int | None = None, min_count: int = 1, 
         stats["tokens"] = ranked.column("token").to_pylist()
         stats["counts"] = ranked.column("count").to_pylist()
     else:
-        stats["channel_stats"] = moments.to_json()
-        stats["params"]["inf"] = inf
-        stats["inf_ignored"] = merged.infinite
-    write_stats(out, stats)
+        stats["channel_stats"] = counts.moments.to_json()
+        stats["params"]["inf"] = params["inf"]
+        stats["inf_ignored"] = counts.infinite
     return stats
 
 
@@ -252,7 +266,8 @@ class FitJob:
 
 @dataclass
 class Counts:
-    """What one shard (or several, merged in order) holds."""
+    """What one batch, shard or stream of chunks (several merged in order) holds: the one
+    count-and-merge that ``seqprep fit`` and the fitted transformers share."""
 
     rows: int
     steps: int
@@ -264,9 +279,29 @@ class Counts:
     label_from: str | None = None
 
     @classmethod
-    def empty(cls, job: FitJob) -> "Counts":
-        return cls(0, 0, TokenCounts() if job.is_tokens else None, None if job.is_tokens else Moments(job.channels),
-                   set())
+    def empty(cls, is_tokens: bool, channels: int = 1) -> "Counts":
+        return cls(0, 0, TokenCounts() if is_tokens else None, None if is_tokens else Moments(channels), set())
+
+    def add(self, rows: Ragged, *, labels: pa.Array | None = None, ids=None, inf: str = "error",
+            where: str = "") -> None:
+        """Count a batch of rows (tokens already lowercased or made k-mers, see ``token_rows``)
+        and its labels. ``inf="error"`` refuses an infinite reading, naming the row by ``ids``
+        (or position); ``where`` names the batch in that message and in mixed label types."""
+        self.rows += rows.n_rows
+        self.steps += int(rows.offsets[-1])
+        if self.tokens is not None:
+            self.tokens.add(rows.values if isinstance(rows.values, pa.Array) else pa.array(rows.values))
+        else:
+            if inf == "error":
+                found = first_infinite(rows.values, rows.offsets, ids)
+                if found is not None:
+                    raise InputError(f"{where}: {infinite_error(found)}" if where else infinite_error(found).cli_message)
+            self.infinite += self.moments.add(rows.values)
+        if labels is not None:
+            type_name = label_type_name(labels.type)
+            if type_name is not None:
+                self.note_labels(type_name, where)
+                self.classes.update(labels.drop_null().to_pylist())
 
     def note_labels(self, type_name: str, name: str) -> None:
         if self.label_type is None:
@@ -287,6 +322,32 @@ class Counts:
             self.moments.merge(other.moments)
         self.classes |= other.classes
 
+    @classmethod
+    def from_stats(cls, stats: dict) -> "Counts":
+        """The counts a stats file holds (checked by :func:`check_stats`), to count more data on
+        top: exact for tokens the file kept; moments rebuilt from count, mean and std."""
+        classes = set(stats.get("classes", []))
+        if stats["kind"] == "tokens":
+            counts = cls(stats["rows"], stats["steps"], TokenCounts(), None, classes)
+            fitted_strings = stats["step_type"] in ("string", "large_string") or stats["params"].get("kmer")
+            if stats["tokens"]:
+                counts.tokens.add_table(pa.table({"token": pa.array(stats["tokens"], pa.string() if fitted_strings
+                                                                    else pa.int64()),
+                                                  "count": pa.array(stats["counts"], pa.int64())}))
+        else:
+            chans = stats["channel_stats"]
+            moments = Moments(len(chans))
+            for c, ch in enumerate(chans):
+                if ch["count"]:
+                    moments.n[c], moments.mean[c] = ch["count"], ch["mean"]
+                    moments.m2[c] = ch["std"] ** 2 * ch["count"]
+                    moments.lo[c], moments.hi[c] = ch["min"], ch["max"]
+            counts = cls(stats["rows"], stats["steps"], None, moments, classes, stats.get("inf_ignored", 0))
+        if classes:
+            counts.label_type, counts.label_from = ("string" if isinstance(next(iter(classes)), str) else "int64",
+                                                    "the fitted state")
+        return counts
+
 
 def label_type_name(t: pa.DataType) -> str | None:
     """The label type as the contract names it (int64, string); None for an all-null column."""
@@ -306,39 +367,21 @@ def mixed_labels(first: str, first_in: str, other: str, other_in: str) -> str:
 
 def count_shard(job: FitJob, i: int, name: str, batches) -> Counts:
     """Count one shard (here or in a worker: :func:`seqprep.engine.map_shards`)."""
-    counts = Counts.empty(job)
+    counts = Counts.empty(job.is_tokens, job.channels)
     side = (job.padding or {}).get("side", "end")
     for batch in batches:
         seq = batch.column("seq")
         lengths = batch.column("length") if job.padding and "length" in batch.schema.names else None
         try:
             r = from_arrow(seq, lengths, side) if lengths is not None else from_arrow(seq)
+            r = token_rows(r, lowercase=job.lowercase, kmer=job.kmer, kmer_stride=job.kmer_stride)
         except InputError as e:
             raise InputError(f"{name}: {e}") from None
-        if job.lowercase and isinstance(r.values, pa.Array):
-            r = type(r)(pc.utf8_lower(r.values), r.offsets)
-        if job.kmer is not None:
-            try:
-                r = kmers(r, k=job.kmer, stride=job.kmer_stride)
-            except InputError as e:
-                raise InputError(f"{name}: {e}") from None
-        counts.rows += batch.num_rows
-        counts.steps += int(r.offsets[-1])
-        if counts.tokens is not None:
-            counts.tokens.add(r.values if isinstance(r.values, pa.Array) else pa.array(r.values))
-        else:
-            if job.inf == "error":
-                ids = batch.column("id").to_numpy(zero_copy_only=False) if "id" in batch.schema.names else None
-                where = first_infinite(r.values, r.offsets, ids)
-                if where is not None:
-                    raise InputError(f"{name}: {infinite_error(where)}") from None
-            counts.infinite += counts.moments.add(r.values)
-        if "label" in batch.schema.names:
-            label = batch.column("label")
-            type_name = label_type_name(label.type)
-            if type_name is not None:
-                counts.note_labels(type_name, name)
-                counts.classes.update(label.drop_null().to_pylist())
+        ids = None
+        if not job.is_tokens and job.inf == "error" and "id" in batch.schema.names:
+            ids = batch.column("id").to_numpy(zero_copy_only=False)
+        labels = batch.column("label") if "label" in batch.schema.names else None
+        counts.add(r, labels=labels, ids=ids, inf=job.inf, where=name)
     return counts
 
 

@@ -127,6 +127,16 @@ def kmers(batch: Ragged, *, k: int, stride: int = 1) -> Ragged:
     return Ragged.from_lengths(out, per_row)
 
 
+def token_rows(batch: Ragged, *, lowercase: bool = False, kmer: int | None = None, kmer_stride: int = 1) -> Ragged:
+    """The tokens that are counted and looked up: string tokens lowercased (``lowercase``), then
+    turned into k-mers (``kmer``); the same for fitting and encoding, so both see one token."""
+    if lowercase and isinstance(batch.values, pa.Array):
+        batch = Ragged(pc.utf8_lower(batch.values), batch.offsets)
+    if kmer is not None:
+        batch = kmers(batch, k=kmer, stride=kmer_stride)
+    return batch
+
+
 def normalize(values: np.ndarray, mean: np.ndarray, std: np.ndarray, nan_value: float,
               inf: str = "error") -> tuple[np.ndarray, int, int]:
     """Z-score each channel with the training mean and std (a std of 0 counts as 1); NaN becomes
