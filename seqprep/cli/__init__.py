@@ -180,12 +180,13 @@ def show(renderable) -> None:
     """Print a rich table (or any renderable) to stdout. A terminal gets its own width; a pipe
     or a file has none, and rich's 80-column default would cut columns, so there the table
     gets the width it needs (COLUMNS, when set, still wins)."""
-    width = None
-    if not out.is_terminal and not os.environ.get("COLUMNS", "").isdigit():
-        from rich.measure import Measurement
+    if out.is_terminal or os.environ.get("COLUMNS", "").isdigit():
+        out.print(renderable)
+        return
+    from rich.measure import Measurement
 
-        width = max(out.width, Measurement.get(out, out.options.update(width=1 << 16), renderable).maximum)
-    out.print(renderable, width=width)
+    width = max(out.width, Measurement.get(out, out.options.update(width=1 << 16), renderable).maximum)
+    Console(file=out.file, highlight=False, width=width).print(renderable)  # print() caps width at the console's
 
 
 def _version(value: bool) -> None:
