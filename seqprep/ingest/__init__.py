@@ -17,8 +17,8 @@ import pyarrow as pa
 from ..engine import Progress, write_all
 from ..errors import InputError, UsageError
 from ..output import check_target, open_sink, step_record
-from .arrays import NPY_LAYOUT, read_npy, read_table
-from .common import IngestOptions, path_kind, regular_file
+from .arrays import NPY_LAYOUT, export_layout, is_export, read_npy, read_table
+from .common import IngestOptions, path_kind, regular_file, sniffed_stdin
 from .fasta import read_fasta
 from .text import read_csv, read_jsonl, read_text, text_files
 from .ts import read_ts
@@ -46,6 +46,12 @@ SUFFIXES = {
     ".ts": "ts",
     ".npy": "npy",
 }
+INFO_READERS = {  # readers that note the columns they used and how they read them
+    "parquet": partial(read_table, kind="parquet"),
+    "arrow": partial(read_table, kind="arrow"),
+    "jsonl": read_jsonl,
+    "csv": read_csv,
+}
 STDIN_FORMATS = ("arrow", "jsonl", "csv", "fasta", "ts")
 FILE_FORMATS = ("jsonl", "csv", "fasta", "ts")  # one file each; the others also read a folder
 EMPTY_STEP = {"ts": pa.float32(), "npy": pa.float32()}  # the step type of an input with no rows
@@ -67,22 +73,60 @@ def detect_format(path: Path) -> str:
         return "arrow"
     if (path / "X.npy").exists() or (path / "values.npy").exists():
         return "npy"
-    if any(path.glob("*/*.txt")) or any(path.glob("*.txt")):
+    if any(path.glob("*/*.txt")) or any(path.glob("*.txt")) or any(path.glob("*/*/*.txt")):
         return "text"
     raise UsageError(f"{path}: cannot tell the format of this folder's files; pass --format ({', '.join(READERS)})")
 
 
-def describe_layout(path: Path, fmt: str) -> tuple[str, list | None]:
+def describe_layout(path: Path, fmt: str, options: IngestOptions = IngestOptions()) -> tuple[str, list | None]:
     """What ingest reads at ``path``, in words for the manifest's ``layout`` (and the files, for a
     folder of .txt files, whose layout is checked here, before anything is written)."""
     if path_kind(path) == "file":
         return f"one {fmt} file", None
     if fmt == "text":
-        name, files = text_files(path)
+        name, files = text_files(path, options.split, options.labels)
         return name, files
     if fmt == "npy":
+        if is_export(path):
+            return export_layout(path), None
         return "NPY folder: " + NPY_LAYOUT, None
     return f"FOLDER/*.{fmt} (files in name order)", None
+
+
+DEFAULT_SEQ = {"jsonl": "text", "csv": "text", "parquet": "seq", "arrow": "seq"}
+
+
+def describe_columns(fmt: str, info: dict, options: IngestOptions) -> str:
+    """What the summary adds to the layout: what was read, and how, where it is not the long-standing
+    default (the text column tokenized, the label from 'label', ids numbered 0..N-1)."""
+    notes = []
+    if info.get("wide"):
+        notes.append(f"wide: {info['wide']} as {info['read']}")
+    elif info.get("seq") is not None:
+        read = info.get("read")
+        seq = info["seq"]
+        if read not in (None, "text tokens", "as stored") or seq != DEFAULT_SEQ.get(fmt, seq):
+            notes.append(f"{seq!r} as {read}" if read not in (None, "as stored") else f"sequences from {seq!r}")
+    if info.get("label") not in (None, "label"):
+        notes.append(f"labels from {info['label']!r}")
+    if info.get("id") is not None:
+        notes.append(f"ids from {info['id']!r}")
+    return "; ".join(notes)
+
+
+def _recorded(batches: Iterator[pa.RecordBatch], info: dict, extra: dict, fmt: str, options: IngestOptions):
+    """Pass the batches on; once read, note in the manifest the columns used and how."""
+    yield from batches
+    columns = {k: info[k] for k in ("seq", "label", "id") if info.get(k) is not None}
+    if info.get("wide"):
+        columns["seq"] = info["wide"]
+    if info.get("read"):
+        columns["read"] = info["read"]
+    if columns:
+        extra["columns"] = columns
+    notes = describe_columns(fmt, info, options)
+    if notes:
+        extra["layout"] = f"{extra['layout']}, {notes}" if extra.get("layout") else notes
 
 
 def _with_ids(batches: Iterator[pa.RecordBatch], where: str, step: pa.DataType) -> Iterator[pa.RecordBatch]:
@@ -126,31 +170,55 @@ def ingest(src: str, out: str, *, options: IngestOptions = IngestOptions(), over
     options.check()
     if options.format not in FORMATS:
         raise UsageError(f"--format {options.format!r} must be one of {', '.join(FORMATS)}")
-    path = Path(src)
     if src == "-":
-        fmt = "arrow" if options.format == "auto" else options.format
-        if fmt not in STDIN_FORMATS:
-            raise UsageError(f"--format {fmt} cannot be read from stdin; stdin takes {', '.join(STDIN_FORMATS)}")
-    else:
+        if options.format not in ("auto", *STDIN_FORMATS):
+            raise UsageError(f"--format {options.format} cannot be read from stdin; stdin takes {', '.join(STDIN_FORMATS)}")
+        with sniffed_stdin() as (_, sniffed, gz, empty):
+            fmt = options.format
+            if fmt == "auto":
+                if sniffed is None:
+                    what = "is empty" if empty else "does not start like an Arrow IPC stream (0xFFFFFFFF) or JSON lines ({)"
+                    raise UsageError(f"stdin {what}{' once gunzipped' if gz and not empty else ''}; pass --format "
+                                     f"({', '.join(STDIN_FORMATS)})")
+                fmt = sniffed
+            return _ingest(src, out, fmt, options, overwrite, progress,
+                           stdin_note=("gzip, " if gz else "") + ("sniffed " if options.format == "auto" else ""))
+    return _ingest(src, out, None, options, overwrite, progress)
+
+
+def _ingest(src: str, out: str, fmt: str | None, options: IngestOptions, overwrite: bool,
+            progress: Progress | None, stdin_note: str = "") -> dict:
+    path = Path(src)
+    if src != "-":
         kind = path_kind(path)  # a FIFO or a device is refused here, unopened
         fmt = detect_format(path) if options.format == "auto" else options.format
         if kind == "dir" and fmt in FILE_FORMATS:
             raise InputError(f"{src}: a folder, but --format {fmt} reads one file; give the file")
-    if (options.labels or options.label_regex) and fmt != "fasta":
-        raise UsageError("--labels and --label-regex apply to FASTA input only")
+    if options.label_regex and fmt != "fasta":
+        raise UsageError("--label-regex applies to FASTA input only")
+    if options.labels and fmt not in ("fasta", "text"):
+        raise UsageError("--labels applies to FASTA input and folders of .txt files only")
+    if options.split is not None and fmt != "text":
+        raise UsageError("--split applies to folders of .txt files (FOLDER/SPLIT/LABEL/*.txt) only")
     if options.labels:
         regular_file(Path(options.labels), " (--labels)")
-    layout = None if src == "-" else describe_layout(path, fmt)
+    layout = (f"{fmt} on stdin ({stdin_note.rstrip(', ')})" if stdin_note else f"{fmt} on stdin", None) \
+        if src == "-" else describe_layout(path, fmt, options)
     check_target(out, inputs=(src,), overwrite=overwrite)
     params = {"source": src, **asdict(options), "format": fmt}
     params.pop("batch_rows")
     lineage = [step_record("ingest", params, input_sha256=None)]
-    extra = {"layout": layout[0]} if layout else None
+    extra = {"layout": layout[0]}
     sink = open_sink(out, format="parquet", lineage=lineage, overwrite=overwrite, shard_rows=options.shard_rows,
                      extra=extra)
-    reader = READERS[fmt](path, options) if fmt != "text" or layout is None or layout[1] is None \
-        else read_text(path, options, layout=layout[1])
-    batches = _with_ids(reader, src, EMPTY_STEP.get(fmt, pa.string()))
+    info: dict = {}
+    if fmt == "text" and layout[1] is not None:
+        reader = read_text(path, options, layout=layout[1])
+    elif fmt in INFO_READERS:
+        reader = INFO_READERS[fmt](path, options, info=info)
+    else:
+        reader = READERS[fmt](path, options)
+    batches = _with_ids(_recorded(reader, info, extra, fmt, options), src, EMPTY_STEP.get(fmt, pa.string()))
     try:
         return write_all(batches, sink, progress=progress)
     except InputError as e:

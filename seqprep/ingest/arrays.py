@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 from ..dataset import MANIFESTS, file_batches, file_kind, guard, read_schema
 from ..errors import InputError
 from .common import (BUFFER_LIMIT, EXPANSION_LIMIT, MAX_CHANNELS, MAX_SEQ_VALUES, IngestOptions,
-                     check_lengths, float32_numpy, int64_numpy, int64_values, list_array, make_batch, path_kind,
-                     regular_file, rows_of, too_long)
+                     check_lengths, fit_int64, float32_numpy, int64_numpy, int64_values, list_array, make_batch, path_kind,
+                     regular_file, rows_of, stdin_binary, too_long)
 from .text import tokenize
 
 
@@ -74,22 +74,23 @@ def check_steps(arr: pa.Array, target: pa.DataType, at) -> None:
         float32_numpy(x, value_at)
 
 
-def normalize_seq(arr: pa.Array, where: str, opts: IngestOptions, at=None) -> pa.Array:
+def normalize_seq(arr: pa.Array, where: str, opts: IngestOptions, at=None, column: str | None = None) -> pa.Array:
     at = at or rows_of(where)
+    column = column or opts.seq_column or "seq"
     t = arr.type
     if pa.types.is_string(t) or pa.types.is_large_string(t):
         seq = tokenize(arr.cast(pa.string()), tokenizer=opts.tokenizer, lowercase=opts.lowercase)
         check_lengths(seq, at)
         return seq
     if not (pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t)):
-        raise InputError(f"{where}: column {opts.seq_column!r} has type {t}; each row must be a list of steps (or text)")
+        raise InputError(f"{where}: column {column!r} has type {t}; each row must be a list of steps (or text)")
     target = pa.list_(step_type(t.value_type, where))
     check_lengths(arr, at)
     check_steps(arr, target, at)
     try:
         return arr.cast(target)
     except pa.ArrowException as e:
-        raise InputError(f"{where}: column {opts.seq_column!r} cannot be read as {target} ({str(e).splitlines()[0]})") from None
+        raise InputError(f"{where}: column {column!r} cannot be read as {target} ({str(e).splitlines()[0]})") from None
 
 
 def label_array(arr: pa.Array, where: str, column: str, at=None) -> pa.Array:
@@ -148,7 +149,7 @@ def table_sources(path: Path, kind: str, batch_rows: int):
     """(name, column names, batches) for each file, or for the Arrow stream on stdin."""
     if str(path) == "-":
         try:
-            reader = pa.ipc.open_stream(sys.stdin.buffer)
+            reader = pa.ipc.open_stream(stdin_binary())
         except (pa.ArrowException, OSError) as e:
             raise InputError(f"stdin: not an Arrow IPC stream ({str(e).splitlines()[0]})") from None
         yield "stdin", reader.schema.names, guard("stdin", iter(reader))
@@ -158,27 +159,36 @@ def table_sources(path: Path, kind: str, batch_rows: int):
         yield f, names, guard(str(f), file_batches(f, kind, batch_rows))
 
 
-def read_table(path: Path, opts: IngestOptions, kind: str) -> Iterator[pa.RecordBatch]:
+TABLE_SEQ_NAMES = ("seq", "text")  # Parquet/Arrow: the sequence column by name, in this order
+
+
+def read_table(path: Path, opts: IngestOptions, kind: str, info: dict | None = None) -> Iterator[pa.RecordBatch]:
+    info = {} if info is None else info
     for f, names, batches in table_sources(path, kind, opts.batch_rows):
         label_col = opts.label_column or "label"
-        wanted = [(opts.seq_column, "--seq-column"), (opts.id_column, "--id-column")]
+        seq_col = opts.seq_column or opts.text_column or next((n for n in TABLE_SEQ_NAMES if n in names), "seq")
+        flag = "--seq-column" if opts.seq_column or not opts.text_column else "--text-column"
+        id_col = opts.id_column if opts.id_column is not None else ("id" if "id" in names and not opts.row_ids else None)
+        wanted = [(seq_col, flag), (id_col, "--id-column")]
         if opts.label_column is not None:
             wanted.append((opts.label_column, "--label-column"))
-        for col, flag in wanted:
+        for col, fl in wanted:
             if col is not None and col not in names:
-                raise InputError(f"{f}: no column {col!r} (columns: {', '.join(names)}); name it with {flag}")
+                raise InputError(f"{f}: no column {col!r} (columns: {', '.join(names)}); name it with {fl}")
         for col in set(names):
             if names.count(col) > 1:
                 raise InputError(f"{f}: {names.count(col)} columns are named {col!r}; rename them so each is named once")
-        renames = {opts.seq_column: "seq"}
-        if opts.id_column is not None:
-            renames[opts.id_column] = "id"
+        renames = {seq_col: "seq"}
+        if id_col is not None:
+            renames[id_col] = "id"
         if label_col in names:
             renames[label_col] = "label"
         for n in names:
             if n not in renames and n in ("seq", "id", "label"):
-                hint = "pass --id-column id to keep those ids" if n == "id" else f"rename it, or name it with --{n}-column"
+                hint = "drop --row-ids to keep those ids, or rename it" if n == "id" else \
+                    f"rename it, or name it with --{n}-column"
                 raise InputError(f"{f}: has a column {n!r} that is not the one ingest reads as {n}; {hint}")
+        info.update(seq=seq_col, label=label_col if label_col in names else None, id=id_col)
         start = 0
         for batch in batches:
             at = rows_of(str(f), start)
@@ -186,7 +196,9 @@ def read_table(path: Path, opts: IngestOptions, kind: str) -> Iterator[pa.Record
             for n, arr in zip(batch.schema.names, batch.columns):
                 new = renames.get(n, n)
                 if new == "seq":
-                    arr = normalize_seq(arr, str(f), opts, at)
+                    if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
+                        info["read"] = "text tokens"
+                    arr = normalize_seq(arr, str(f), opts, at, column=n)
                 elif new == "label":
                     arr = label_array(arr, str(f), n, at)
                 elif new == "id":
@@ -235,6 +247,142 @@ def npy_step_values(x: np.ndarray, where: Path, at=None) -> pa.Array:
     raise InputError(f"{where}: dtype {x.dtype} is not supported; save integers, floats or strings{hint}")
 
 
+EXPORT_LAYOUT = "seqprep's NPY export: X.npy, lengths.npy, meta.json; optional y.npy, ids.npy"
+EXPORT_FILES = {"X.npy", "lengths.npy", "meta.json", "y.npy", "ids.npy"}
+META_LIMIT = 64 << 20  # bytes: a meta.json larger than this is not one seqprep wrote
+
+
+def is_export(path: Path) -> bool:
+    """A folder with meta.json: seqprep's own NPY export (checked when read)."""
+    return path_kind(path) == "dir" and (path / "meta.json").exists()
+
+
+def _export_meta(path: Path) -> dict:
+    f = regular_file(path / "meta.json")
+    if f.stat().st_size > META_LIMIT:
+        raise InputError(f"{f}: larger than a meta.json is ({META_LIMIT:,} bytes); export the data again")
+    try:
+        meta = json.loads(f.read_bytes(), parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
+    except (ValueError, RecursionError) as e:
+        raise InputError(f"{f}: not valid JSON ({str(e).splitlines()[0][:80]}); export the data again") from None
+    if not isinstance(meta, dict) or meta.get("format") != "seqprep-npy":
+        raise InputError(f"{f}: not a seqprep NPY export's meta.json (no \"format\": \"seqprep-npy\"); the folder "
+                         f"reads as {NPY_LAYOUT} without it: move meta.json out")
+    return meta
+
+
+def _export_classes(meta: dict, where: Path) -> list | None:
+    classes = meta.get("classes")
+    if classes is None:
+        return None
+    ok = isinstance(classes, list) and (all(isinstance(c, str) for c in classes) or all(
+        isinstance(c, int) and not isinstance(c, bool) for c in classes)) and len(set(classes)) == len(classes)
+    if not ok:
+        raise InputError(f"{where}: the class list {repr(classes)[:100]} must be distinct strings or distinct integers; "
+                         "export the data again")
+    for c in classes:
+        if isinstance(c, int):
+            fit_int64(c, str(where), "class")
+    return classes
+
+
+def _per_row(path: Path, name: str, n: int) -> np.ndarray | None:
+    if not (path / name).exists():
+        return None
+    arr = load_npy(path / name)
+    if arr.ndim != 1 or len(arr) != n or arr.dtype.kind not in "iu":
+        raise InputError(f"{path / name}: {arr.dtype} of shape {arr.shape}, but X.npy has {n} rows: expected {n} "
+                         "integers; export the data again")
+    return arr
+
+
+def export_layout(path: Path) -> str:
+    meta = _export_meta(path)
+    side = (meta.get("padding") or {}).get("side") if isinstance(meta.get("padding"), dict) else None
+    how = f"padding at the {side} dropped by lengths.npy" if side else "no padding"
+    present = [n for n in ("y.npy", "ids.npy") if (path / n).exists()]
+    return f"seqprep NPY export (X.npy, lengths.npy, {', '.join(present + ['meta.json'])}; {how})"
+
+
+def read_npy_export(path: Path, opts: IngestOptions) -> Iterator[pa.RecordBatch]:
+    """seqprep's own NPY export back into a dataset: each row's real steps (lengths.npy, on the
+    side meta.json's padding names), labels from y.npy through meta.json's classes (-1: none),
+    ids from ids.npy. Every array is checked against X's shape first."""
+    names = {p.name for p in path.iterdir() if not p.name.startswith(".")}
+    stray = sorted(names - EXPORT_FILES)
+    if stray:
+        raise InputError(f"{path}: {', '.join(stray)} {'is' if len(stray) == 1 else 'are'} not part of {EXPORT_LAYOUT}; "
+                         "move it out (seqprep does not guess what it means)")
+    meta = _export_meta(path)
+    x = load_npy(path / "X.npy")
+    if x.ndim not in (2, 3) or x.dtype.kind not in "iuf" or (x.ndim == 3 and not 0 < x.shape[2] <= MAX_CHANNELS):
+        raise InputError(f"{path / 'X.npy'}: {x.dtype} of shape {x.shape}, but an export is (N, L) or (N, L, C) "
+                         "numbers; export the data again")
+    n, width = x.shape[0], x.shape[1]
+    if isinstance(meta.get("rows"), int) and meta["rows"] != n:
+        raise InputError(f"{path / 'X.npy'}: shape {x.shape}, but meta.json says {meta['rows']} rows; export the data again")
+    if not (path / "lengths.npy").exists():
+        raise InputError(f"{path}: lengths.npy is missing; an export's rows are read by their lengths: export the "
+                         "data again")
+    lengths = _per_row(path, "lengths.npy", n).astype(np.int64)
+    if n and (lengths.min() < 0 or lengths.max() > width):
+        bad = int(lengths.min()) if lengths.min() < 0 else int(lengths.max())
+        raise InputError(f"{path / 'lengths.npy'}: row {int(np.argmax((lengths < 0) | (lengths > width))) + 1:,}: "
+                         f"length {bad} is outside 0..{width}; export the data again")
+    padding = meta.get("padding")
+    side = padding.get("side") if isinstance(padding, dict) else None
+    if padding is not None and side not in ("start", "end"):
+        raise InputError(f"{path / 'meta.json'}: padding {repr(padding)[:80]} names no side (start or end); export "
+                         "the data again")
+    if side is None and n and lengths.min() < width:
+        raise InputError(f"{path / 'lengths.npy'}: row {int(np.argmin(lengths)) + 1:,} has {int(lengths.min())} real "
+                         f"steps of {width}, but meta.json names no padding side; export the data again")
+    classes = _export_classes(meta, path / "meta.json")
+    y = _per_row(path, "y.npy", n)
+    if y is not None:
+        top = len(classes or [])
+        if n and (y.min() < -1 or y.max() >= top):
+            bad = int(y.min()) if y.min() < -1 else int(y.max())
+            raise InputError(f"{path / 'y.npy'}: class index {bad} is outside -1..{top - 1} (meta.json lists {top} "
+                             "classes); export the data again")
+    ids = _per_row(path, "ids.npy", n)
+    per_row = int(np.prod(x.shape[1:], dtype=np.int64))
+    if per_row > MAX_SEQ_VALUES:
+        raise too_long(per_row, f"{path / 'X.npy'}: shape {x.shape}")
+    step = max(1, min(opts.batch_rows, BUFFER_LIMIT // max(per_row, 1)))
+    label_type = None if classes is None else (pa.string() if classes and isinstance(classes[0], str) else pa.int64())
+    for start in range(0, n, step):
+        stop = min(n, start + step)
+        at = rows_of(str(path / "X.npy"), start)
+        rows = np.asarray(x[start:stop])
+        lens = lengths[start:stop]
+        pos = np.arange(width)
+        keep = pos[None, :] < lens[:, None] if side != "start" else pos[None, :] >= (width - lens)[:, None]
+        flat = rows[keep]
+        row_of = lambda i, lens=lens, at=at: at(int(np.searchsorted(np.cumsum(lens), i, side="right")))  # noqa: E731
+        if flat.ndim == 2:
+            values = pa.FixedSizeListArray.from_arrays(
+                pa.array(float32_numpy(np.ascontiguousarray(flat).reshape(-1),
+                                       lambda i, c=flat.shape[1]: row_of(i // c))), flat.shape[1])
+        else:
+            values = npy_step_values(flat, path / "X.npy", row_of)
+        label = None
+        if y is not None and label_type is not None:
+            idx = np.asarray(y[start:stop], dtype=np.int64)
+            label = pa.array([classes[i] if i >= 0 else None for i in idx.tolist()], label_type)
+        extra = {}
+        if ids is not None:
+            extra["id"] = pa.array(int64_numpy(np.asarray(ids[start:stop]), "id", rows_of(str(path / "ids.npy"), start)))
+        yield make_batch(list_array(values, lens), label, **extra)
+    if n == 0:
+        t = pa.float32() if x.dtype.kind == "f" else (pa.int32() if x.dtype.itemsize < 4 or x.dtype == np.int32
+                                                      else pa.int64())
+        if x.ndim == 3:
+            t = pa.list_(pa.float32(), x.shape[2])
+        yield make_batch(pa.array([], pa.list_(t)), pa.array([], label_type) if label_type is not None else None,
+                         **({"id": pa.array([], pa.int64())} if ids is not None else {}))
+
+
 def _npy_folder(path: Path) -> tuple[Path, Path | None, Path | None, Path | None]:
     """X (or values), offsets, y and ids: exactly one of the layouts NPY_LAYOUT names, nothing else."""
     names = {p.name for p in path.iterdir() if not p.name.startswith(".")}
@@ -258,6 +406,9 @@ def _npy_folder(path: Path) -> tuple[Path, Path | None, Path | None, Path | None
 
 def read_npy(path: Path, opts: IngestOptions) -> Iterator[pa.RecordBatch]:
     """One (N, T) or (N, T, C) array; or a folder with X.npy (or values.npy + offsets.npy), y.npy, ids.npy."""
+    if is_export(path):
+        yield from read_npy_export(path, opts)
+        return
     y = ids = offsets = None
     if path_kind(path) == "file":
         x_path = path

@@ -13,6 +13,7 @@ Safety rules every reader keeps (and the tests in tests/ingest/test_safety_inges
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import re
 import stat
@@ -55,16 +56,22 @@ class IngestOptions:
     """How to read the source; which options apply depends on its format."""
 
     format: str = "auto"
-    text_column: str = "text"
+    text_column: str | None = None  # None: "text" where there is one, else "seq" (JSON lines, CSV)
     label_column: str | None = None  # None: "label" where there is one
-    seq_column: str = "seq"
-    id_column: str | None = None
+    seq_column: str | None = None  # None: "seq" where there is one, else "text" (Parquet, Arrow)
+    id_column: str | None = None  # None: "id" where there is one (unless row_ids)
     tokenizer: str = "whitespace"
     lowercase: bool = False
-    labels: str | None = None  # FASTA: CSV of record id, label
+    labels: str | None = None  # FASTA: CSV of record id, label; a flat folder of .txt: file name, label
     label_regex: str | None = None  # FASTA: label from the header
     shard_rows: int = 10_000
     batch_rows: int = BATCH_ROWS
+    row_ids: bool = False  # number rows 0..N-1 even where there is an "id" column
+    as_text: bool = False  # JSON lines, CSV: read the column as text tokens, never as numbers
+    as_ids: bool = False  # JSON lines, CSV: numbers are integer token ids (int64), not float32 readings
+    sep: str | None = None  # JSON lines, CSV: what separates the numbers in a cell (None: whitespace)
+    wide: bool = False  # CSV: one series a row, in numbered columns (t0..tN)
+    split: str | None = None  # a folder of SPLIT/LABEL/*.txt: the split to read
 
     def check(self) -> None:
         positive(("--shard-rows", self.shard_rows))
@@ -82,6 +89,19 @@ class IngestOptions:
             compile_regex("--label-regex", self.label_regex)
         if self.labels is not None and self.label_regex is not None:
             raise UsageError("give --labels or --label-regex, not both")
+        if self.as_text and self.as_ids:
+            raise UsageError("give --as-text or --as-ids, not both: text is read as tokens, --as-ids reads numbers")
+        if self.as_text and self.wide:
+            raise UsageError("give --as-text or --wide, not both: a wide CSV holds numbers")
+        if self.sep is not None and (self.sep == "" or self.sep.strip() == "" and self.sep != "\t"):
+            raise UsageError(f"--sep {self.sep!r} must be a character or string (whitespace is the default)")
+        if self.row_ids and self.id_column is not None:
+            raise UsageError("give --id-column or --row-ids, not both")
+        if self.text_column is not None and self.seq_column is not None and self.text_column != self.seq_column:
+            raise UsageError(f"--text-column {self.text_column} and --seq-column {self.seq_column} name two columns; "
+                             "both name the sequence column: give one")
+        if self.split is not None and (not self.split or "/" in self.split or self.split in (".", "..")):
+            raise UsageError(f"--split {self.split!r} must be the name of a folder")
 
 
 def compile_regex(flag: str, pattern: str, shown: str | None = None) -> re.Pattern:
@@ -142,10 +162,92 @@ def read_errors(path):
         raise InputError(f"{path}: cannot be read ({e.strerror or e})") from None
 
 
+class _Prefixed(io.RawIOBase):
+    """The bytes already read to sniff a stream, then the rest of it."""
+
+    def __init__(self, head: bytes, rest):
+        self.head = head
+        self.rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        if self.head:
+            n = min(len(b), len(self.head))
+            b[:n] = self.head[:n]
+            self.head = self.head[n:]
+            return n
+        read = getattr(self.rest, "read1", self.rest.read)
+        data = read(len(b))
+        b[:len(data)] = data
+        return len(data)
+
+
+SNIFF_BYTES = 1 << 16
+GZIP_MAGIC = b"\x1f\x8b"
+ARROW_MAGIC = b"\xff\xff\xff\xff"
+
+
+def _head(stream) -> bytes:
+    """The first bytes of a stream: at least 4, and up to its first non-space byte (at most 64 KiB)."""
+    head = b""
+    read = getattr(stream, "read1", stream.read)
+    while len(head) < SNIFF_BYTES:
+        chunk = read(SNIFF_BYTES - len(head))
+        if not chunk:
+            break
+        head += chunk
+        if len(head) >= 4 and head.lstrip(b" \t\r\n\xef\xbb\xbf"):
+            break
+    return head
+
+
+def sniff(head: bytes) -> str | None:
+    """The format a stream's first bytes show: an Arrow IPC stream (0xFFFFFFFF), or JSON lines
+    (``{`` first, after spaces and a BOM); None when they show neither."""
+    if head.startswith(ARROW_MAGIC):
+        return "arrow"
+    text = head[3:] if head.startswith(BOM) else head
+    if text.lstrip(b" \t\r\n").startswith(b"{"):
+        return "jsonl"
+    return None
+
+
+_stdin = None  # stdin after sniffing (and gunzipping), while ingest reads it
+
+
+@contextmanager
+def sniffed_stdin(raw=None):
+    """stdin (or ``raw``) as ingest reads it: gzip (magic 1f 8b) is decompressed as it streams,
+    and the first bytes are kept for the reader. Yields (stream, the format the bytes show or None,
+    whether it was gzip, whether it is empty). Nothing is read past what sniffing needs."""
+    global _stdin
+    raw = sys.stdin.buffer if raw is None else raw
+    with read_errors("stdin"):
+        head = _head(raw)
+        stream = io.BufferedReader(_Prefixed(head, raw), SNIFF_BYTES)
+        gz = head.startswith(GZIP_MAGIC)
+        if gz:
+            inner = gzip.GzipFile(fileobj=stream, mode="rb")
+            head = _head(inner)
+            stream = io.BufferedReader(_Prefixed(head, inner), SNIFF_BYTES)
+    _stdin = stream
+    try:
+        yield stream, sniff(head), gz, not head
+    finally:
+        _stdin = None
+
+
+def stdin_binary():
+    """The stdin stream readers read: the sniffed one while ingest runs, else the raw one."""
+    return _stdin if _stdin is not None else sys.stdin.buffer
+
+
 def open_binary(path: Path):
     """A binary reader, through gzip for ``.gz`` files; ``-`` is stdin. Only regular files open."""
     if str(path) == "-":
-        return sys.stdin.buffer
+        return stdin_binary()
     regular_file(path)
     with read_errors(path):
         if path.suffix.lower() == ".gz":

@@ -56,7 +56,7 @@ def test_fasta_errors(tmp_path, fasta, labels, regex, message):
 
 def test_labels_option_is_for_fasta_only(tmp_path):
     (tmp_path / "d.jsonl").write_text('{"text": "a"}\n')
-    with pytest.raises(UsageError, match="apply to FASTA input only"):
+    with pytest.raises(UsageError, match="applies to FASTA input and folders of .txt files only"):
         ingest(str(tmp_path / "d.jsonl"), str(tmp_path / "out"), options=IngestOptions(labels="l.csv"))
 
 
