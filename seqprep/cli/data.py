@@ -34,14 +34,20 @@ def ingest(
     dest: Annotated[str, typer.Argument(metavar="OUT", help="The dataset directory to write, or - for an Arrow stream on stdout.")],
     format: Annotated[InFormat, typer.Option("--format", help="Input format; auto tells it from the name.")] = InFormat.auto,
     shard_rows: Annotated[int, typer.Option(help="Rows per Parquet shard.")] = 10_000,
-    text_column: Annotated[str, typer.Option(help="JSON lines/CSV: the field holding the document.")] = "text",
+    text_column: Annotated[Optional[str], typer.Option(help="JSON lines/CSV: the field holding the document or numbers.", show_default="text, else seq")] = None,
     label_column: Annotated[Optional[str], typer.Option(help="The label field or column.", show_default="label, if present")] = None,
-    seq_column: Annotated[str, typer.Option(help="Parquet/Arrow: the column of sequences (lists, or text to tokenize).")] = "seq",
-    id_column: Annotated[Optional[str], typer.Option(help="Keep this integer column as the ids.", show_default="0..N-1 in input order")] = None,
+    seq_column: Annotated[Optional[str], typer.Option(help="Parquet/Arrow: the column of sequences (lists, or text to tokenize).", show_default="seq, else text")] = None,
+    id_column: Annotated[Optional[str], typer.Option(help="Keep this integer column as the ids.", show_default="id, if present, else 0..N-1")] = None,
+    row_ids: Annotated[bool, typer.Option("--row-ids", help="Number the rows 0..N-1 even where there is an id column.")] = False,
     tokenizer: Annotated[str, typer.Option(help="Text: whitespace, char, or regex:PATTERN (every match is a token).")] = "whitespace",
     lowercase: Annotated[bool, typer.Option("--lowercase", help="Lowercase text (and FASTA bases) first.")] = False,
-    labels: Annotated[Optional[str], typer.Option(help="FASTA: a CSV of record id,label.")] = None,
+    labels: Annotated[Optional[str], typer.Option(help="FASTA: a CSV of record id,label; a folder of .txt: a CSV of file name,label.")] = None,
     label_regex: Annotated[Optional[str], typer.Option(help="FASTA: a regex on the header; group 1 (or the match) is the label.")] = None,
+    as_text: Annotated[bool, typer.Option("--as-text", help="JSON lines/CSV: read the column as text tokens, even where it holds numbers.")] = False,
+    as_ids: Annotated[bool, typer.Option("--as-ids", help="JSON lines/CSV: numbers are integer token ids, not float32 readings.")] = False,
+    sep: Annotated[Optional[str], typer.Option(help="JSON lines/CSV: what separates the numbers in a cell.", show_default="whitespace")] = None,
+    wide: Annotated[bool, typer.Option("--wide", help="CSV: one series a row in numbered columns (t0..tN), with a label column.")] = False,
+    split: Annotated[Optional[str], typer.Option(help="A folder of SPLIT/LABEL/*.txt: the split to read.")] = None,
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Turn the files you have into a dataset: Parquet shards with id, seq, label.
@@ -54,7 +60,8 @@ def ingest(
 
     options = IngestOptions(format=format.value, text_column=text_column, label_column=label_column,
                             seq_column=seq_column, id_column=id_column, tokenizer=tokenizer, lowercase=lowercase,
-                            labels=labels, label_regex=label_regex, shard_rows=shard_rows)
+                            labels=labels, label_regex=label_regex, shard_rows=shard_rows, row_ids=row_ids,
+                            as_text=as_text, as_ids=as_ids, sep=sep, wide=wide, split=split)
     with RichProgress("ingest") as progress:
         manifest = run_ingest(src, dest, options=options, overwrite=overwrite, progress=progress)
     summary("ingest", dest, manifest)
