@@ -39,7 +39,7 @@ SHARD_ROWS = 10_000
 def cached(out: Path) -> bool:
     """Whether ``out`` holds data made earlier with the shard writer seqprep has now (else
     remake it): the same compression and encodings as a shard written now."""
-    if not (out / "seqprep.json").exists():
+    if not any((out / m).exists() for m in ("_seqprep.json", "seqprep.json")):
         return False
     shard = pq.ParquetFile(next(out.glob("part-*.parquet")))
 
@@ -224,7 +224,7 @@ def main() -> None:
     print(f"making data: {rows:,} and {10 * rows:,} sequences (cached in {work})", flush=True)
     data = make_data(work / f"data-{rows}", rows)
     data10 = make_data(work / f"data-{10 * rows}", 10 * rows, seed=1)
-    values = json.loads((data / "seqprep.json").read_text())["lengths"]["total"]
+    values = json.loads(next(p for p in (data / "_seqprep.json", data / "seqprep.json") if p.exists()).read_text())["lengths"]["total"]
 
     stats = work / f"stats-{rows}.json"
     if not stats.exists():

@@ -109,7 +109,7 @@ def compare(train_path: str, test_path: str, *, length: int = 500, techniques: l
     step_type = describe_steps(source.schema)["type"]
     kind = "tokens" if step_type in ("string", "int32", "int64") else "readings"
     if source.manifest is None:
-        raise InputError(f"{train_path}: compare needs a dataset directory (with seqprep.json)")
+        raise InputError(f"{train_path}: compare needs a dataset directory (with _seqprep.json)")
     longest = int(source.manifest["lengths"]["max"] or 1)
     rows = []
     with tempfile.TemporaryDirectory(prefix="seqprep-compare-") as tmp:

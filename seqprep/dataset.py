@@ -1,4 +1,4 @@
-"""Reading datasets: a directory of shards + ``seqprep.json``, one Parquet/Arrow file, or ``-``.
+"""Reading datasets: a directory of shards + ``_seqprep.json``, one Parquet/Arrow file, or ``-``.
 
 A source yields its rows as Arrow record batches, shard by shard, in order; memory stays
 bounded by ``batch_rows``. Writing lives in :mod:`seqprep.output`.
@@ -22,8 +22,11 @@ import pyarrow.parquet as pq
 
 from .errors import InputError, SeqprepError
 
-MANIFEST = "seqprep.json"  # written last: the dataset is complete iff it exists
-MANIFESTS = ("_seqprep.json", MANIFEST)  # read in this order: _seqprep.json is skipped by other engines
+# Written last: the dataset is complete iff it exists. Its leading "_" makes other engines
+# (pyarrow and Arrow datasets, Spark, Hive, DuckDB's and polars' globs of *.parquet) skip it
+# when they read the directory. Datasets written before it was renamed have "seqprep.json".
+MANIFEST = "_seqprep.json"
+MANIFESTS = (MANIFEST, "seqprep.json")
 FORMAT_VERSION = 1
 BATCH_ROWS = 4096
 META_PADDING = b"seqprep.padding"  # in every shard's and stream's schema: how seq is padded

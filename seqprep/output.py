@@ -208,7 +208,7 @@ class Sink:
 
 
 class DatasetSink(Sink):
-    """A directory of Parquet shards, then ``seqprep.json`` last.
+    """A directory of Parquet shards, then ``_seqprep.json`` last.
 
     Shards mirror the input's (``end_shard``); with ``shard_rows`` a shard is also cut after
     that many rows, for sources without shards (streams, ingest).

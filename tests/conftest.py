@@ -45,13 +45,13 @@ def make_dataset(path: Path, seqs: list, *, labels: list | None = None, seq_type
 
 def read_table(path: Path) -> pa.Table:
     """All rows of a dataset directory, in shard order."""
-    manifest = json.loads((Path(path) / "seqprep.json").read_text())
+    manifest = json.loads((Path(path) / "_seqprep.json").read_text())
     tables = [pq.read_table(Path(path) / s["path"]) for s in manifest["shards"]]
     return pa.concat_tables(tables) if tables else None
 
 
 def manifest(path: Path) -> dict:
-    return json.loads((Path(path) / "seqprep.json").read_text())
+    return json.loads((Path(path) / "_seqprep.json").read_text())
 
 
 def listing(path: Path) -> list[str]:

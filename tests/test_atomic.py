@@ -51,21 +51,21 @@ def test_a_kill_between_the_two_renames_is_recovered(tmp_path):
     """The fallback commit killed after OUT became the backup and before the new copy took its
     place: the next run puts the old dataset back instead of deleting both."""
     make_dataset(tmp_path / "out", [[1], [2]])
-    before = (tmp_path / "out" / "seqprep.json").read_text()
+    before = (tmp_path / "out" / "_seqprep.json").read_text()
     backup = tmp_path / f".out{atomic.TMP_MARK}{atomic.OLD}0123abcd"
     (tmp_path / "out").rename(backup)
     new = tmp_path / f".out{atomic.TMP_MARK}999999999-deadbeef"  # the new copy, its writer dead
     new.mkdir()
     recover(tmp_path / "out")
-    assert listing(tmp_path) == ["out", "out/part-00000.parquet", "out/seqprep.json"]
-    assert (tmp_path / "out" / "seqprep.json").read_text() == before
+    assert listing(tmp_path) == ["out", "out/_seqprep.json", "out/part-00000.parquet"]
+    assert (tmp_path / "out" / "_seqprep.json").read_text() == before
 
 
 def test_a_backup_left_after_the_commit_is_removed(tmp_path):
     make_dataset(tmp_path / "out", [[1]])
     (tmp_path / f".out{atomic.TMP_MARK}{atomic.OLD}0123abcd").mkdir()
     recover(tmp_path / "out")
-    assert listing(tmp_path) == ["out", "out/part-00000.parquet", "out/seqprep.json"]
+    assert listing(tmp_path) == ["out", "out/_seqprep.json", "out/part-00000.parquet"]
 
 
 def test_stale_temporaries_of_dead_processes_are_removed(tmp_path):
@@ -168,7 +168,7 @@ def test_what_seqprep_made(tmp_path):
     (tmp_path / "other.json").write_text("{}")
     assert made_by_seqprep(tmp_path / "other.json") is None
     (tmp_path / "fake").mkdir()
-    (tmp_path / "fake" / "seqprep.json").write_text(json.dumps({"format": "seqprep-dataset", "shards": []}))
+    (tmp_path / "fake" / "_seqprep.json").write_text(json.dumps({"format": "seqprep-dataset", "shards": []}))
     (tmp_path / "fake" / "precious").write_text("x")
     assert made_by_seqprep(tmp_path / "fake") is None  # a manifest does not vouch for files it does not list
     os.symlink(tmp_path / "ds", tmp_path / "link")

@@ -136,7 +136,7 @@ def test_reader_closing_the_pipe_early(tmp_path):
 
 def test_python_dash_m(raw, tmp_path):
     result = run("truncate", raw, tmp_path / "out", "--length", "2")
-    assert result.returncode == 0 and listing(tmp_path / "out") == ["part-00000.parquet", "seqprep.json"]
+    assert result.returncode == 0 and listing(tmp_path / "out") == ["part-00000.parquet", "_seqprep.json"]
     result = run("truncate", raw, tmp_path / "out2", "--length", "0")
     assert result.returncode == 2 and result.stderr.decode().count("\n") == 1
 

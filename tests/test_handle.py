@@ -4,6 +4,7 @@ import pickle
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.dataset  # noqa: F401 - pa.dataset
 import pytest
 
 import seqprep as sp
@@ -73,3 +74,22 @@ def test_open_refuses_what_is_not_a_dataset(tmp_path):
         sp.open(tmp_path / "missing")
     with pytest.raises(sp.InputError, match="for the command line"):
         sp.open("-")
+
+
+def test_other_engines_read_a_dataset_directly(ds, tmp_path):
+    """The manifest's leading '_' makes engines that read the directory skip it."""
+    import pyarrow.parquet as pq
+
+    expected = read_table(ds).to_pylist()
+    assert pq.read_table(ds).to_pylist() == expected
+    assert pa.dataset.dataset(ds, format="parquet").to_table().to_pylist() == expected
+    duckdb = pytest.importorskip("duckdb")
+    rows = duckdb.sql(f"SELECT id, seq, label FROM read_parquet('{ds}/*.parquet') ORDER BY id").fetchall()
+    assert [(r["id"], r["seq"], r["label"]) for r in expected] == rows
+
+
+def test_datasets_with_the_old_manifest_name_are_read(ds, tmp_path):
+    (ds / "_seqprep.json").rename(ds / "seqprep.json")
+    assert sp.open(ds).rows == 3
+    out = sp.open(ds).apply(sp.Truncate(1), tmp_path / "t")
+    assert (tmp_path / "t" / "_seqprep.json").exists() and out.rows == 3

@@ -33,5 +33,5 @@ def test_readme_examples_run(tmp_path):
     for code in blocks("python"):
         result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
-    assert (tmp_path / "data" / "reviews-400" / "seqprep.json").exists()
+    assert (tmp_path / "data" / "reviews-400" / "_seqprep.json").exists()
     assert (tmp_path / "data" / "reviews-lengths.png").exists()

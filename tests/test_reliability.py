@@ -21,17 +21,17 @@ def test_verify(tmp_path, cli):
     src = make_dataset(tmp_path / "d", [[1, 2], [3]] * 5, seq_type=pa.int32(), shard_rows=4)
     assert verify(str(src)) == {"shards": 3, "rows": 10}
     result = cli("verify", src)
-    assert result.exit_code == 0 and result.stdout.strip() == f"{src}: 10 rows in 3 shards match seqprep.json"
+    assert result.exit_code == 0 and result.stdout.strip() == f"{src}: 10 rows in 3 shards match _seqprep.json"
     shard = src / "part-00001.parquet"
     raw = bytearray(shard.read_bytes())
     raw[10] ^= 0xFF
     shard.write_bytes(bytes(raw))
-    with pytest.raises(InputError, match="part-00001.parquet: sha256 differs from seqprep.json"):
+    with pytest.raises(InputError, match="part-00001.parquet: sha256 differs from _seqprep.json"):
         verify(str(src))
     result = cli("verify", src)
     assert result.exit_code == 1 and "part-00001.parquet: sha256 differs" in result.stderr
     shard.unlink()
-    assert cli("verify", src).stderr.startswith(f"Error: {shard}: shard listed in seqprep.json is missing")
+    assert cli("verify", src).stderr.startswith(f"Error: {shard}: shard listed in _seqprep.json is missing")
 
 
 def test_sigkill_leaves_the_old_output_or_none(tmp_path):

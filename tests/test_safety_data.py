@@ -124,9 +124,9 @@ def ds(tmp_path):
 
 
 def edit(ds, change):
-    m = json.loads((ds / "seqprep.json").read_text())
+    m = json.loads((ds / "_seqprep.json").read_text())
     change(m)
-    (ds / "seqprep.json").write_text(json.dumps(m))
+    (ds / "_seqprep.json").write_text(json.dumps(m))
 
 
 MANIFEST_CASES = [
@@ -160,7 +160,7 @@ def test_a_crafted_manifest_is_refused(cli, tmp_path, ds, name, change, message,
 
 
 def test_a_deeply_nested_manifest_is_one_line(cli, ds):
-    (ds / "seqprep.json").write_text("[" * 100000 + "]" * 100000)
+    (ds / "_seqprep.json").write_text("[" * 100000 + "]" * 100000)
     one_line(cli("verify", ds), 1, "not a valid manifest")
 
 
@@ -190,7 +190,7 @@ def test_a_shard_of_another_size_is_refused_before_reading(cli, tmp_path, ds):
     with open(ds / "part-00001.parquet", "ab") as f:
         f.write(b"\0")
     one_line(cli("truncate", ds, tmp_path / "out", "--length", "1"), 1,
-             f"part-00001.parquet: {size + 1:,} bytes, but seqprep.json says {size:,}")
+             f"part-00001.parquet: {size + 1:,} bytes, but _seqprep.json says {size:,}")
 
 
 def test_a_replaced_shard_fails_the_run(cli, tmp_path, ds):
@@ -200,10 +200,10 @@ def test_a_replaced_shard_fails_the_run(cli, tmp_path, ds):
     pq.write_table(pa.table({"id": pa.array([0], pa.int64()), "seq": pa.array([[1]], pa.list_(pa.int32())),
                              "label": ["a"]}), ds / "part-00001.parquet")
     one_line(cli("truncate", ds, tmp_path / "out", "--length", "1"), 1,
-             "part-00001.parquet: 1 rows, but seqprep.json says 2")
+             "part-00001.parquet: 1 rows, but _seqprep.json says 2")
     one_line(cli("truncate", ds, tmp_path / "out", "--length", "1", "--workers", "2"), 1,
-             "part-00001.parquet: 1 rows, but seqprep.json says 2")
-    one_line(cli("fit", ds, tmp_path / "out.json"), 1, "part-00001.parquet: 1 rows, but seqprep.json says 2")
+             "part-00001.parquet: 1 rows, but _seqprep.json says 2")
+    one_line(cli("fit", ds, tmp_path / "out.json"), 1, "part-00001.parquet: 1 rows, but _seqprep.json says 2")
     assert not (tmp_path / "out").exists() and not (tmp_path / "out.json").exists()
 
 
@@ -211,7 +211,7 @@ def test_a_shard_with_more_rows_fails_the_run(cli, tmp_path, ds):
     edit(ds, without_sizes)
     pq.write_table(pa.table({"id": pa.array([0, 1, 2], pa.int64()), "seq": pa.array([[1]] * 3, pa.list_(pa.int32())),
                              "label": ["a"] * 3}), ds / "part-00001.parquet")
-    one_line(cli("truncate", ds, tmp_path / "out", "--length", "1"), 1, "more than 2 rows, but seqprep.json says 2")
+    one_line(cli("truncate", ds, tmp_path / "out", "--length", "1"), 1, "more than 2 rows, but _seqprep.json says 2")
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])
@@ -222,11 +222,11 @@ def test_shards_with_labels_of_two_types_are_refused(cli, tmp_path, command, wor
     a = make_dataset(tmp_path / "a", [[1], [2]], labels=["x", "y"], seq_type=pa.int32())
     b = make_dataset(tmp_path / "b", [[1], [2]], labels=[1, 2], seq_type=pa.int32())
     (b / "part-00000.parquet").rename(a / "part-00001.parquet")
-    m = json.loads((a / "seqprep.json").read_text())
-    entry = dict(json.loads((b / "seqprep.json").read_text())["shards"][0], path="part-00001.parquet")
+    m = json.loads((a / "_seqprep.json").read_text())
+    entry = dict(json.loads((b / "_seqprep.json").read_text())["shards"][0], path="part-00001.parquet")
     m["shards"].append(entry)
     m["rows"] = 4
-    (a / "seqprep.json").write_text(json.dumps(m))
+    (a / "_seqprep.json").write_text(json.dumps(m))
     one_line(cli(command[0], a, tmp_path / "out", *command[1:], "--workers", workers), 1,
              "part-00001.parquet: column 'label' is int64 here but string before")
     assert not (tmp_path / "out").exists()
@@ -261,8 +261,8 @@ def test_a_fifo_is_refused_not_opened(cli, tmp_path, ds, where):
         os.mkfifo(ds / "part-00001.parquet")
         target = ds
     elif where == "manifest":
-        (ds / "seqprep.json").unlink()
-        os.mkfifo(ds / "seqprep.json")
+        (ds / "_seqprep.json").unlink()
+        os.mkfifo(ds / "_seqprep.json")
         target = ds
     else:
         os.mkfifo(tmp_path / "f.parquet")
@@ -324,7 +324,7 @@ RETYPES = [None, "x", -1, 0, 1.5, [], {}, True, 2**70, [1], {"path": "x"}]
 
 def test_manifest_fields_retyped(cli, tmp_path, ds):
     reference = read_table(ds).to_pylist()
-    original = json.loads((ds / "seqprep.json").read_text())
+    original = json.loads((ds / "_seqprep.json").read_text())
     paths = [(k,) for k in original] + [("shards", 0, k) for k in original["shards"][0]]
     for path in paths:
         for value in RETYPES:
@@ -333,7 +333,7 @@ def test_manifest_fields_retyped(cli, tmp_path, ds):
             for k in path[:-1]:
                 node = node[k]
             node[path[-1]] = value
-            (ds / "seqprep.json").write_text(json.dumps(m))
+            (ds / "_seqprep.json").write_text(json.dumps(m))
             out = tmp_path / "out"
             result = cli("truncate", ds, out, "--length", "3", "--no-pad")
             if result.exit_code == 0:

@@ -26,13 +26,13 @@ def strict_json(text: str):
 
 def rehash(path):
     """After editing a shard: its sha256 and size in the manifest again (the row count is unchanged)."""
-    m = json.loads((path / "seqprep.json").read_text())
+    m = json.loads((path / "_seqprep.json").read_text())
     for s in m["shards"]:
         raw = (path / s["path"]).read_bytes()
         s["sha256"] = hashlib.sha256(raw).hexdigest()
         if "bytes" in s:
             s["bytes"] = len(raw)
-    (path / "seqprep.json").write_text(json.dumps(m))
+    (path / "_seqprep.json").write_text(json.dumps(m))
 
 
 @pytest.fixture(scope="module")
@@ -323,9 +323,9 @@ def test_fit_refuses_a_foreign_json_with_overwrite(cli, tmp_path):
 
 def test_split_as_features_sizes_rows_from_the_data_not_the_manifest(cli, tmp_path):
     src = make_dataset(tmp_path / "d", [[1, 2, 3, 4, 5], [6]], seq_type=pa.int32())
-    m = json.loads((src / "seqprep.json").read_text())
+    m = json.loads((src / "_seqprep.json").read_text())
     m["lengths"]["max"] = 2_000_000  # a lie that would size every row at 2e6 steps
-    (src / "seqprep.json").write_text(json.dumps(m))
+    (src / "_seqprep.json").write_text(json.dumps(m))
     result = cli("split", src, tmp_path / "o", "--length", "2", "--as-features")
     assert result.exit_code == 0, result.stderr
     t = read_table(tmp_path / "o")

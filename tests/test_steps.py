@@ -144,7 +144,7 @@ def test_missing_and_incomplete_inputs(tmp_path):
         truncate(str(tmp_path / "nope"), str(tmp_path / "out"), length=2)
     (tmp_path / "half").mkdir()
     (tmp_path / "half" / "part-00000.parquet").write_bytes(b"")
-    with pytest.raises(InputError, match=r"half: not a seqprep dataset, or an incomplete one \(no seqprep.json\)"):
+    with pytest.raises(InputError, match=r"half: not a seqprep dataset, or an incomplete one \(no _seqprep.json\)"):
         truncate(str(tmp_path / "half"), str(tmp_path / "out"), length=2)
 
 

@@ -100,7 +100,7 @@ def test_numeric_steps_and_counts_with_workers(tmp_path):
         three = run(str(tmp_path / f"w3-{name}"), workers=3)
         assert files(tmp_path / f"w1-{name}") == files(tmp_path / f"w3-{name}"), name
         assert json.dumps(one, sort_keys=True, default=str) == json.dumps(three, sort_keys=True, default=str)
-    meta = json.loads((tmp_path / "w3-normalize" / "seqprep.json").read_text())
+    meta = json.loads((tmp_path / "w3-normalize" / "_seqprep.json").read_text())
     nans = sum(int(np.isnan(np.asarray(s[-12:], dtype=np.float32)).sum()) for s in seqs)  # the kept steps
     assert nans > 0 and meta["encoding"]["nan_replaced"] == nans
 
@@ -119,7 +119,7 @@ def test_a_bad_shard_in_a_worker_is_one_line_and_leaves_nothing(tmp_path):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"workers": 0}, "--workers 0 must be at least 1"),
+    ({"workers": 0}, "workers=0 must be at least 1"),
     ({"workers": 2, "scheduler": "tcp://127.0.0.1:1"}, "not both"),
 ])
 def test_bad_worker_options(tmp_path, kwargs, message):

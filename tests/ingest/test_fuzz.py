@@ -44,6 +44,6 @@ def test_readers_never_crash(tmp_path_factory, fmt):
             assert str(e) and "\n" not in str(e)
             assert listing(d) == [f"in.{fmt}"]  # nothing written on failure
         else:
-            assert (d / "out" / "seqprep.json").exists()
+            assert (d / "out" / "_seqprep.json").exists()
 
     check()
