@@ -64,8 +64,8 @@ def cell_numeric(value, sep: str | None) -> bool | None:
     """Whether one cell holds numbers: True, False, or None for an empty cell (either)."""
     if value is None:
         return None
-    if isinstance(value, list):
-        return list_width(value) is not None if value else None
+    if isinstance(value, list):  # never text: its shape is checked when it is read
+        return True if value else None
     if not isinstance(value, str):
         return False
     s = value.strip()

@@ -212,6 +212,8 @@ def _kind(opts: IngestOptions, detected: bool | None) -> str | None:
         return "tokens"
     if opts.as_ids:
         return "int64"
+    if opts.sep is not None:  # --sep says the cells hold numbers
+        return "float32"
     if detected is None:
         return None
     return "float32" if detected else "tokens"
@@ -223,7 +225,7 @@ def _survey_jsonl(path: Path, opts: IngestOptions, label_col: str) -> tuple[bool
     needed; bad lines are left for the real pass, which names them in order."""
     key = json.dumps(label_col).encode("utf-8")
     seen, first_label = False, None
-    detector = Detector(opts.sep) if not (opts.as_text or opts.as_ids) else None
+    detector = Detector(opts.sep) if _kind(opts, None) is None else None
     detecting = detector is not None
     field = None
     for number, raw in raw_lines(path):
