@@ -45,7 +45,7 @@ def ingest(
     label_regex: Annotated[Optional[str], typer.Option(help="FASTA: a regex on the header; group 1 (or the match) is the label.")] = None,
     as_text: Annotated[bool, typer.Option("--as-text", help="JSON lines/CSV: read the column as text tokens, even where it holds numbers.")] = False,
     as_ids: Annotated[bool, typer.Option("--as-ids", help="JSON lines/CSV: numbers are integer token ids, not float32 readings.")] = False,
-    sep: Annotated[Optional[str], typer.Option(help="JSON lines/CSV: what separates the numbers in a cell.", show_default="whitespace")] = None,
+    sep: Annotated[Optional[str], typer.Option(help="JSON lines/CSV: the cells hold numbers separated by this.", show_default="whitespace, numbers if every row is")] = None,
     wide: Annotated[bool, typer.Option("--wide", help="CSV: one series a row in numbered columns (t0..tN), with a label column.")] = False,
     split: Annotated[Optional[str], typer.Option(help="A folder of SPLIT/LABEL/*.txt: the split to read.")] = None,
     overwrite: OverwriteOpt = False,

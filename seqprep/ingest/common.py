@@ -93,8 +93,8 @@ class IngestOptions:
             raise UsageError("give --as-text or --as-ids, not both: text is read as tokens, --as-ids reads numbers")
         if self.as_text and self.wide:
             raise UsageError("give --as-text or --wide, not both: a wide CSV holds numbers")
-        if self.sep is not None and (self.sep == "" or self.sep.strip() == "" and self.sep != "\t"):
-            raise UsageError(f"--sep {self.sep!r} must be a character or string (whitespace is the default)")
+        if self.sep == "":
+            raise UsageError("--sep '' must be a character or string (whitespace is the default)")
         if self.row_ids and self.id_column is not None:
             raise UsageError("give --id-column or --row-ids, not both")
         if self.text_column is not None and self.seq_column is not None and self.text_column != self.seq_column:
