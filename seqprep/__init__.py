@@ -21,6 +21,8 @@ _LAZY = {
     "SeqprepError": "errors", "InputError": "errors", "UsageError": "errors", "OutputError": "errors",
     "open": "handle", "Dataset": "handle", "Truncate": "handle", "Sample": "handle", "Split": "handle",
     "Summarize": "handle", "Encode": "handle", "Padding": "handle",
+    "Vocabulary": "transformers", "KmerVocabulary": "transformers", "Hasher": "transformers", "OneHot": "transformers",
+    "Standardizer": "transformers", "RowStandardizer": "transformers", "NotFittedError": "transformers",
 }
 
 __all__ = sorted(_LAZY)

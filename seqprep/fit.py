@@ -290,7 +290,8 @@ class Counts:
         self.rows += rows.n_rows
         self.steps += int(rows.offsets[-1])
         if self.tokens is not None:
-            self.tokens.add(rows.values if isinstance(rows.values, pa.Array) else pa.array(rows.values))
+            if len(rows.values):
+                self.tokens.add(rows.values if isinstance(rows.values, pa.Array) else pa.array(rows.values))
         else:
             if inf == "error":
                 found = first_infinite(rows.values, rows.offsets, ids)

@@ -21,7 +21,7 @@ def encode(
     kmer: Annotated[Optional[int], typer.Option(help="One-character tokens (DNA): overlapping k-mers as the tokens (fit with the same --kmer).")] = None,
     kmer_stride: Annotated[int, typer.Option(help="Steps between k-mer starts.")] = 1,
     autoencoder: Annotated[Optional[str], typer.Option(help="Replace each chunk by its code from a run trained with --model autoencoder.")] = None,
-    normalize: Annotated[Optional[str], typer.Option(help="Readings: z-score each channel with this training split's mean and std (from `seqprep fit`).")] = None,
+    normalize: Annotated[Optional[str], typer.Option(help="Readings: z-score each channel with this training split's mean and std (from `seqprep fit`), or per-row: each row and channel over its own steps (constant ones become zeros).")] = None,
     nan_value: Annotated[float, typer.Option(help="Readings: what NaN becomes after --normalize.")] = 0.0,
     inf: Annotated[str, typer.Option("--inf", metavar="error|nan", help="Readings: an infinite value stops the run (error), or becomes --nan-value like NaN and is counted apart (nan).")] = "error",
     max_size: Annotated[Optional[int], typer.Option(help="--stats: keep the N most frequent tokens.")] = None,
@@ -58,6 +58,10 @@ def encode(
     replaced = manifest.get("encoding", {}).get("nan_replaced")
     if replaced:
         err.print(f"encode: replaced {replaced:,} NaN values with {nan_value}", markup=False)
+    constant = manifest.get("encoding", {}).get("constant_rows")
+    if constant:
+        what = "constant row channels" if manifest["encoding"].get("channels") else "constant rows"
+        err.print(f"encode: {constant:,} {what} became zeros (--normalize per-row)", markup=False)
     infs = manifest.get("encoding", {}).get("inf_replaced")
     if infs:
         err.print(f"encode: replaced {infs:,} inf values with {nan_value} (--inf nan)", markup=False)

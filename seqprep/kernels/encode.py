@@ -15,6 +15,7 @@ from ..ragged import Ragged
 PAD_ID, UNKNOWN_ID, FIRST_ID = 0, 1, 2
 INT32_MAX = 2**31 - 1
 MAX_HASH = INT32_MAX - FIRST_ID + 1  # ids are int32: 2 + (N - 1) must fit
+MAX_ONEHOT = 1024  # symbols, one channel each
 MAX_KMER = 64  # longer k-mers are (nearly) all distinct: nothing left to count or look up
 INF_MODES = ("error", "nan")  # what an infinite reading does: stop the run, or count as NaN
 
@@ -162,3 +163,47 @@ def normalize(values: np.ndarray, mean: np.ndarray, std: np.ndarray, nan_value: 
     if count or n_inf:
         out[nans | infinite] = nan_value
     return out, count, n_inf
+
+
+def normalize_rows(batch: Ragged, nan_value: float, inf: str = "error") -> tuple[Ragged, int, int, int]:
+    """Z-score each row and channel over its own real steps (population std), skipping NaN.
+
+    A row whose channel has one distinct reading (a std of 0) becomes zeros there; a channel
+    with no readings but NaN keeps only ``nan_value``. NaN becomes ``nan_value``; an infinite
+    reading is refused (``inf="error"``) or, with ``inf="nan"``, treated as NaN and counted
+    apart. Returns the float32 rows, how many NaN and infinite readings were replaced, and how
+    many (row, channel) pairs were constant.
+    """
+    check_inf(inf)
+    values = batch.values
+    x = values.astype(np.float64).reshape(len(values), values.shape[1] if values.ndim == 2 else 1)  # (n, C)
+    infinite = np.isinf(x)
+    n_inf = int(infinite.sum())
+    if n_inf and inf == "error":
+        raise infinite_error(f"a reading of {float(x[infinite][0])}")
+    nans = np.isnan(x)
+    ok = ~(nans | infinite)
+    lengths = batch.lengths
+    rows = np.repeat(np.arange(batch.n_rows), lengths)
+    starts = batch.offsets[:-1][lengths > 0]  # reduceat over non-empty rows only: each ends where the next starts
+    count = np.zeros((batch.n_rows, x.shape[1]))
+    mean = np.zeros_like(count)
+    std = np.zeros_like(count)
+    if len(starts):
+        full = lengths > 0
+        count[full] = np.add.reduceat(ok.astype(np.float64), starts, axis=0)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            mean[full] = np.add.reduceat(np.where(ok, x, 0.0), starts, axis=0) / np.maximum(count[full], 1)
+            dev = np.where(ok, x - mean[rows], 0.0)
+            std[full] = np.sqrt(np.add.reduceat(dev * dev, starts, axis=0) / np.maximum(count[full], 1))
+    constant = (count > 0) & (std == 0)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        z = (x - mean[rows]) / np.where(constant, 1.0, std)[rows]
+    z[constant[rows] & ok] = 0.0
+    out = z.astype(np.float32)
+    overflow = ok & ~np.isfinite(out)
+    if overflow.any():
+        raise InputError(f"the reading {float(x[overflow][0])} is too large to z-score in float64; scale the "
+                         "readings down first")
+    out[~ok] = nan_value
+    return Ragged(out.reshape(values.shape), batch.offsets), int(nans.sum()), n_inf, int(constant.sum())
