@@ -643,7 +643,7 @@ class Hasher(_Stateless):
     Examples
     --------
     >>> Hasher(1000).transform([["cat", "dog", "cat"]])[0].tolist()
-    [537, 879, 537]
+    [941, 467, 941]
     """
 
     def __init__(self, n_buckets: int, lowercase: bool = False, kmer: int | None = None, kmer_stride: int = 1):
