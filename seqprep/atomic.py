@@ -25,9 +25,11 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import fcntl
+import glob
 import json
 import os
 import shutil
+import stat
 import sys
 import uuid
 from pathlib import Path
@@ -45,53 +47,96 @@ PREDICTIONS_HEADER = "id,predicted"
 MANIFEST_LIMIT = 64 << 20  # bytes: a manifest or meta.json larger than this is not one of ours
 
 
+DATA_KINDS = ("dataset", "npy", "empty")  # what a data command may replace
+RUN_KINDS = ("run", "empty")  # what train may replace
+
+
 def made_by_seqprep(path: Path) -> str | None:
     """What seqprep output ``path`` is ("dataset", "npy", "run", "stats", "predictions",
-    "empty"), or None when it holds anything seqprep did not write there."""
+    "empty"), or None when it holds anything seqprep did not write there: every entry must be
+    a regular file of the kind's own names, of the size its manifest lists (or, where an older
+    manifest lists none, of its sha256)."""
     if path.is_symlink():
         return None
     if path.is_dir():
-        names = {p.name for p in path.iterdir()}
-        if not names:
+        entries = {p.name: p for p in path.iterdir()}
+        if not entries:
             return "empty"
+        if not all(_plain_file(p) for p in entries.values()):
+            return None
+        names = set(entries)
         for manifest in MANIFESTS:
             if manifest in names:
                 m = _json(path / manifest)
-                if isinstance(m, dict) and m.get("format") == "seqprep-dataset" and isinstance(m.get("shards"), list):
-                    listed = {s.get("path") for s in m["shards"] if isinstance(s, dict)}
-                    return "dataset" if names <= listed | {manifest} else None
-                return None
+                if not (isinstance(m, dict) and m.get("format") == "seqprep-dataset" and isinstance(m.get("shards"), list)
+                        and all(isinstance(e, dict) for e in m["shards"])):
+                    return None
+                listed = {e.get("path"): e for e in m["shards"]}
+                if not names <= set(listed) | {manifest}:
+                    return None
+                return "dataset" if all(_as_listed(path, name, listed[name]) for name in names - {manifest}) else None
         if "meta.json" in names:
             m = _json(path / "meta.json")
-            return "npy" if isinstance(m, dict) and m.get("format") == "seqprep-npy" and names <= NPY_FILES else None
-        if "model.pt" in names and names <= RUN_FILES:
+            if not (isinstance(m, dict) and m.get("format") == "seqprep-npy" and names <= NPY_FILES):
+                return None
+            files = m.get("files") if isinstance(m.get("files"), dict) else {}
+            return "npy" if all(_as_listed(path, n, files[n]) for n in names if n in files) else None
+        if {"model.pt", "metrics.jsonl"} <= names <= RUN_FILES and _starts_with(path / "model.pt", ZIP_MAGIC):
             return "run"
         return None
-    if path.is_file():
+    if _plain_file(path):
         if path.suffix == ".json":
             m = _json(path)
-            if isinstance(m, dict) and str(m.get("format", "")).startswith("seqprep-"):
+            if isinstance(m, dict) and m.get("format") == "seqprep-stats":
                 return "stats"
         if path.suffix == ".csv":
             with open(path, "rb") as f:
-                if f.read(len(PREDICTIONS_HEADER) + 1).decode("utf-8", "replace").rstrip("\r\n,") \
-                        .startswith(PREDICTIONS_HEADER):
-                    return "predictions"
+                header = f.readline(1 << 16).decode("utf-8", "replace").rstrip("\r\n").split(",")
+            if header[:2] == ["id", "predicted"] and all(c.startswith("p_") for c in header[2:]):
+                return "predictions"
     return None
+
+
+ZIP_MAGIC = b"PK\x03\x04"  # torch.save writes a zip archive
+
+
+def _plain_file(p: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(p).st_mode)
+    except OSError:
+        return False
+
+
+def _starts_with(p: Path, magic: bytes) -> bool:
+    with open(p, "rb") as f:
+        return f.read(len(magic)) == magic
+
+
+def _as_listed(root: Path, name: str, entry) -> bool:
+    """File ``name`` is the one its manifest lists: its size, or its sha256 where no size is listed."""
+    if not isinstance(entry, dict):
+        return False
+    p = root / name
+    if "bytes" in entry:
+        return p.stat().st_size == entry["bytes"]
+    from .dataset import sha256_file
+
+    return isinstance(entry.get("sha256"), str) and sha256_file(p) == entry["sha256"]
 
 
 def _json(path: Path):
     try:
-        if not path.is_file() or path.stat().st_size > MANIFEST_LIMIT:
+        if not _plain_file(path) or path.stat().st_size > MANIFEST_LIMIT:
             return None
         return json.loads(path.read_bytes())
     except (OSError, ValueError, RecursionError):
         return None
 
 
-def check_target(out: str, *, inputs: tuple[str, ...] = (), overwrite: bool = False) -> None:
-    """Refuse an OUT that would clobber an input or something seqprep did not make, before any
-    work starts."""
+def check_target(out: str, *, inputs: tuple = (), overwrite: bool = False, replaces: tuple = DATA_KINDS) -> None:
+    """Refuse an OUT that would clobber an input (``inputs``: every path the command reads, the
+    options' files included) or anything but the kinds of output this command writes
+    (``replaces``), before any work starts."""
     if out == "-":
         if sys.stdout.isatty():
             raise UsageError("OUT '-' writes a binary Arrow stream, and stdout is a terminal; pipe it into a "
@@ -115,7 +160,7 @@ def check_target(out: str, *, inputs: tuple[str, ...] = (), overwrite: bool = Fa
     if exists:
         if not overwrite:
             raise OutputError(f"{out}: already exists; pass --overwrite to replace it")
-        _check_replaceable(out, target)
+        _check_replaceable(out, target, replaces)
     parent = target.parent
     while not parent.exists():
         parent = parent.parent
@@ -132,13 +177,22 @@ def _never_replaced(out: str, real: Path) -> None:
                           "holding it; give OUT as a new path")
 
 
-def _check_replaceable(out: str, target: Path) -> None:
+def _check_replaceable(out: str, target: Path, replaces: tuple) -> None:
     if target.is_symlink():
         raise OutputError(f"{out}: is a symbolic link; --overwrite replaces only what seqprep made, "
                           "give OUT as a new path")
-    if made_by_seqprep(target) is None:
-        raise OutputError(f"{out}: --overwrite replaces only a seqprep dataset, NPY export, run directory or "
-                          "an empty directory, and this holds other files; remove it yourself or write elsewhere")
+    kind = made_by_seqprep(target)
+    if kind not in replaces:
+        names = [KIND_NAMES[k] for k in replaces]
+        what = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+        found = KIND_NAMES[kind] if kind else ("a file seqprep did not write" if not target.is_dir()
+                                               else "a folder holding files seqprep did not write")
+        raise OutputError(f"{out}: --overwrite replaces only {what}, and this is {found}; remove it yourself or "
+                          "write elsewhere")
+
+
+KIND_NAMES = {"dataset": "a seqprep dataset", "npy": "an NPY export", "run": "a run directory",
+              "stats": "a stats file", "predictions": "a predictions CSV", "empty": "an empty directory"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -148,9 +202,10 @@ def _check_replaceable(out: str, target: Path) -> None:
 class AtomicDir:
     """A directory built under a temporary name beside ``out`` and put into place by ``commit``."""
 
-    def __init__(self, out: str, *, overwrite: bool = False):
+    def __init__(self, out: str, *, overwrite: bool = False, replaces: tuple = DATA_KINDS):
         self.out = Path(out)
         self.overwrite = overwrite
+        self.replaces = replaces
         self._lock = None
         try:
             self.out.parent.mkdir(parents=True, exist_ok=True)
@@ -165,7 +220,7 @@ class AtomicDir:
         if os.path.lexists(self.out):
             if not self.overwrite:
                 raise OutputError(f"{self.out}: appeared while writing; pass --overwrite to replace it")
-            if made_by_seqprep(self.out) is None:
+            if made_by_seqprep(self.out) not in self.replaces:
                 raise OutputError(f"{self.out}: changed while writing and now holds files seqprep did not make; "
                                   "nothing was replaced")
             if _exchange(self.tmp, self.out):
@@ -197,8 +252,12 @@ def _hold(path: Path) -> int:
 
 
 def _held(path: Path) -> bool:
+    """Whether a live run holds temporary ``path``. Anything but a directory or regular file
+    (a FIFO would block the open) counts as held: never opened, never removed."""
     try:
-        fd = os.open(path, os.O_RDONLY)
+        if not (stat.S_ISDIR(os.lstat(path).st_mode) or stat.S_ISREG(os.lstat(path).st_mode)):
+            return True
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
         return False
     try:
@@ -243,12 +302,13 @@ def _libc():
 def recover(out: Path) -> None:
     """Put back the backup of an OUT whose replacement was killed between its two renames,
     then remove the temporaries of dead runs beside ``out``."""
-    backups = [p for p in out.parent.glob(f".{out.name}{TMP_MARK}{OLD}*") if not _held(p)]
+    prefix = glob.escape(f".{out.name}{TMP_MARK}")  # OUT's name is matched as it is, not as a pattern
+    backups = [p for p in out.parent.glob(f"{prefix}{OLD}*") if not _held(p) and p.is_dir()]
     if backups and not os.path.lexists(out):
         newest = max(backups, key=lambda p: p.stat().st_mtime)
         newest.rename(out)
         backups.remove(newest)
-    for p in out.parent.glob(f".{out.name}{TMP_MARK}*"):
+    for p in out.parent.glob(f"{prefix}*"):
         if p.name.split(TMP_MARK, 1)[1].startswith(OLD) and p not in backups:
             continue
         if not _held(p):

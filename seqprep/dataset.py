@@ -261,7 +261,16 @@ def _open_ipc(f):
         return (reader.get_batch(i) for i in range(reader.num_record_batches))
     except pa.ArrowInvalid:
         _not_a_cut_file(f)
-        return iter(pa.ipc.open_stream(f))
+        return _to_the_end(pa.ipc.open_stream(f), f)
+
+
+def _to_the_end(reader, f) -> Iterator[pa.RecordBatch]:
+    """A stream file's batches; bytes after its end-of-stream marker (two streams joined by
+    `cat`, or anything appended) are refused, not silently left unread."""
+    yield from reader
+    if f.tell() != f.size():
+        raise pa.ArrowInvalid(f"{f.size() - f.tell():,} bytes after the end-of-stream marker (two streams "
+                              "joined?); give one stream per file")
 
 
 def _not_a_cut_file(f) -> None:
@@ -310,6 +319,8 @@ def _whole_stream(reader, tail: Tail) -> Iterator[pa.RecordBatch]:
     if tail.last != EOS:
         raise pa.ArrowInvalid("the stream ended without its end-of-stream marker: the command writing it "
                               "stopped early")
+    if tail.raw.read(1):
+        raise pa.ArrowInvalid("data after the end-of-stream marker (two streams joined?); pipe in one stream")
 
 
 def guard(name: str, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:

@@ -118,8 +118,8 @@ def places(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("out, message", [
-    ("mine", "replaces only a seqprep dataset"),
-    ("notes.txt", "replaces only a seqprep dataset"),
+    ("mine", "this is a folder holding files seqprep did not write"),
+    ("notes.txt", "this is a file seqprep did not write"),
     (".", "never replaces the root, home or working directory"),
     ("..", "never replaces the root, home or working directory"),
     ("/", "never replaces the root, home or working directory"),
@@ -142,7 +142,7 @@ def test_overwrite_refuses_a_folder_holding_the_input(places, monkeypatch):
 
 def test_a_dataset_with_a_file_added_is_not_replaced(places):
     (places / "data" / "made" / "my-notes.md").write_text("mine")
-    with pytest.raises(OutputError, match="holds other files"):
+    with pytest.raises(OutputError, match="a folder holding files seqprep did not write"):
         check_target("made", inputs=("in",), overwrite=True)
 
 
@@ -158,7 +158,7 @@ def test_what_seqprep_made(tmp_path):
     (tmp_path / "npy" / "other.txt").write_text("")
     assert made_by_seqprep(tmp_path / "npy") is None
     (tmp_path / "run").mkdir()
-    (tmp_path / "run" / "model.pt").write_bytes(b"")
+    (tmp_path / "run" / "model.pt").write_bytes(atomic.ZIP_MAGIC)
     (tmp_path / "run" / "metrics.jsonl").write_text("")
     assert made_by_seqprep(tmp_path / "run") == "run"
     (tmp_path / "p.csv").write_text("id,predicted,p_a\n0,a,1.0\n")
@@ -181,3 +181,86 @@ def test_a_stream_is_not_written_to_a_terminal(monkeypatch):
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     with pytest.raises(UsageError, match="stdout is a terminal; pipe it into a command"):
         check_target("-")
+
+
+# Found by a hostile tester: what looked like seqprep's output, and inputs given through options.
+
+
+def fake_manifest(folder, shards):
+    m = {"format": "seqprep-dataset", "version": 1, "rows": 1, "shards": shards}
+    (folder / "_seqprep.json").write_text(json.dumps(m))
+
+
+def test_made_by_seqprep_looks_past_the_names(tmp_path):
+    f4 = tmp_path / "f4"
+    (f4 / "sub").mkdir(parents=True)
+    (f4 / "sub" / "y").write_text("x")
+    fake_manifest(f4, [{"path": "sub", "rows": 1, "bytes": 1, "sha256": "0" * 64}])
+    assert made_by_seqprep(f4) is None  # a listed folder
+    f2 = tmp_path / "f2"
+    f2.mkdir()
+    (f2 / "thesis.docx").write_text("thesis")
+    fake_manifest(f2, [{"path": "thesis.docx", "rows": 1, "bytes": 123456, "sha256": "00" * 32}])
+    assert made_by_seqprep(f2) is None  # size differs
+    fake_manifest(f2, [{"path": "thesis.docx", "rows": 1, "sha256": "00" * 32}])
+    assert made_by_seqprep(f2) is None  # no size listed: the sha256 decides
+    proj = tmp_path / "proj"
+    (proj / "model.pt").mkdir(parents=True)
+    (proj / "metrics.jsonl").write_text("")
+    assert made_by_seqprep(proj) is None  # model.pt a folder
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "curves.png").write_text("img")
+    (photos / "model.pt").write_text("")
+    assert made_by_seqprep(photos) is None  # no metrics, no torch archive
+    fake = tmp_path / "fakenpy"
+    (fake / "X.npy").mkdir(parents=True)
+    (fake / "meta.json").write_text(json.dumps({"format": "seqprep-npy"}))
+    assert made_by_seqprep(fake) is None
+    (tmp_path / "prices.csv").write_text("id,predicted_price,actual\n1,100.5,99\n")
+    assert made_by_seqprep(tmp_path / "prices.csv") is None
+
+
+def test_each_command_replaces_only_its_own_kind(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "model.pt").write_bytes(atomic.ZIP_MAGIC + b"rest")
+    (run / "metrics.jsonl").write_text("")
+    assert made_by_seqprep(run) == "run"
+    with pytest.raises(OutputError, match="replaces only a seqprep dataset, an NPY export or an empty directory, "
+                                          "and this is a run directory"):
+        check_target(str(run), overwrite=True)
+    check_target(str(run), overwrite=True, replaces=atomic.RUN_KINDS)
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(OutputError, match="this is a file seqprep did not write"):
+        check_target(str(tmp_path / "notes.txt"), overwrite=True)
+
+
+def test_an_input_given_through_an_option_is_not_replaced(cli, tmp_path):
+    src = make_dataset(tmp_path / "src", [["a", "b"], ["c"]], labels=["x", "y"])
+    assert cli("fit", src, tmp_path / "s.json").exit_code == 0
+    stats = (tmp_path / "s.json").read_text()
+    for args in (["encode", src, tmp_path / "s.json", "--stats", tmp_path / "s.json", "--length", "2"],
+                 ["summarize", src, tmp_path / "s.json", "--stats", tmp_path / "s.json", "--drop-top", "1"]):
+        result = cli(*args, "--overwrite")
+        assert result.exit_code == 1, result.stderr
+        assert "s.json: OUT is the same as the input" in result.stderr or "and this is a stats file" in result.stderr
+        assert (tmp_path / "s.json").read_text() == stats
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(OutputError, match="OUT is the same as the input"):  # an input, whatever its kind
+        check_target(str(tmp_path / "empty"), inputs=(str(src), None, str(tmp_path / "empty")), overwrite=True)
+
+
+def test_names_are_matched_literally_not_as_patterns(tmp_path):
+    make_dataset(tmp_path / "run1", [[1]])
+    backup = tmp_path / f".run1{atomic.TMP_MARK}{atomic.OLD}deadbeef"
+    (tmp_path / "run1").rename(backup)
+    AtomicDir(str(tmp_path / "run[1]")).abort()
+    assert backup.is_dir()  # another OUT's backup is not taken
+
+
+def test_a_fifo_beside_out_is_left_alone(tmp_path):
+    os.mkfifo(tmp_path / f".out{atomic.TMP_MARK}1-abcdef12")
+    d = AtomicDir(str(tmp_path / "out"))  # would block forever opening the FIFO
+    d.abort()
+    assert listing(tmp_path) == [f".out{atomic.TMP_MARK}1-abcdef12"]

@@ -437,3 +437,16 @@ def test_a_signal_is_one_line_and_leaves_nothing(big, tmp_path, sig, code, worke
     assert err.splitlines() == [f"Error: interrupted by {signal.Signals(sig).name}; no output was committed"], err
     assert not (tmp_path / "out").exists()
     assert [p for p in listing(tmp_path) if "seqprep-tmp" in p] == []
+
+
+def test_bytes_after_the_end_of_a_stream_are_refused(cli, tmp_path):
+    src = make_dataset(tmp_path / "src", [[1, 2, 3]] * 5, seq_type=pa.int32())
+    raw = stream_of(cli, src)
+    one_line(cli("truncate", "-", tmp_path / "o1", "--length", "2", input=raw + raw), 1,
+             "data after the end-of-stream marker (two streams joined?)")
+    one_line(cli("truncate", "-", tmp_path / "o2", "--length", "2", input=raw + b"garbage\n"), 1,
+             "data after the end-of-stream marker")
+    (tmp_path / "two.arrows").write_bytes(raw + raw)
+    one_line(cli("truncate", tmp_path / "two.arrows", tmp_path / "o3", "--length", "2"), 1,
+             "bytes after the end-of-stream marker (two streams joined?)")
+    assert not any((tmp_path / o).exists() for o in ("o1", "o2", "o3"))

@@ -147,6 +147,8 @@ def evaluate(
         if level in result:
             s = result[level]
             out.print(f"{level}: {s['rows']:,}  accuracy {s['accuracy']:.4f}  macro-F1 {s['macro_f1']:.4f}", markup=False)
+    if result.get("unlabelled"):
+        out.print(f"unlabelled: {result['unlabelled']:,} rows have no label and are not scored", markup=False)
     out.print("confusion (rows: true " + ", ".join(map(str, result["classes"])) + "):", markup=False)
     for row in result["rows"]["confusion"]:
         out.print("  " + " ".join(f"{v:>6}" for v in row), markup=False)

@@ -142,7 +142,7 @@ def summarize(src: str, out: str, *, stats: str | None = None, drop_top: int | N
         raise UsageError(f"--paa {paa:,} must be at most {PAA_MAX:,} segments per row")
     if agg not in AGGS:
         raise UsageError(f"--agg {agg!r} must be one of {', '.join(AGGS)}")
-    check_target(out, inputs=(src,), overwrite=overwrite)
+    check_target(out, inputs=(src, stats, stopwords), overwrite=overwrite)
     source = open_source(src)
     step_type = describe_steps(source.schema)["type"]
     if token_opts and step_type not in TOKEN_TYPES:

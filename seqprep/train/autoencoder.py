@@ -14,7 +14,7 @@ from torch import nn
 
 from .. import __version__
 from ..errors import InputError, UsageError, positive
-from ..output import AtomicDir, check_target
+from ..atomic import RUN_KINDS, AtomicDir, check_target
 from ..ragged import Ragged
 from .checkpoint import MAX_CHUNK, check_seed, check_training_floats, model_from, read, shapes
 from .data import Arrays, check_fits, load, no_nan
@@ -110,7 +110,7 @@ def train_autoencoder(data: str, run: str, *, chunk: int, latent: int, val: str 
     check_seed(seed)
     if chunk > MAX_CHUNK:
         raise UsageError(f"--chunk {chunk} must be at most {MAX_CHUNK}")
-    check_target(run, inputs=(data,), overwrite=overwrite)
+    check_target(run, inputs=(data,), overwrite=overwrite, replaces=RUN_KINDS)
     a = load(data)
     values, starts, lengths = real_rows(a)
     chunks, _ = chunk_rows(values, starts=starts, lengths=lengths, c=chunk, partial=False)
@@ -132,7 +132,7 @@ def train_autoencoder(data: str, run: str, *, chunk: int, latent: int, val: str 
     x = torch.from_numpy(chunks)
     order_rng = torch.Generator().manual_seed(seed)
     history = []
-    out = AtomicDir(run, overwrite=overwrite)
+    out = AtomicDir(run, overwrite=overwrite, replaces=RUN_KINDS)
     try:
         with open(out.tmp / "metrics.jsonl", "w") as log:
             for epoch in range(1, epochs + 1):

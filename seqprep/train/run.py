@@ -13,7 +13,7 @@ import torch
 
 from .. import __version__
 from ..errors import InputError, UsageError, positive
-from ..output import AtomicDir, check_target
+from ..atomic import DATA_KINDS, RUN_KINDS, AtomicDir, check_target
 from ..plotting import pyplot
 from .checkpoint import CHECKPOINT, DAMAGED, check_seed, check_training_floats, model_from, read, shapes
 from .data import Arrays, check_fits, check_labels, load
@@ -66,7 +66,7 @@ def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", s
         raise UsageError(f"--dropout {dropout} must be in [0, 1)")
     if patience is not None and (patience < 1 or val is None):
         raise UsageError("--patience needs --val and must be positive")
-    check_target(run, inputs=(data,) + ((val,) if val else ()), overwrite=overwrite)
+    check_target(run, inputs=(data,) + ((val,) if val else ()), overwrite=overwrite, replaces=RUN_KINDS)
     train_data = load(data)
     if not train_data.classes or (train_data.y < 0).all():
         raise InputError(f"{data}: no labels to train on")
@@ -112,7 +112,7 @@ def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", s
 
 def _train_into(run: str, net, train_data: Arrays, val_data: Arrays | None, tcfg: TrainConfig, dev, cfg: ModelConfig,
                 data: str, overwrite: bool, world, on_epoch, on_batch) -> list[dict]:
-    out = AtomicDir(run, overwrite=overwrite)
+    out = AtomicDir(run, overwrite=overwrite, replaces=RUN_KINDS)
     try:
         with open(out.tmp / "metrics.jsonl", "w") as log:
             def record(r: dict) -> None:
@@ -197,7 +197,8 @@ def evaluate(run: str, data: str) -> dict:
     """Accuracy, macro-F1 and the confusion matrix; per id too where ids repeat (windows, crops)."""
     arrays, probs, ckpt = _score(run, data, labelled=True)
     k = len(ckpt["classes"])
-    result = {"classes": ckpt["classes"], "rows": scores(arrays.y, probs.argmax(1), k)}
+    result = {"classes": ckpt["classes"], "rows": scores(arrays.y, probs.argmax(1), k),
+              "unlabelled": int((arrays.y < 0).sum())}  # rows scored by nothing: said, not hidden
     if len(np.unique(arrays.ids)) < len(arrays.ids):
         ids, y, merged = per_id(arrays.ids, arrays.y, probs)
         result["per_id"] = scores(y, merged.argmax(1), k)
@@ -206,7 +207,8 @@ def evaluate(run: str, data: str) -> dict:
 
 def predict(run: str, data: str, out: str, *, overwrite: bool = False) -> dict:
     """id, predicted class and class probabilities per row: a dataset, or CSV when OUT ends in .csv."""
-    check_target(out, inputs=(data,), overwrite=overwrite)
+    check_target(out, inputs=(data, run), overwrite=overwrite,
+                 replaces=("predictions",) if out.endswith(".csv") else DATA_KINDS)
     arrays, probs, ckpt = _score(run, data)
     classes = ckpt["classes"]
     predicted = [classes[i] for i in probs.argmax(1)] if len(probs) else []
