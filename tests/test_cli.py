@@ -17,7 +17,7 @@ COMMANDS = sorted(c.name or c.callback.__name__ for c in app.registered_commands
 
 
 def test_commands_are_registered():
-    assert COMMANDS == ["compare", "encode", "evaluate", "fit", "ingest", "inspect", "predict", "sample", "split",
+    assert COMMANDS == ["compare", "encode", "evaluate", "fit", "holdout", "ingest", "inspect", "predict", "sample", "split",
                         "summarize", "synth", "train", "truncate", "verify"]
 
 
@@ -136,7 +136,7 @@ def test_reader_closing_the_pipe_early(tmp_path):
 
 def test_python_dash_m(raw, tmp_path):
     result = run("truncate", raw, tmp_path / "out", "--length", "2")
-    assert result.returncode == 0 and listing(tmp_path / "out") == ["part-00000.parquet", "_seqprep.json"]
+    assert result.returncode == 0 and listing(tmp_path / "out") == ["_seqprep.json", "part-00000.parquet"]
     result = run("truncate", raw, tmp_path / "out2", "--length", "0")
     assert result.returncode == 2 and result.stderr.decode().count("\n") == 1
 
@@ -217,3 +217,15 @@ def test_library_errors_speak_python_and_the_cli_flags(cli, tmp_path):
     assert python_terms("--head 3 must be at least 0 and below --length 3") == "head=3 must be at least 0 and below length 3"
     assert python_terms("--keep 'middle' must be one of start, end") == "keep='middle' must be one of start, end"
     assert python_terms("--copies and --no-overlap apply to --mode crop") == "copies and no_overlap apply to mode crop"
+
+
+@pytest.mark.parametrize("args", [
+    ["summarize", "IN", "OUT", "--stopwords", ""], ["inspect", "IN", "--plot", ""], ["inspect", "IN", "--plot="],
+    ["truncate", "IN", "OUT", "--length", "2", "--pad-value", ""],
+])
+def test_an_empty_option_value_is_refused_not_ignored(cli, tmp_path, args):
+    """`--stopwords $(WORDS)` with WORDS unset must not quietly run without stop words."""
+    src = make_dataset(tmp_path / "d", [["a"]])
+    result = cli(*[str(src) if a == "IN" else str(tmp_path / "out") if a == "OUT" else a for a in args])
+    assert result.exit_code == 2 and result.stderr.startswith("Error: --") and "is given an empty value" in result.stderr
+    assert not (tmp_path / "out").exists()

@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 
 from .. import __version__, memory
-from ..errors import OutputError, SeqprepError
+from ..errors import OutputError, SeqprepError, UsageError
 
 # Click's base class for usage errors; Typer may vendor Click, so reach it through a public subclass.
 ClickException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
@@ -51,6 +51,7 @@ class SeqprepGroup(typer.core.TyperGroup):
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         try:
+            _no_empty_values(sys.argv[1:] if args is None else list(args))
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except ClickException as e:
             if type(e).__name__ == "NoArgsIsHelpError":  # bare `seqprep`: the help is the answer
@@ -99,6 +100,18 @@ def _unwrap(help: str | None) -> str | None:
     paragraphs = inspect.cleandoc(help).split("\n\n")
     return "\n\n".join(p[1:].lstrip("\n") if p.startswith("\b") else " ".join(line.strip() for line in p.splitlines())
                        for p in paragraphs)
+
+
+def _no_empty_values(args: list) -> None:
+    """Refuse an option given an empty value (``--stats ''``, ``--labels=``): in a Makefile
+    that is an unset variable, and taking it as "not given" would run something else."""
+    for i, arg in enumerate(args):
+        if arg == "--":
+            return
+        if arg.startswith("--") and arg.endswith("=") and len(arg) > 3:
+            raise UsageError(f"{arg[:-1]} is given an empty value; give a value or leave the option out")
+        if arg.startswith("-") and len(arg) > 1 and i + 1 < len(args) and args[i + 1] == "":
+            raise UsageError(f"{arg} is given an empty value; give a value or leave the option out")
 
 
 def _exit(code: int, standalone_mode: bool) -> int:

@@ -75,6 +75,8 @@ class IngestOptions:
 
     def check(self) -> None:
         positive(("--shard-rows", self.shard_rows))
+        if self.shard_rows > 2**31 - 1:
+            raise UsageError(f"--shard-rows {self.shard_rows} must be at most {2**31 - 1:,}")
         if self.tokenizer not in TOKENIZERS and not self.tokenizer.startswith("regex:"):
             raise UsageError(f"--tokenizer {self.tokenizer!r} must be whitespace, char or regex:PATTERN")
         if self.tokenizer.startswith("regex:"):
