@@ -163,7 +163,7 @@ def test_split_errors(longs, tmp_path):
         split(str(longs), str(tmp_path / "x"), length=3, stride=0)
     with pytest.raises(UsageError, match="parts applies with as_features"):
         split(str(longs), str(tmp_path / "x"), length=3, parts=2)
-    assert listing(tmp_path / "longs") == ["part-00000.parquet", "_seqprep.json"]
+    assert listing(tmp_path / "longs") == ["_seqprep.json", "part-00000.parquet"]
     assert not (tmp_path / "x").exists()
 
 
