@@ -161,3 +161,15 @@ def test_encode_cli(cli, train, tmp_path):
     assert np.load(tmp_path / "npy" / "X.npy").tolist() == [[3, 2, 4], [0, 2, 3], [0, 0, 5]]
     result = cli("encode", src, tmp_path / "x", "--onehot", "AC", "--normalize", stats)
     assert result.exit_code == 2 and "give one of --stats" in result.stderr
+
+
+def test_normalize_per_row_channels(cli, tmp_path):
+    rows = [[[1.0, 4.0], [3.0, 4.0]], [[2.0, float("nan")]]]
+    src = make_dataset(tmp_path / "r", rows, seq_type=pa.list_(pa.float32(), 2))
+    result = cli("encode", src, tmp_path / "z", "--normalize", "per-row")
+    assert result.exit_code == 0, result.stderr
+    assert "encode: 2 constant row channels became zeros (--normalize per-row)" in result.stderr
+    assert read_table(tmp_path / "z").column("seq").to_pylist() == [[[-1.0, 0.0], [1.0, 0.0]], [[0.0, 0.0]]]
+    m = manifest(tmp_path / "z")
+    assert m["encoding"]["channels"] == 2 and m["encoding"]["constant_rows"] == 2
+    assert m["lineage"][-1]["params"]["normalize"] == "per-row"
