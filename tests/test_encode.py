@@ -173,3 +173,12 @@ def test_normalize_per_row_channels(cli, tmp_path):
     m = manifest(tmp_path / "z")
     assert m["encoding"]["channels"] == 2 and m["encoding"]["constant_rows"] == 2
     assert m["lineage"][-1]["params"]["normalize"] == "per-row"
+
+
+def test_out_must_not_hold_the_stats_file(train, tmp_path):
+    src, stats = train
+    encode(str(src), str(tmp_path / "ids"), stats=str(stats))
+    (tmp_path / "ids" / "stats.json").write_bytes(stats.read_bytes())
+    with pytest.raises(Exception, match="OUT holds the input"):
+        encode(str(src), str(tmp_path / "ids"), stats=str(tmp_path / "ids" / "stats.json"), overwrite=True)
+    assert (tmp_path / "ids" / "stats.json").exists()

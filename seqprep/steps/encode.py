@@ -56,7 +56,9 @@ def encode(src: str, out: str, *, stats: str | None = None, hash: int | None = N
                          min_count=min_count, length=length, keep=keep, head=head, padding=padding, format=format)
     if length is not None:
         head = check_truncate(length, keep, head)
-    check_target(out, inputs=(src,), overwrite=overwrite)
+    # The options' files are inputs too: OUT must not replace them.
+    check_target(out, inputs=(src, stats, None if normalize_with == PER_ROW else normalize_with, autoencoder),
+                 overwrite=overwrite)
     source = open_source(src)
     steps = describe_steps(source.schema)
     check_step_type(mode, steps["type"], kmer)
