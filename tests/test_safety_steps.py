@@ -160,7 +160,7 @@ CASES = [
     ("encode IN/dna OUT --kmer 0 --hash 5", 2, "--kmer 0 must be positive"),
     ("encode IN/dna OUT --kmer 100 --hash 5", 2, "--kmer 100 must be at most 64"),
     ("fit IN/dna OUT --kmer 100", 2, "--kmer 100 must be at most 64"),
-    ("encode IN/dna OUT --onehot ''", 2, "--onehot '' must list distinct symbols"),
+    ("encode IN/dna OUT --onehot ''", 2, "--onehot is given an empty value"),
     ("encode IN/dna OUT --onehot AAC", 2, "--onehot 'AAC' must list distinct symbols"),
     ("encode IN/dna OUT --hash 0", 2, "--hash 0 must be positive"),
     ("encode IN/dna OUT --hash 99999999999", 2, "--hash 99999999999 must be at most 2,147,483,646"),
