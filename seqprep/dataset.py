@@ -215,6 +215,52 @@ def parquet_batches(path: Path, batch_rows: int) -> Iterator[pa.RecordBatch]:
     md = pf.metadata
     check_row_groups(path, md)
     seq = [i for i in range(md.num_columns) if md.schema.column(i).path.split(".")[0] == "seq"]
+    text = _text_leaf(pf, seq)
+    if text is None:
+        yield from _parquet_batches(path, md, seq, batch_rows, [])
+        return
+    # String tokens are read dictionary-encoded and sized before they are decoded: a few
+    # stored bytes can name one huge string many times (see _decoded_text).
+    seq_type = pf.schema_arrow.field("seq").type
+    for batch in _parquet_batches(path, md, seq, batch_rows, [text]):
+        yield _decoded_text(path, batch, seq_type)
+
+
+MAX_TOKEN_BYTES = 1 << 20  # a string token longer than this is no token
+MAX_BATCH_TEXT_BYTES = 1 << 30  # the string tokens of one batch, decoded
+
+
+def _text_leaf(pf, seq: list[int]) -> str | None:
+    """The Parquet path of ``seq``'s string values (``seq.list.element``), if its steps are strings."""
+    if "seq" not in pf.schema_arrow.names or len(seq) != 1:
+        return None
+    t = pf.schema_arrow.field("seq").type
+    while pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        t = t.value_type
+    return pf.metadata.schema.column(seq[0]).path if pa.types.is_string(t) or pa.types.is_large_string(t) else None
+
+
+def _decoded_text(path, batch: pa.RecordBatch, seq_type: pa.DataType) -> pa.RecordBatch:
+    """The batch with its dictionary-encoded tokens decoded, once their decoded size is known
+    to be within MAX_TOKEN_BYTES a token and MAX_BATCH_TEXT_BYTES a batch."""
+    i = batch.schema.get_field_index("seq")
+    col = batch.column(i)
+    values = col.values
+    while not isinstance(values, pa.DictionaryArray):  # padded tokens: lists of lists
+        values = values.values
+    sizes = pc.binary_length(values.dictionary).fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+    if len(sizes) and sizes.max() > MAX_TOKEN_BYTES:
+        raise InputError(f"{path}: a string token of {int(sizes.max()):,} bytes, more than a token holds "
+                         f"({MAX_TOKEN_BYTES:,}); tokenize the text first (seqprep ingest)")
+    total = int(sizes[values.indices.fill_null(0).to_numpy(zero_copy_only=False)].sum()) if len(sizes) else 0
+    if total > MAX_BATCH_TEXT_BYTES:
+        raise InputError(f"{path}: {len(batch):,} rows whose tokens decode to {total:,} bytes, more than seqprep "
+                         f"holds in one batch ({MAX_BATCH_TEXT_BYTES:,}); cut the rows shorter")
+    return batch.set_column(i, "seq", col.cast(seq_type))
+
+
+def _parquet_batches(path: Path, md, seq: list[int], batch_rows: int, dictionary: list) -> Iterator[pa.RecordBatch]:
+    pf = pq.ParquetFile(path, read_dictionary=dictionary or None)
     sizes = []
     for g in range(md.num_row_groups):
         rg = md.row_group(g)
@@ -223,7 +269,8 @@ def parquet_batches(path: Path, batch_rows: int) -> Iterator[pa.RecordBatch]:
     if all(size == batch_rows for size in sizes):
         import pyarrow.dataset as ds
 
-        yield from ds.dataset(path, format="parquet", schema=pf.schema_arrow).to_batches(
+        fmt = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=dictionary))
+        yield from ds.dataset(path, format=fmt, schema=pf.schema_arrow).to_batches(
             batch_size=batch_rows, batch_readahead=2, fragment_readahead=1)
         return
     for g, size in enumerate(sizes):

@@ -450,3 +450,23 @@ def test_bytes_after_the_end_of_a_stream_are_refused(cli, tmp_path):
     one_line(cli("truncate", tmp_path / "two.arrows", tmp_path / "o3", "--length", "2"), 1,
              "bytes after the end-of-stream marker (two streams joined?)")
     assert not any((tmp_path / o).exists() for o in ("o1", "o2", "o3"))
+
+
+def test_string_tokens_are_sized_before_they_are_decoded(cli, tmp_path, monkeypatch):
+    """A few stored bytes may name one long string many times (dictionary encoding): refused
+    from the dictionary, before the strings are copied out."""
+    import seqprep.dataset as dataset
+
+    monkeypatch.setattr(dataset, "MAX_TOKEN_BYTES", 1000)
+    monkeypatch.setattr(dataset, "MAX_BATCH_TEXT_BYTES", 50_000)
+    pq.write_table(pa.table({"id": [0], "seq": pa.array([["x" * 2000] * 3], pa.list_(pa.string()))}),
+                   tmp_path / "long.parquet", compression="zstd")
+    one_line(cli("truncate", tmp_path / "long.parquet", tmp_path / "out", "--length", "1"), 1,
+             "a string token of 2,000 bytes, more than a token holds (1,000)")
+    pq.write_table(pa.table({"id": [0, 1], "seq": pa.array([["y" * 900] * 60, ["z"]], pa.list_(pa.string()))}),
+                   tmp_path / "many.parquet", compression="zstd")
+    one_line(cli("inspect", tmp_path / "many.parquet"), 1, "2 rows whose tokens decode to 54,001 bytes")
+    assert not (tmp_path / "out").exists()
+    monkeypatch.setattr(dataset, "MAX_BATCH_TEXT_BYTES", 60_000)
+    assert cli("truncate", tmp_path / "many.parquet", tmp_path / "out", "--length", "1").exit_code == 0
+    assert read_table(tmp_path / "out").column("seq").to_pylist() == [["y" * 900], ["z"]]

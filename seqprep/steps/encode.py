@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 
 from ..dataset import BATCH_ROWS, open_source
 from ..engine import Progress
-from ..errors import InputError, UsageError, positive
+from ..errors import SeqprepError, InputError, UsageError, positive
 from ..fit import label_type_name, load_stats
 from ..kernels.encode import (FIRST_ID, MAX_ONEHOT, PAD_ID, UNKNOWN_ID, check_hash, check_inf, check_kmer,
                               first_infinite, infinite_error)
@@ -135,6 +135,8 @@ def check_step_type(mode: str, step_type: str, kmer: int | None) -> None:
         raise UsageError(f"{mode} works on tokens, but seq holds {step_type} readings; use --normalize")
     if mode == "--onehot" and step_type not in STRING_TYPES:
         raise UsageError(f"--onehot needs string tokens (symbols such as bases), but seq holds {step_type}")
+    if kmer is not None and step_type not in STRING_TYPES:
+        raise UsageError("--kmer needs one-character string tokens (bases), not numbers")
 
 
 def encoder_for(mode: str, fitted: dict | None, steps: dict, *, stats, hash, onehot_alphabet, autoencoder, kmer,
@@ -246,7 +248,12 @@ class EncodeBatch:
             where = first_infinite(rows.values, rows.offsets, ids)
             if where is not None:
                 raise infinite_error(where)
-        rows, counted = self.encoder._encode(rows)
+        try:
+            rows, counted = self.encoder._encode(rows)
+        except SeqprepError:
+            raise
+        except ValueError as e:  # the transformers speak Python; here the data is at fault
+            raise InputError(str(e).removeprefix("seqs: ")) from None
         for key, value in counted.items():
             self.tallies[key] += value
         if length is None:
