@@ -837,6 +837,11 @@ class Standardizer(_Counted):
 
     def _encode(self, rows: Ragged) -> tuple[Ragged, dict]:
         chan = self._fitted()["channel_stats"]
+        empty = [k for k, c in enumerate(chan) if c["mean"] is None]
+        if empty and len(rows.values):
+            raise ValueError(f"seqs: channel {empty[0]} had no finite reading when the statistics were fitted "
+                             "(all NaN), so there is no mean or std to normalize it with; fit on data that has "
+                             "readings in every channel")
         mean = np.array([c["mean"] if c["mean"] is not None else 0.0 for c in chan])
         std = np.array([c["std"] if c["std"] is not None else 1.0 for c in chan])
         if rows.values.ndim == 1:

@@ -406,3 +406,20 @@ def test_counts_past_the_vocabulary_are_all_of_it(tmp_path):
     assert read_table(tmp_path / "o").column("seq").to_pylist() == [[], []]
     encode(str(src), str(tmp_path / "e"), stats=str(tmp_path / "s.json"), max_size=10**30)
     assert read_table(tmp_path / "e").column("seq").to_pylist() == [[2, 3, 2], [4]]
+
+
+def test_nan_value_and_all_nan_statistics(cli, tmp_path):
+    """What replaces NaN must be a reading; statistics with no reading in a channel cannot
+    normalize it (they were the raw values, exit 0)."""
+    from .conftest import make_dataset
+
+    ok = make_dataset(tmp_path / "ok", [[1.0, 2.0, 3.0]], seq_type=pa.float32())
+    nan = make_dataset(tmp_path / "nan", [[float("nan"), float("nan")]], seq_type=pa.float32())
+    for value in ("inf", "1e39", "nan"):
+        result = cli("encode", ok, tmp_path / "z", "--normalize", "per-row", "--nan-value", value)
+        assert result.exit_code == 2 and "must be a finite float32 number" in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert cli("fit", nan, tmp_path / "nan.json").exit_code == 0
+    result = cli("encode", ok, tmp_path / "z", "--normalize", tmp_path / "nan.json")
+    assert result.exit_code == 1 and "channel 0 had no finite reading when the statistics were fitted" in result.stderr
+    assert not (tmp_path / "z").exists()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+import math
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -57,6 +59,9 @@ def encode(src: str, out: str, *, stats: str | None = None, hash: int | None = N
     if length is not None:
         head = check_truncate(length, keep, head)
     # The options' files are inputs too: OUT must not replace them.
+    if not (isinstance(nan_value, (int, float)) and math.isfinite(nan_value)
+            and abs(nan_value) <= float(np.finfo(np.float32).max)):
+        raise UsageError(f"--nan-value {nan_value} must be a finite float32 number (what replaces NaN is a reading)")
     check_target(out, inputs=(src, stats, None if normalize_with == PER_ROW else normalize_with, autoencoder),
                  overwrite=overwrite)
     source = open_source(src)
