@@ -185,11 +185,9 @@ class Summarize(_Step):
     factor: int | None = None
     agg: str = "mean"
 
-    def _run(self, src, out, *, format, **how):
+    def _run(self, src, out, **how):
         from .steps import summarize
 
-        if format != "parquet":
-            raise ValueError(f"format={format!r}: summarize writes a dataset (format='parquet')")
         return summarize(src, out, **self._options(), **how)
 
 

@@ -70,3 +70,21 @@ def test_class_order():
     assert class_order(["b", "a10", "a9", "10"]) == ["10", "a10", "a9", "b"]  # not all numbers: as text
     assert class_order(["nan", "1"]) == ["1", "nan"]
     assert class_order([]) == []
+
+
+def test_npy_without_length_pads_to_the_longest_row(cli, tmp_path):
+    """keras's pad_sequences(maxlen=None): the longest row sets the length; equal rows get none."""
+    src = make_dataset(tmp_path / "r", [[1.0, 2.0, 3.0, 4.0], [5.0], [6.0, 7.0]], labels=["a", "b", "a"],
+                       seq_type=pa.float32())
+    assert cli("summarize", src, tmp_path / "paa", "--paa", "2", "--format", "npy").exit_code == 0
+    X = np.load(tmp_path / "paa" / "X.npy")
+    assert X.tolist() == [[1.5, 3.5], [5.0, 5.0], [6.0, 7.0]]  # every row 2 steps: no padding at all
+    assert np.load(tmp_path / "paa" / "lengths.npy").tolist() == [2, 2, 2]
+    assert cli("summarize", src, tmp_path / "f", "--factor", "3", "--format", "npy").exit_code == 0
+    assert np.load(tmp_path / "f" / "X.npy").tolist() == [[2.0, 4.0], [5.0, 0.0], [6.5, 0.0]]
+    assert np.load(tmp_path / "f" / "lengths.npy").tolist() == [2, 1, 1]
+    assert cli("encode", src, tmp_path / "z", "--normalize", "per-row", "--format", "npy").exit_code == 0
+    assert np.load(tmp_path / "z" / "X.npy").shape == (3, 4)
+    assert np.load(tmp_path / "z" / "lengths.npy").tolist() == [4, 1, 2]
+    result = cli("encode", src, tmp_path / "k", "--normalize", "per-row", "--format", "npy", "--no-pad")
+    assert result.exit_code == 2 and "needs fixed-length rows" in result.stderr

@@ -49,7 +49,7 @@ def test_every_step_and_npy(ds, tmp_path):
     assert windows.to_arrow().column("seq").to_pylist() == [[1, 2], [3, 4], [5], [6, 7]]
     npy = d.apply(sp.Truncate(3), tmp_path / "npy", format="npy")
     assert np.load(tmp_path / "npy" / "X.npy").shape == (3, 3) and npy.rows == 3
-    with pytest.raises(ValueError, match="summarize writes a dataset"):
+    with pytest.raises(ValueError, match="paa and factor work on numeric readings"):
         d.apply(sp.Summarize(paa=2), tmp_path / "s", format="npy")
     with pytest.raises(TypeError, match="a seqprep step"):
         d.apply("truncate", tmp_path / "x")

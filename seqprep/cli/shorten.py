@@ -69,6 +69,8 @@ def summarize(
     paa: Annotated[Optional[int], typer.Option(help="Numbers: piecewise aggregate approximation to exactly M steps.")] = None,
     factor: Annotated[Optional[int], typer.Option(help="Numbers: aggregate every F consecutive steps (the last group may be shorter).")] = None,
     agg: Annotated[Agg, typer.Option(help="Numbers: how each group of steps is aggregated, per channel.")] = Agg.mean,
+    format: Annotated[OutFormat, typer.Option("--format", help="parquet: a dataset; npy (with --paa or --factor): X.npy "
+                                              "etc., rows padded at the end to the longest.")] = OutFormat.parquet,
     overwrite: OverwriteOpt = False,
     workers: WorkersOpt = 1,
     scheduler: SchedulerOpt = None,
@@ -88,7 +90,7 @@ def summarize(
 
     with RichProgress("summarize") as progress:
         manifest = run(src, dest, stats=stats, drop_top=drop_top, min_count=min_count, stopwords=stopwords,
-                       paa=paa, factor=factor, agg=agg.value, overwrite=overwrite, progress=progress,
+                       paa=paa, factor=factor, agg=agg.value, format=format.value, overwrite=overwrite, progress=progress,
                        workers=workers, scheduler=scheduler)
     summary("summarize", dest, manifest)
 

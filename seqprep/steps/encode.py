@@ -67,6 +67,13 @@ def encode(src: str, out: str, *, stats: str | None = None, hash: int | None = N
     source = open_source(src)
     steps = describe_steps(source.schema)
     check_step_type(mode, steps["type"], kmer)
+    if format == "npy" and length is None:  # as keras's pad_sequences(maxlen=None): the longest row
+        if source.is_stream:
+            raise UsageError("--format npy without --length pads to the longest row, which a stream cannot tell "
+                             "before it ends; give --length")
+        from .split import longest_row
+
+        length = max(1, longest_row(source))  # from the rows themselves, not the manifest
     fitted = None
     if mode == "--normalize" and normalize_with != PER_ROW:
         fitted = load_stats(normalize_with, "--normalize")
@@ -123,8 +130,10 @@ def check_options(*, stats, hash, onehot_alphabet, autoencoder, kmer, kmer_strid
     if format not in FORMATS:
         raise UsageError(f"--format {format!r} must be one of {', '.join(FORMATS)}")
     padding.check()
-    if format == "npy" and (length is None or not padding.pad):
+    if format == "npy" and not padding.pad:
         raise UsageError("--format npy needs fixed-length rows: give --length (and keep padding on)")
+    if format == "npy" and length is None and (kmer is not None or autoencoder is not None):
+        raise UsageError("--format npy needs fixed-length rows: give --length (k-mers and codes change the lengths)")
     if padding.value is not None:
         raise UsageError("encode pads with 0 (the padding id, or zeros); --pad-value does not apply")
     return modes[0]

@@ -13,6 +13,7 @@ from ..engine import Progress
 from ..errors import InputError, UsageError, positive
 from ..fit import load_stats
 from ..kernels.summarize import AGGS, aggregate, keep_values
+from ..kernels.truncate import truncate_pad
 from ..output import check_target, describe_steps, step_record
 from ..dataset import open_source
 from .common import ragged_of, with_seq, write
@@ -122,7 +123,7 @@ def _id_mask(values: np.ndarray, dropped: pa.Array | None, keep_only: pa.Array |
 
 def summarize(src: str, out: str, *, stats: str | None = None, drop_top: int | None = None,
               min_count: int | None = None, stopwords: str | None = None, paa: int | None = None,
-              factor: int | None = None, agg: str = "mean", overwrite: bool = False,
+              factor: int | None = None, agg: str = "mean", format: str = "parquet", overwrite: bool = False,
               batch_rows: int = BATCH_ROWS, progress: Progress | None = None,
            workers: int = 1, scheduler: str | None = None) -> dict:
     """Shorten sequences by dropping tokens (``drop_top``, ``min_count`` with ``stats``;
@@ -142,6 +143,11 @@ def summarize(src: str, out: str, *, stats: str | None = None, drop_top: int | N
         raise UsageError(f"--paa {paa:,} must be at most {PAA_MAX:,} segments per row")
     if agg not in AGGS:
         raise UsageError(f"--agg {agg!r} must be one of {', '.join(AGGS)}")
+    if format not in ("parquet", "npy"):
+        raise UsageError(f"--format {format!r} must be one of parquet, npy")
+    if format == "npy" and token_opts:
+        raise UsageError("--format npy applies to --paa and --factor; map tokens to ids with `seqprep encode "
+                         "--length L --format npy`")
     check_target(out, inputs=(src, stats, stopwords), overwrite=overwrite)
     source = open_source(src)
     step_type = describe_steps(source.schema)["type"]
@@ -163,9 +169,26 @@ def summarize(src: str, out: str, *, stats: str | None = None, drop_top: int | N
         def shorten(rows):
             return aggregate(rows, paa=paa, factor=factor, agg=agg)
 
-    def transform(batch: pa.RecordBatch) -> pa.RecordBatch:
-        return with_seq(batch, shorten(ragged_of(batch, padding_in)))
+    length = out_padding = None
+    if format == "npy":
+        # Rows as long as the longest, as keras's pad_sequences(maxlen=None): --paa M makes every
+        # non-empty row M steps, --factor F the longest row's ceil(T / F); empty rows are padded.
+        if paa is None and source.is_stream:
+            raise UsageError("--format npy with --factor needs the longest row, which a stream cannot tell "
+                             "before it ends; write a dataset, then export it")
+        if paa is None:
+            from .split import longest_row
 
-    return write(source, out, transform, format="parquet", lineage=lineage, overwrite=overwrite,
+        length = max(1, paa if paa is not None else -(-longest_row(source) // factor))
+        out_padding = {"length": length, "side": "end", "value": 0.0}
+        params["format"] = format
+
+    def transform(batch: pa.RecordBatch) -> pa.RecordBatch:
+        rows = shorten(ragged_of(batch, padding_in))
+        if length is None:
+            return with_seq(batch, rows)
+        return with_seq(batch, padded=truncate_pad(rows, length=length, side="end", value=0.0), length=length)
+
+    return write(source, out, transform, format=format, lineage=lineage, padding=out_padding, overwrite=overwrite,
                  batch_rows=batch_rows, progress=progress, row_values=paa * 8 if paa else None,
                  workers=workers, scheduler=scheduler)
