@@ -19,7 +19,7 @@ from .conftest import listing, make_dataset, read_table
 
 def test_verify(tmp_path, cli):
     src = make_dataset(tmp_path / "d", [[1, 2], [3]] * 5, seq_type=pa.int32(), shard_rows=4)
-    assert verify(str(src)) == {"shards": 3, "rows": 10}
+    assert verify(str(src)) == {"shards": 3, "rows": 10, "against": "_seqprep.json"}
     result = cli("verify", src)
     assert result.exit_code == 0 and result.stdout.strip() == f"{src}: 10 rows in 3 shards match _seqprep.json"
     shard = src / "part-00001.parquet"
