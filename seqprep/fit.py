@@ -27,6 +27,7 @@ from . import __version__
 from .dataset import BATCH_ROWS, open_source
 from .engine import Progress, map_shards
 from .errors import InputError, OutputError, UsageError, positive
+from .atomic import check_target
 from .output import describe_steps
 from .kernels.encode import MAX_KMER, check_inf, check_kmer, first_infinite, infinite_error, token_rows
 from .labels import class_order
@@ -222,33 +223,8 @@ def check_stats_target(out: str, src: str, overwrite: bool) -> None:
                               "file, e.g. train-stats.json")
         if not path.is_file():
             raise OutputError(f"{out}: not a regular file (a FIFO or device); give OUT as a new file path")
-        if not overwrite:
-            raise OutputError(f"{out}: already exists; pass --overwrite to replace it")
-        if not _is_stats_file(path):
-            raise OutputError(f"{out}: --overwrite replaces only a stats file seqprep wrote (a JSON file whose "
-                              f"format is {FORMAT!r}), and this is not one; remove it yourself or write elsewhere")
-    for i in (src,):
-        if i != "-" and os.path.realpath(i) == os.path.realpath(out):
-            raise OutputError(f"{out}: OUT is the same as the input; write to another path")
-        if i != "-" and Path(os.path.realpath(out)).is_relative_to(os.path.realpath(i)) and Path(i).is_dir():
-            raise OutputError(f"{out}: OUT is inside the input {i}; write the stats file elsewhere")
-    parent = Path(os.path.abspath(out)).parent
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir():
-        raise OutputError(f"{out}: cannot create it, {parent} is a file, not a directory")
-    if not os.access(parent, os.W_OK):
-        raise OutputError(f"{out}: cannot write in {parent} (permission denied)")
-
-
-def _is_stats_file(path: Path) -> bool:
-    try:
-        if path.stat().st_size > STATS_LIMIT:
-            return False
-        obj = json.loads(path.read_bytes())
-    except (OSError, ValueError, RecursionError):
-        return False
-    return isinstance(obj, dict) and obj.get("format") == FORMAT
+    # Then what every output gets: not an input, only a stats file replaced, a writable place.
+    check_target(out, inputs=(src,), overwrite=overwrite, replaces=("stats",))
 
 
 @dataclass

@@ -96,7 +96,7 @@ CASES = [
     ("encode IN/strs OUT --hash 3 --inf nan", 2, "--inf applies to readings with --normalize"),
     # fit's target: one JSON file, replacing only a stats file
     ("fit IN/ids IN/adir --overwrite", 1, "adir: is a directory, but fit writes one JSON file"),
-    ("fit IN/ids IN/afile --overwrite", 1, "afile: --overwrite replaces only a stats file seqprep wrote"),
+    ("fit IN/ids IN/afile --overwrite", 1, "afile: --overwrite replaces only a stats file, and this is a file seqprep did not write"),
     ("fit IN/ids IN/nums.json", 1, "nums.json: already exists; pass --overwrite"),
     ("fit IN/ids IN/ids --overwrite", 1, "ids: is a directory, but fit writes one JSON file"),
     ("fit IN/ids IN/newdir/", 1, "newdir/: names a directory, but fit writes one JSON file"),
@@ -314,7 +314,7 @@ def test_fit_refuses_a_foreign_json_with_overwrite(cli, tmp_path):
     src = make_dataset(tmp_path / "d", [["a"]])
     (tmp_path / "conf.json").write_text('{"format": "seqprep-dataset"}')
     result = cli("fit", src, tmp_path / "conf.json", "--overwrite")
-    assert result.exit_code == 1 and "replaces only a stats file seqprep wrote" in result.stderr
+    assert result.exit_code == 1 and "replaces only a stats file, and this is a file seqprep did not write" in result.stderr
     assert (tmp_path / "conf.json").read_text() == '{"format": "seqprep-dataset"}'
 
 
