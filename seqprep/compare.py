@@ -4,16 +4,17 @@ TEST (statistics fitted on TRAIN only), trains the same model size, and is score
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from .dataset import open_source
-from .errors import InputError, UsageError, positive
+from .errors import InputError, OutputError, UsageError, positive
 from .fit import fit
 from .output import describe_steps
-from .plotting import pyplot
+from .plotting import check_image_target, pyplot, save
 from .steps import Padding, encode, sample, split, summarize
 
 TECHNIQUES = ("as-is", "truncate-start", "truncate-end", "truncate-both", "summarize", "random-steps",
@@ -145,8 +146,26 @@ def compare(train_path: str, test_path: str, *, length: int = 500, techniques: l
     return rows
 
 
+def check_outputs(json_out: str | None, plot_out: str | None) -> None:
+    """Refuse, before any training, --json and --plot paths that hold something seqprep did not
+    write (a compare table, a plot)."""
+    if plot_out:
+        check_image_target(plot_out)
+    if json_out and os.path.lexists(json_out):
+        try:
+            old = json.loads(Path(json_out).read_bytes()) if Path(json_out).is_file() else None
+        except (OSError, ValueError, RecursionError):
+            old = None
+        if not (isinstance(old, list) and all(isinstance(r, dict) and "technique" in r for r in old)):
+            raise OutputError(f"{json_out}: exists and is not a table seqprep compare wrote; remove it or give "
+                              "--json another path")
+
+
 def write_json(rows: list[dict], path: str) -> None:
-    Path(path).write_text(json.dumps(rows, indent=2) + "\n")
+    p = Path(path)
+    tmp = p.parent / f".{p.name}.seqprep-tmp-{os.getpid()}"
+    tmp.write_text(json.dumps(rows, indent=2) + "\n")
+    os.replace(tmp, p)
 
 
 def plot(rows: list[dict], path: str) -> None:
@@ -163,5 +182,7 @@ def plot(rows: list[dict], path: str) -> None:
     for y, v in enumerate(values):
         ax.text(v + 0.01, y, f"{v:.3f}", va="center", fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, metadata={"Software": None})
-    plt.close(fig)
+    try:
+        save(fig, path)
+    finally:
+        plt.close(fig)

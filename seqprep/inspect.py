@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import os
-import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from .engine import Progress
 from .errors import InputError, UsageError, positive
 from .output import Stats, describe_steps, length_summary
 from .fit import label_type_name, mixed_labels
-from .plotting import pyplot
+from .plotting import check_image_target, pyplot, save
 
 QUANTILES = (0.5, 0.75, 0.9, 0.95, 0.99, 1.0)
 MAX_BINS = 10_000
@@ -126,6 +125,7 @@ def check_plot_path(path: str) -> None:
         raise InputError(f"{path}: is a directory; --plot takes the path of a PNG file to write")
     if os.path.lexists(p) and not p.is_file():
         raise InputError(f"{path}: not a regular file; --plot takes the path of a PNG file to write")
+    check_image_target(path)
     fmt = p.suffix[1:].lower() or "png"
     pyplot()  # matplotlib on the Agg backend, or a clear error
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -161,15 +161,7 @@ def plot(report: Report, path: str) -> None:
     ax.set_ylabel("sequences")
     ax.set_title(f"{Path(report.path).name}: {report.rows:,} sequences")
     fig.tight_layout()
-    p = Path(path)
-    fmt = p.suffix[1:].lower() or "png"
-    tmp = p.parent / f".{p.name}.seqprep-tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
-        fig.savefig(tmp, format=fmt, metadata={"Software": None} if fmt == "png" else None)
-        os.replace(tmp, p)
-    except OSError as e:
-        raise InputError(f"{path}: cannot write the plot ({e.strerror or e})") from None
+        save(fig, path)
     finally:
         plt.close(fig)
-        if tmp.exists():
-            tmp.unlink()

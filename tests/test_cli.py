@@ -229,3 +229,18 @@ def test_an_empty_option_value_is_refused_not_ignored(cli, tmp_path, args):
     result = cli(*[str(src) if a == "IN" else str(tmp_path / "out") if a == "OUT" else a for a in args])
     assert result.exit_code == 2 and result.stderr.startswith("Error: --") and "is given an empty value" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_plots_replace_only_plots_seqprep_wrote(cli, tmp_path):
+    pytest.importorskip("matplotlib")
+    src = make_dataset(tmp_path / "d", [[1, 2], [3]])
+    (tmp_path / "notes.png").write_text("my notes")
+    result = cli("inspect", src, "--plot", tmp_path / "notes.png")
+    assert result.exit_code == 1 and "notes.png: exists and is not a plot seqprep wrote" in result.stderr
+    assert (tmp_path / "notes.png").read_text() == "my notes"
+    assert cli("inspect", src, "--plot", tmp_path / "p.png").exit_code == 0
+    assert cli("inspect", src, "--plot", tmp_path / "p.png").exit_code == 0  # its own plot: replaced
+    (tmp_path / "table.json").write_text('{"mine": 1}')
+    pytest.importorskip("torch")
+    result = cli("compare", src, src, "--json", tmp_path / "table.json")
+    assert result.exit_code == 1 and "table.json: exists and is not a table seqprep compare wrote" in result.stderr

@@ -206,8 +206,9 @@ def compare(
 
     from ..compare import compare as run
     from ..compare import plot as write_plot
-    from ..compare import write_json
+    from ..compare import check_outputs, write_json
 
+    check_outputs(json_out, plot)
     chosen = [t.strip() for t in techniques.split(",")] if techniques else None
     rows = run(train_data, test_data, length=length, techniques=chosen, epochs=epochs, budget=budget, hidden=hidden,
                seed=seed, on_result=lambda r: err.print(f"compare: {r['technique']} done", markup=False))
