@@ -19,7 +19,8 @@ import pyarrow as pa
 
 from .dataset import BATCH_ROWS, ShardFiles, Source
 from .errors import InputError
-from .output import Sink, Stats, conform, open_part
+from .output import Sink, Stats, conform
+from .sinks import open_part
 from .workers import open_pool
 
 

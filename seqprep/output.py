@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -18,7 +17,7 @@ import pyarrow.compute as pc
 from . import __version__
 from .dataset import FORMAT_VERSION, MANIFEST, META_LINEAGE, META_PADDING, shard_name
 from .atomic import AtomicDir, check_target  # noqa: F401 - re-exported: where the output goes
-from .errors import InputError, UsageError
+from .errors import InputError
 from .parquet import ParquetPart
 
 # ---------------------------------------------------------------------------------------------
@@ -309,32 +308,8 @@ class StreamSink(Sink):
             pass  # the reader is gone already
 
 
-def open_part(kind: str, tmp: Path, index: int, schema: pa.Schema):
-    """What a worker writes shard ``index``'s rows into (see :meth:`Sink.add_part`)."""
-    if kind == "npy":
-        from .npy import NpyPart
-
-        return NpyPart(tmp / f"X.part-{index:05d}")
-    return ParquetPart(tmp / shard_name(index), schema)
-
-
 # A continuation marker and a metadata length, then too few bytes: an unfinished IPC message.
 POISON = b"\xff\xff\xff\xff" + (64).to_bytes(4, "little") + b"\0" * 8
-
-
-def open_sink(out: str, *, format: str, lineage: list, padding: dict | None = None, overwrite: bool = False,
-              shard_rows: int | None = None, extra: dict | None = None, classes: list | None = None) -> Sink:
-    """``extra`` is merged into the manifest (or meta.json) at the end; ``classes`` fixes what
-    y.npy's indices mean. A stream carries neither (only lineage and padding)."""
-    if out == "-":
-        if format == "npy":
-            raise UsageError("--format npy writes a directory; give OUT as a path, not '-'")
-        return StreamSink(lineage=lineage, padding=padding)
-    if format == "npy":
-        from .npy import NpySink  # npy builds on this module's Sink
-
-        return NpySink(out, lineage=lineage, padding=padding, overwrite=overwrite, extra=extra, classes=classes)
-    return DatasetSink(out, lineage=lineage, padding=padding, overwrite=overwrite, shard_rows=shard_rows, extra=extra)
 
 
 def step_record(command: str, params: dict, *, input_sha256: str | None, seed: int | None = None) -> dict:

@@ -16,7 +16,8 @@ import pyarrow as pa
 
 from ..engine import Progress, write_all
 from ..errors import InputError, UsageError
-from ..output import check_target, open_sink, step_record
+from ..output import check_target, step_record
+from ..sinks import open_sink
 from .arrays import NPY_LAYOUT, export_layout, is_export, read_npy, read_table
 from .common import IngestOptions, path_kind, regular_file, sniffed_stdin
 from .fasta import read_fasta

@@ -11,7 +11,8 @@ from ..engine import Progress, run
 from ..kernels.pad import SIDES, pad
 from ..dataset import Source, open_source
 from ..errors import UsageError, positive
-from ..output import check_target, describe_steps, open_sink
+from ..output import check_target, describe_steps
+from ..sinks import open_sink
 from ..ragged import Ragged, fixed_to_arrow, from_arrow, to_arrow
 from ..workers import check_workers
 
