@@ -127,7 +127,7 @@ def test_normalize_readings(tmp_path):
     ({"hash": 0}, UsageError, "hash=0 must be positive"),
     ({"hash": 5, "onehot_alphabet": "AC"}, UsageError, "got hash, onehot"),
     ({"normalize_with": "x.json"}, UsageError, "normalize works on numeric readings, but seq holds string tokens"),
-    ({"hash": 5, "format": "npy"}, UsageError, "format npy needs fixed-length rows: give length"),
+    ({"hash": 5, "format": "npy", "padding": Padding(pad=False)}, UsageError, "format npy needs fixed-length rows: give length"),
     ({"hash": 5, "length": 3, "padding": Padding(value="7")}, UsageError, "pad_value does not apply"),
     ({"hash": 5, "max_size": 3}, UsageError, "max_size and min_count cap the stats vocabulary"),
     ({"onehot_alphabet": "AAC"}, UsageError, "must list distinct symbols"),
