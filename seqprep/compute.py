@@ -129,6 +129,14 @@ def pad(seqs, length: int | None = None, *, side: str = "start", value=0, keep: 
             return np.zeros((r.n_rows, 0) + r.values.shape[1:], dtype=r.values.dtype), np.zeros(r.n_rows, np.int32)
     _at_least("length", length)
     _one_of("keep", keep, KEEPS)
+    if isinstance(r.values, np.ndarray) and len(r.values):
+        try:
+            fill = np.asarray(value).astype(r.values.dtype, casting="same_kind" if r.values.dtype.kind == "f" else "unsafe")
+        except (TypeError, ValueError, OverflowError):
+            raise ValueError(f"value={value!r} is not a {r.values.dtype} value like the sequences'") from None
+        if r.values.dtype.kind in "iu" and (not isinstance(value, (int, np.integer)) or isinstance(value, bool)
+                                           or fill != value):
+            raise ValueError(f"value={value!r} does not fit the sequences' {r.values.dtype} values")
     values, lengths = _truncate_pad(r, length=length, keep=keep, side=side, value=value)
     if not isinstance(values, np.ndarray):
         values = np.asarray(values.to_pylist(), dtype=object)

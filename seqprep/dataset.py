@@ -525,8 +525,26 @@ class NpyExport:
         self.x, self.lengths, self.y, meta = load_npy(p)
         self.ids = per_row(p, "ids.npy", npy_array(p, "ids.npy"), self.x)
         self.classes = list(meta.get("classes") or [])
-        if len({type(c) for c in self.classes}) > 1 or not all(isinstance(c, (str, int)) for c in self.classes):
-            raise InputError(f"{p / 'meta.json'}: classes must be all strings or all integers; export the data again")
+        where = p / "meta.json"
+        if len({type(c) for c in self.classes}) > 1 or not all(isinstance(c, (str, int)) for c in self.classes) \
+                or isinstance(self.classes[0] if self.classes else None, bool):
+            raise InputError(f"{where}: classes must be all strings or all integers; export the data again")
+        if len(set(self.classes)) != len(self.classes):
+            raise InputError(f"{where}: the class list names a class twice; export the data again")
+        version = meta.get("version")
+        if not _count(version) or not 1 <= version <= FORMAT_VERSION:
+            raise InputError(f"{where}: version {version!r} is not one this seqprep reads ({FORMAT_VERSION}); "
+                             "export the data again or upgrade seqprep")
+        for name in ("X.npy", "lengths.npy", "ids.npy", "y.npy"):
+            if os.path.lexists(p / name) and (p / name).is_symlink():
+                raise InputError(f"{p / name}: a link; an export's arrays are its own files")
+        stated = (meta.get("shape"), meta.get("dtype"), meta.get("rows"))
+        if stated != (list(self.x.shape), str(self.x.dtype), len(self.x)):
+            raise InputError(f"{where}: says shape {stated[0]}, {stated[1]}, {stated[2]} rows, but X.npy is "
+                             f"{list(self.x.shape)} of {self.x.dtype}; export the data again")
+        if meta.get("padding") is None and len(self.lengths) and (self.lengths != self.x.shape[1]).any():
+            raise InputError(f"{where}: names no padding, but lengths.npy has rows shorter than X.npy's "
+                             f"{self.x.shape[1]} steps; export the data again")
         lineage = meta.get("lineage", [])
         self.lineage = lineage if isinstance(lineage, list) else []
         step = pa.from_numpy_dtype(self.x.dtype)
@@ -673,6 +691,10 @@ def _verify_export(p: Path, export: "NpyExport") -> dict:
     if files is not None:
         if not isinstance(files, dict) or not all(isinstance(v, dict) for v in files.values()):
             raise InputError(f"{p / 'meta.json'}: its list of files is damaged; export the data again")
+        present = {n for n in ("X.npy", "lengths.npy", "ids.npy", "y.npy") if os.path.lexists(p / n)}
+        if present - set(files):
+            raise InputError(f"{p / 'meta.json'}: lists no size or sha256 for {sorted(present - set(files))[0]}; "
+                             "export the data again")
         for name, entry in files.items():
             if not isinstance(name, str) or "/" in name or name.startswith(".") or not name.endswith(".npy"):
                 raise InputError(f"{p / 'meta.json'}: file {name!r} is not an array of the export")

@@ -14,6 +14,7 @@ lineage, one-line errors) and returns the new dataset.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 
@@ -47,6 +48,8 @@ class Dataset:
     """
 
     def __init__(self, path: str):
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"path: a dataset directory, Parquet/Arrow file or NPY export, not {path!r}")
         if path == "-":
             raise InputError("sp.open reads files and directories; a stream on stdin is for the command line")
         self.path = str(path)

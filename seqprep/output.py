@@ -248,6 +248,9 @@ class DatasetSink(Sink):
         self.end_shard()
         if self.schema is None:
             raise InputError("the input holds no schema to write (no batches at all)")
+        if not self.shards:  # no rows: one empty shard still carries the schema for readers
+            self._part = ParquetPart(self.dir.tmp / shard_name(0), self.schema)
+            self.end_shard()
         manifest = {
             "format": "seqprep-dataset",
             "version": FORMAT_VERSION,

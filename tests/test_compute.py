@@ -95,3 +95,13 @@ def test_pad_is_keras_pad_sequences(seqs, maxlen, side, keep):
     expected = keras_pad(seqs, maxlen, "pre" if side == "start" else "post", "pre" if keep == "end" else "post", -7)
     assert X.reshape(len(seqs), maxlen).tolist() == expected.tolist()
     assert lengths.tolist() == [min(len(s), maxlen) for s in seqs]
+
+
+def test_pad_values_and_other_edges_are_checked():
+    with pytest.raises(ValueError, match="does not fit the sequences' int64 values"):
+        sp.pad([np.arange(5)], 3, value=1.5)
+    with pytest.raises(ValueError, match="is not a int64 value like the sequences'"):
+        sp.pad([np.arange(5)], 3, value=10**30)
+    assert sp.pad([np.arange(5.0)], 6, value=1.5)[0].tolist() == [[1.5, 0, 1, 2, 3, 4]]
+    with pytest.raises(TypeError, match="path: a dataset directory"):
+        sp.open(None)

@@ -50,7 +50,12 @@ def test_a_changed_array_fails_verify(cli, export):
 
 @pytest.mark.parametrize("change, message", [
     (lambda m: m.update(classes=["a", 1, "c"]), "classes must be all strings or all integers"),
-    (lambda m: m.update(files={"../x.npy": {"bytes": 1, "sha256": "0"}}), "is not an array of the export"),
+    (lambda m: m["files"].update({"../x.npy": {"bytes": 1, "sha256": "0"}}), "is not an array of the export"),
+    (lambda m: m["files"].pop("X.npy"), "lists no size or sha256 for X.npy"),
+    (lambda m: m.update(classes=["0", "0", "10"]), "the class list names a class twice"),
+    (lambda m: m.update(version="1"), "version '1' is not one this seqprep reads"),
+    (lambda m: m.update(shape=[3, 5]), "says shape [3, 5]"),
+    (lambda m: m.update(padding=None), "names no padding, but lengths.npy has rows shorter"),
     (lambda m: m.update(padding={"length": 2, "side": "middle", "value": 0}), "padding metadata"),
     (lambda m: m.update(format="other"), "not a seqprep NPY export's meta.json"),
 ])

@@ -470,3 +470,31 @@ def test_string_tokens_are_sized_before_they_are_decoded(cli, tmp_path, monkeypa
     monkeypatch.setattr(dataset, "MAX_BATCH_TEXT_BYTES", 60_000)
     assert cli("truncate", tmp_path / "many.parquet", tmp_path / "out", "--length", "1").exit_code == 0
     assert read_table(tmp_path / "out").column("seq").to_pylist() == [["y" * 900], ["z"]]
+
+
+def test_an_empty_dataset_keeps_its_schema_in_one_empty_shard(cli, tmp_path):
+    (tmp_path / "e.jsonl").write_text("")
+    (tmp_path / "one.jsonl").write_text('{"text": "a b", "label": "x"}\n')
+    assert cli("ingest", tmp_path / "one.jsonl", tmp_path / "d").exit_code == 0
+    result = cli("holdout", tmp_path / "d", tmp_path / "t", tmp_path / "v", "--fraction", "0.0000001", "--seed", "1")
+    assert result.exit_code == 0, result.stderr
+    m = json.loads((tmp_path / "v" / "_seqprep.json").read_text())
+    assert m["rows"] == 0 and len(m["shards"]) == 1
+    result = cli("inspect", tmp_path / "v")
+    assert result.exit_code == 0 and "0 sequences" in result.stdout, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name, text, message", [
+    ("big.jsonl", '{"seq": [1e400], "label": "a"}\n', "big.jsonl:1: an infinite value is not a reading"),
+    ("inf.jsonl", '{"seq": [1.0, Infinity], "label": "a"}\n', "inf.jsonl:1: an infinite value is not a reading"),
+    ("inf.csv", "seq,label\n1 inf 2,a\n", "inf.csv:2: column 'seq': an infinite value is not a reading"),
+])
+def test_infinite_readings_are_refused_at_ingest(cli, tmp_path, name, text, message):
+    (tmp_path / name).write_text(text)
+    one_line(cli("ingest", tmp_path / name, tmp_path / "out"), 1, message)
+    assert not (tmp_path / "out").exists()
+
+
+def test_summarize_refuses_an_infinite_reading(cli, tmp_path):
+    src = make_dataset(tmp_path / "r", [[1.0, float("inf"), 3.0]], seq_type=pa.float32())
+    one_line(cli("summarize", src, tmp_path / "out", "--paa", "2"), 1, "holds inf, not a finite reading")

@@ -369,6 +369,10 @@ def float32_numpy(x: np.ndarray, at) -> np.ndarray:
     inf) and an integer it would round."""
     with np.errstate(over="ignore"):  # overflow is found and named just below
         out = np.asarray(x, dtype=np.float32)
+    if x.dtype.kind == "f" and np.isinf(x).any():  # inf (or 1e400, already inf when parsed): no reading
+        flat = np.isinf(x).reshape(len(x), -1) if x.ndim > 1 else np.isinf(x).reshape(-1, 1)
+        i = first_row(flat.any(axis=1))
+        raise InputError(f"{at(i)}: an infinite value is not a reading (NaN marks a missing one); fix the data")
     if x.dtype.kind == "f" and x.dtype.itemsize > 4:
         bad = np.isinf(out) & np.isfinite(x)
         if bad.any():

@@ -138,6 +138,9 @@ def tokens_to_values(flat: pa.Array, kind: str, where) -> np.ndarray:
         i = int(np.argmax(bad))
         raise InputError(f"{where(i)}: value {_shown(flat[i].as_py())} does not fit float32 (it would become inf); "
                          "rescale the data")
+    if infinite.any():
+        raise InputError(f"{where(int(np.argmax(infinite)))}: an infinite value is not a reading (NaN marks a "
+                         "missing one); fix the data")
     rounded = (np.abs(wide) > FLOAT32_EXACT) & (values.astype(np.float64) != wide)
     if rounded.any():
         integral = pc.match_substring_regex(flat, INTEGER).to_numpy(zero_copy_only=False)
@@ -176,6 +179,8 @@ def _list_values(value: list, kind: str, width: int, where: str, column: str) ->
     if bad.any():
         raise InputError(f"{where}: column {column!r}: value {float(wide[np.argmax(bad)])!r} does not fit float32 "
                          "(it would become inf); rescale the data")
+    if np.isinf(wide).any():  # Infinity, or 1e400 (already inf when parsed)
+        raise InputError(f"{where}: an infinite value is not a reading (NaN marks a missing one); fix the data")
     return values.reshape(-1, width) if width else values
 
 

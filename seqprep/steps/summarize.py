@@ -12,6 +12,7 @@ from ..dataset import BATCH_ROWS
 from ..engine import Progress
 from ..errors import InputError, UsageError, positive
 from ..fit import load_stats
+from ..kernels.encode import first_infinite, infinite_error
 from ..kernels.summarize import AGGS, aggregate, keep_values
 from ..kernels.truncate import truncate_pad
 from ..output import check_target, describe_steps, step_record
@@ -184,7 +185,12 @@ def summarize(src: str, out: str, *, stats: str | None = None, drop_top: int | N
         params["format"] = format
 
     def transform(batch: pa.RecordBatch) -> pa.RecordBatch:
-        rows = shorten(ragged_of(batch, padding_in))
+        rows = ragged_of(batch, padding_in)
+        if number_opts:  # an infinite reading would be averaged into its segment: refused, as fit does
+            where = first_infinite(rows.values, rows.offsets, batch.column("id").to_numpy(zero_copy_only=False))
+            if where is not None:
+                raise infinite_error(where)
+        rows = shorten(rows)
         if length is None:
             return with_seq(batch, rows)
         return with_seq(batch, padded=truncate_pad(rows, length=length, side="end", value=0.0), length=length)

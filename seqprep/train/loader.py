@@ -129,6 +129,8 @@ def pad_collate(batch: list, *, side: str = "end", value=0) -> tuple[torch.Tenso
     ``X`` is ``(B, T)`` or ``(B, T, C)``; padding goes at the ``side`` given ("end" suits
     ``pack_padded_sequence``), filled with ``value``.
     """
+    if not batch or not all(isinstance(row, (tuple, list)) and len(row) == 3 for row in batch):
+        raise ValueError("batch: a non-empty list of (x, length, y) rows, as SequenceDataset yields")
     xs, lengths, ys = zip(*batch)
     longest = max(lengths)
     first = xs[0]
