@@ -57,3 +57,31 @@ def manifest(path: Path) -> dict:
 def listing(path: Path) -> list[str]:
     """Every entry under ``path`` (hidden ones too), to prove nothing was left behind."""
     return sorted(p.relative_to(path).as_posix() for p in Path(path).rglob("*"))
+
+
+def snapshot(root: Path) -> dict:
+    """Every entry under ``root``: mode, size, mtime, and the sha256 of files under 1 MiB (larger
+    test files are sparse), to prove a refused command left its inputs as they were."""
+    import hashlib
+    import os
+
+    out = {}
+    for p in sorted(Path(root).rglob("*")):
+        st = os.lstat(p)
+        small = p.is_file() and not p.is_fifo() and st.st_size < 1 << 20
+        out[p] = (st.st_mode, st.st_size, st.st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest() if small else None)
+    return out
+
+
+def assert_refused(cli, world: Path, tmp_path: Path, args: list, code: int, message: str, *, input=None) -> None:
+    """The bad-input matrices' one check: exit ``code``, one line on stderr naming ``message``, no
+    traceback, no OUT, no temporaries, and every input byte as it was."""
+    before = snapshot(world)
+    result = cli(*args, input=input)
+    err = result.stderr.strip()
+    assert result.exit_code == code, err
+    assert len(err.splitlines()) == 1 and err.startswith("Error: ") and "Traceback" not in err, err
+    assert message in err, err
+    assert not (tmp_path / "out").exists()
+    assert snapshot(world) == before  # inputs untouched
+    assert not [p for p in tmp_path.rglob("*") if "seqprep-tmp" in p.name]
