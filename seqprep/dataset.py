@@ -56,14 +56,14 @@ def padding_of(schema: pa.Schema, where: str = "the input") -> dict | None:
     except (ValueError, RecursionError):
         padding = None
     if not (isinstance(padding, dict) and set(padding) == {"length", "side", "value"}
-            and _count(padding["length"]) and padding["side"] in ("start", "end")
+            and is_count(padding["length"]) and padding["side"] in ("start", "end")
             and (padding["value"] is None or isinstance(padding["value"], (str, int, float)))
             and not isinstance(padding["value"], bool)):
         raise InputError(f"{where}: its padding metadata ({META_PADDING.decode()}) is damaged; regenerate it")
     return padding
 
 
-def _count(v) -> bool:
+def is_count(v) -> bool:
     """A non-negative int, not a bool, of a size an int64 holds."""
     return isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**63
 
@@ -81,7 +81,7 @@ class Source:
     _stream: pa.ipc.RecordBatchStreamReader | None = None
     _tail: "Tail | None" = None  # what the stream reader read, to check it ended properly
     _file_kind: str | None = None  # "parquet" | "arrow" for a single file
-    _npy: "NpyExport | None" = None  # an NPY export read as a dataset
+    _npy: object = None  # an NPY export read as a dataset (seqprep.exports.NpyExport)
 
     @property
     def rows(self) -> int | None:
@@ -490,7 +490,9 @@ def _open_dir(p: Path) -> Source:
         from .exports import is_export
 
         if is_export(p):
-            return _open_npy(p)
+            from .exports import open_export
+
+            return open_export(p)
         raise InputError(
             f"{p}: not a seqprep dataset, or an incomplete one (no {MANIFEST}); make it with `seqprep ingest`"
         )
@@ -506,74 +508,6 @@ def _open_dir(p: Path) -> Source:
         input_sha256=hashlib.sha256(raw).hexdigest(),
         lineage=list(manifest.get("lineage", [])),
     )
-
-
-def _open_npy(p: Path) -> Source:
-    export = NpyExport(p)
-    return Source(path=str(p), schema=export.schema, manifest=None, lineage=export.lineage,
-                  input_sha256=hashlib.sha256((p / "meta.json").read_bytes()).hexdigest(), _npy=export)
-
-
-class NpyExport:
-    """An NPY export (X.npy, lengths.npy, ids.npy, y.npy, meta.json) read as a dataset: the
-    contract's columns, ``seq`` padded as the export is, in batches from the memory-mapped X."""
-
-    def __init__(self, p: Path):
-        from .exports import load_npy, npy_array, per_row
-
-        self.name = str(p / "X.npy")
-        self.x, self.lengths, self.y, meta = load_npy(p)
-        self.ids = per_row(p, "ids.npy", npy_array(p, "ids.npy"), self.x)
-        self.classes = list(meta.get("classes") or [])
-        where = p / "meta.json"
-        if len({type(c) for c in self.classes}) > 1 or not all(isinstance(c, (str, int)) for c in self.classes) \
-                or isinstance(self.classes[0] if self.classes else None, bool):
-            raise InputError(f"{where}: classes must be all strings or all integers; export the data again")
-        if len(set(self.classes)) != len(self.classes):
-            raise InputError(f"{where}: the class list names a class twice; export the data again")
-        version = meta.get("version")
-        if not _count(version) or not 1 <= version <= FORMAT_VERSION:
-            raise InputError(f"{where}: version {version!r} is not one this seqprep reads ({FORMAT_VERSION}); "
-                             "export the data again or upgrade seqprep")
-        for name in ("X.npy", "lengths.npy", "ids.npy", "y.npy"):
-            if os.path.lexists(p / name) and (p / name).is_symlink():
-                raise InputError(f"{p / name}: a link; an export's arrays are its own files")
-        stated = (meta.get("shape"), meta.get("dtype"), meta.get("rows"))
-        if stated != (list(self.x.shape), str(self.x.dtype), len(self.x)):
-            raise InputError(f"{where}: says shape {stated[0]}, {stated[1]}, {stated[2]} rows, but X.npy is "
-                             f"{list(self.x.shape)} of {self.x.dtype}; export the data again")
-        if meta.get("padding") is None and len(self.lengths) and (self.lengths != self.x.shape[1]).any():
-            raise InputError(f"{where}: names no padding, but lengths.npy has rows shorter than X.npy's "
-                             f"{self.x.shape[1]} steps; export the data again")
-        lineage = meta.get("lineage", [])
-        self.lineage = lineage if isinstance(lineage, list) else []
-        step = pa.from_numpy_dtype(self.x.dtype)
-        if self.x.ndim == 3:
-            step = pa.list_(step, self.x.shape[2])
-        fields = [("id", pa.int64()), ("seq", pa.list_(step, self.x.shape[1]))]
-        if self.y is not None:
-            fields.append(("label", pa.string() if self.classes and isinstance(self.classes[0], str) else pa.int64()))
-        fields.append(("length", pa.int32()))
-        padding = meta.get("padding")
-        metadata = {META_PADDING: json.dumps(padding, sort_keys=True).encode()} if padding is not None else None
-        self.schema = pa.schema(fields, metadata=metadata)
-        padding_of(self.schema, str(p / "meta.json"))  # checked like any padding metadata
-
-    def batches(self, batch_rows: int) -> Iterator[pa.RecordBatch]:
-        n, width = self.x.shape[0], self.x.shape[1]
-        for start in range(0, n, batch_rows):
-            stop = min(start + batch_rows, n)
-            x = np.ascontiguousarray(self.x[start:stop])
-            flat = pa.array(x.reshape(-1))
-            if x.ndim == 3:
-                flat = pa.FixedSizeListArray.from_arrays(flat, x.shape[2])
-            columns = [pa.array(self.ids[start:stop]), pa.FixedSizeListArray.from_arrays(flat, width)]
-            if self.y is not None:
-                y = self.y[start:stop]
-                labels = [self.classes[i] if i >= 0 else None for i in y.tolist()]
-                columns.append(pa.array(labels, self.schema.field("label").type))
-            columns.append(pa.array(self.lengths[start:stop], pa.int32()))
-            yield pa.RecordBatch.from_arrays(columns, schema=self.schema)
 
 
 MANIFEST_LIMIT = 64 << 20  # bytes; a real manifest is a few kB per thousand shards
@@ -601,18 +535,18 @@ def check_manifest(mpath: Path, raw: bytes) -> dict:
     if m.get("format", "seqprep-dataset") != "seqprep-dataset":
         raise bad(f"format {m.get('format')!r}, not 'seqprep-dataset'")
     version = m.get("version")
-    if not _count(version) or version < 1:
+    if not is_count(version) or version < 1:
         raise bad(f"version {version!r} is not a positive integer")
     if version > FORMAT_VERSION:
         raise InputError(f"{mpath}: format version {version} is newer than this seqprep reads ({FORMAT_VERSION}); "
                          "upgrade seqprep")
-    if not _count(m.get("rows")):
+    if not is_count(m.get("rows")):
         raise bad(f"rows {m.get('rows')!r} is not a count")
     if not isinstance(m.get("shards"), list):
         raise bad("no list of shards")
     seen = set()
     for i, e in enumerate(m["shards"]):
-        if not (isinstance(e, dict) and isinstance(e.get("path"), str) and _count(e.get("rows"))
+        if not (isinstance(e, dict) and isinstance(e.get("path"), str) and is_count(e.get("rows"))
                 and isinstance(e.get("sha256"), str)):
             raise bad(f"shard {i} is not {{path, rows, sha256}}")
         name = e["path"]
@@ -620,7 +554,7 @@ def check_manifest(mpath: Path, raw: bytes) -> dict:
             raise bad(f"shard path {name!r} is not a plain file name inside the dataset")
         if name in seen:
             raise bad(f"shard {name!r} is listed twice")
-        if "bytes" in e and not _count(e["bytes"]):
+        if "bytes" in e and not is_count(e["bytes"]):
             raise bad(f"shard {name!r} bytes {e['bytes']!r} is not a count")
         seen.add(name)
     if sum(e["rows"] for e in m["shards"]) != m["rows"]:
@@ -663,7 +597,9 @@ def verify(path: str) -> dict:
     """
     source = open_source(path, need_seq=False)
     if source._npy is not None:
-        return _verify_export(Path(path), source._npy)
+        from .exports import verify_export
+
+        return verify_export(Path(path), source._npy)
     if source.manifest is None:
         raise InputError(f"{path}: verify needs a dataset directory with {MANIFEST}, or an NPY export")
     rows = 0
@@ -682,27 +618,3 @@ def verify(path: str) -> dict:
     if rows != source.manifest["rows"]:
         raise InputError(f"{path}: shards hold {rows} rows, but {MANIFEST} says {source.manifest['rows']}")
     return {"shards": len(source.shards), "rows": rows, "against": MANIFEST}
-
-
-def _verify_export(p: Path, export: "NpyExport") -> dict:
-    """An NPY export's arrays against each other (opening it checked their shapes) and against
-    the sizes and sha256 its meta.json lists (exports written before it listed them: shapes only)."""
-    files = json.loads((p / "meta.json").read_bytes()).get("files")
-    if files is not None:
-        if not isinstance(files, dict) or not all(isinstance(v, dict) for v in files.values()):
-            raise InputError(f"{p / 'meta.json'}: its list of files is damaged; export the data again")
-        present = {n for n in ("X.npy", "lengths.npy", "ids.npy", "y.npy") if os.path.lexists(p / n)}
-        if present - set(files):
-            raise InputError(f"{p / 'meta.json'}: lists no size or sha256 for {sorted(present - set(files))[0]}; "
-                             "export the data again")
-        for name, entry in files.items():
-            if not isinstance(name, str) or "/" in name or name.startswith(".") or not name.endswith(".npy"):
-                raise InputError(f"{p / 'meta.json'}: file {name!r} is not an array of the export")
-            f = regular_file(p / name, str(p / name))
-            if f.stat().st_size != entry.get("bytes"):
-                raise InputError(f"{f}: {f.stat().st_size:,} bytes, but meta.json says {entry.get('bytes')}; the "
-                                 "array changed after it was written: export the data again")
-            if sha256_file(f) != entry.get("sha256"):
-                raise InputError(f"{f}: sha256 differs from meta.json (the array changed after it was written); "
-                                 "export the data again")
-    return {"shards": 1, "rows": len(export.x), "against": "meta.json"}

@@ -1,15 +1,21 @@
-"""Reading an NPY export back (X.npy, lengths.npy, y.npy, ids.npy, meta.json): every array is
+"""Reading an NPY export back (X.npy, lengths.npy, y.npy, ids.npy, meta.json), as arrays or as a
+dataset every reader takes (:func:`open_export`), and verifying it: every array is
 checked against the others before use, since an export is untrusted input like any other.
 Writing one: :mod:`seqprep.npy`."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
-from .dataset import MANIFEST_LIMIT, regular_file
+from .dataset import (FORMAT_VERSION, MANIFEST_LIMIT, META_PADDING, Source, is_count, padding_of, regular_file,
+                      sha256_file)
 from .errors import InputError
 
 
@@ -73,3 +79,94 @@ def _json(path: Path) -> dict:
     if not isinstance(meta, dict) or meta.get("format") != "seqprep-npy" or not isinstance(meta.get("classes") or [], list):
         raise InputError(f"{path}: not a seqprep NPY export's meta.json; export the data again")
     return meta
+
+
+def open_export(p: Path) -> Source:
+    """An NPY export as a dataset :class:`~seqprep.dataset.Source` that every reader takes."""
+    export = NpyExport(p)
+    return Source(path=str(p), schema=export.schema, manifest=None, lineage=export.lineage,
+                  input_sha256=hashlib.sha256((p / "meta.json").read_bytes()).hexdigest(), _npy=export)
+
+
+class NpyExport:
+    """An NPY export (X.npy, lengths.npy, ids.npy, y.npy, meta.json) read as a dataset: the
+    contract's columns, ``seq`` padded as the export is, in batches from the memory-mapped X."""
+
+    def __init__(self, p: Path):
+        self.name = str(p / "X.npy")
+        self.x, self.lengths, self.y, meta = load_npy(p)
+        self.ids = per_row(p, "ids.npy", npy_array(p, "ids.npy"), self.x)
+        self.classes = list(meta.get("classes") or [])
+        where = p / "meta.json"
+        if len({type(c) for c in self.classes}) > 1 or not all(isinstance(c, (str, int)) for c in self.classes) \
+                or isinstance(self.classes[0] if self.classes else None, bool):
+            raise InputError(f"{where}: classes must be all strings or all integers; export the data again")
+        if len(set(self.classes)) != len(self.classes):
+            raise InputError(f"{where}: the class list names a class twice; export the data again")
+        version = meta.get("version")
+        if not is_count(version) or not 1 <= version <= FORMAT_VERSION:
+            raise InputError(f"{where}: version {version!r} is not one this seqprep reads ({FORMAT_VERSION}); "
+                             "export the data again or upgrade seqprep")
+        for name in ("X.npy", "lengths.npy", "ids.npy", "y.npy"):
+            if os.path.lexists(p / name) and (p / name).is_symlink():
+                raise InputError(f"{p / name}: a link; an export's arrays are its own files")
+        stated = (meta.get("shape"), meta.get("dtype"), meta.get("rows"))
+        if stated != (list(self.x.shape), str(self.x.dtype), len(self.x)):
+            raise InputError(f"{where}: says shape {stated[0]}, {stated[1]}, {stated[2]} rows, but X.npy is "
+                             f"{list(self.x.shape)} of {self.x.dtype}; export the data again")
+        if meta.get("padding") is None and len(self.lengths) and (self.lengths != self.x.shape[1]).any():
+            raise InputError(f"{where}: names no padding, but lengths.npy has rows shorter than X.npy's "
+                             f"{self.x.shape[1]} steps; export the data again")
+        lineage = meta.get("lineage", [])
+        self.lineage = lineage if isinstance(lineage, list) else []
+        step = pa.from_numpy_dtype(self.x.dtype)
+        if self.x.ndim == 3:
+            step = pa.list_(step, self.x.shape[2])
+        fields = [("id", pa.int64()), ("seq", pa.list_(step, self.x.shape[1]))]
+        if self.y is not None:
+            fields.append(("label", pa.string() if self.classes and isinstance(self.classes[0], str) else pa.int64()))
+        fields.append(("length", pa.int32()))
+        padding = meta.get("padding")
+        metadata = {META_PADDING: json.dumps(padding, sort_keys=True).encode()} if padding is not None else None
+        self.schema = pa.schema(fields, metadata=metadata)
+        padding_of(self.schema, str(p / "meta.json"))  # checked like any padding metadata
+
+    def batches(self, batch_rows: int) -> Iterator[pa.RecordBatch]:
+        n, width = self.x.shape[0], self.x.shape[1]
+        for start in range(0, n, batch_rows):
+            stop = min(start + batch_rows, n)
+            x = np.ascontiguousarray(self.x[start:stop])
+            flat = pa.array(x.reshape(-1))
+            if x.ndim == 3:
+                flat = pa.FixedSizeListArray.from_arrays(flat, x.shape[2])
+            columns = [pa.array(self.ids[start:stop]), pa.FixedSizeListArray.from_arrays(flat, width)]
+            if self.y is not None:
+                y = self.y[start:stop]
+                labels = [self.classes[i] if i >= 0 else None for i in y.tolist()]
+                columns.append(pa.array(labels, self.schema.field("label").type))
+            columns.append(pa.array(self.lengths[start:stop], pa.int32()))
+            yield pa.RecordBatch.from_arrays(columns, schema=self.schema)
+
+
+def verify_export(p: Path, export: "NpyExport") -> dict:
+    """An NPY export's arrays against each other (opening it checked their shapes) and against
+    the sizes and sha256 its meta.json lists (exports written before it listed them: shapes only)."""
+    files = json.loads((p / "meta.json").read_bytes()).get("files")
+    if files is not None:
+        if not isinstance(files, dict) or not all(isinstance(v, dict) for v in files.values()):
+            raise InputError(f"{p / 'meta.json'}: its list of files is damaged; export the data again")
+        present = {n for n in ("X.npy", "lengths.npy", "ids.npy", "y.npy") if os.path.lexists(p / n)}
+        if present - set(files):
+            raise InputError(f"{p / 'meta.json'}: lists no size or sha256 for {sorted(present - set(files))[0]}; "
+                             "export the data again")
+        for name, entry in files.items():
+            if not isinstance(name, str) or "/" in name or name.startswith(".") or not name.endswith(".npy"):
+                raise InputError(f"{p / 'meta.json'}: file {name!r} is not an array of the export")
+            f = regular_file(p / name, str(p / name))
+            if f.stat().st_size != entry.get("bytes"):
+                raise InputError(f"{f}: {f.stat().st_size:,} bytes, but meta.json says {entry.get('bytes')}; the "
+                                 "array changed after it was written: export the data again")
+            if sha256_file(f) != entry.get("sha256"):
+                raise InputError(f"{f}: sha256 differs from meta.json (the array changed after it was written); "
+                                 "export the data again")
+    return {"shards": 1, "rows": len(export.x), "against": "meta.json"}
