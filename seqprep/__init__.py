@@ -7,7 +7,8 @@ The public Python API (``import seqprep as sp``):
 - datasets on disk: :func:`open` gives a :class:`Dataset` (rows, schema, lengths, labels,
   lineage, ``batches()``, ``to_arrow()``), and ``.apply(step, out)`` runs a step object
   (:class:`Truncate`, :class:`Sample`, :class:`Split`, :class:`Summarize`, :class:`Encode`)
-  with the command line's contract (:mod:`seqprep.handle`);
+  with the command line's contract (:mod:`seqprep.handle`); a padded dataset says how in a
+  :class:`PadSpec` (length, side, value);
 - PyTorch loaders: ``from seqprep.torch import SequenceDataset, pad_collate``;
 - errors: :class:`SeqprepError` and its subclasses, what the CLI prints as one line.
 
@@ -20,7 +21,7 @@ _LAZY = {
     "truncate": "compute", "pad": "compute", "paa": "compute", "sample": "compute", "windows": "compute",
     "SeqprepError": "errors", "InputError": "errors", "UsageError": "errors", "OutputError": "errors",
     "open": "handle", "Dataset": "handle", "Truncate": "handle", "Sample": "handle", "Split": "handle",
-    "Summarize": "handle", "Encode": "handle", "Padding": "handle",
+    "Summarize": "handle", "Encode": "handle", "Padding": "handle", "PadSpec": "padding",
     "Vocabulary": "transformers", "KmerVocabulary": "transformers", "Hasher": "transformers", "OneHot": "transformers",
     "Standardizer": "transformers", "RowStandardizer": "transformers", "NotFittedError": "transformers",
 }

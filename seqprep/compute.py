@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from .padding import SIDES
 from .kernels.sample import crops as _crops
 from .kernels.sample import sample_steps as _sample_steps
 from .kernels.split import windows as _windows
@@ -32,7 +33,6 @@ from .ragged import INT32_MAX, Ragged, from_arrow, to_arrow
 __all__ = ["truncate", "pad", "paa", "sample", "windows"]
 
 KEEPS = ("end", "start", "both")
-SIDES = ("start", "end")
 
 
 def _at_least(name: str, value, low: int = 1) -> None:
@@ -178,8 +178,7 @@ def sample(seqs, length: int, *, seed: int, ids=None, mode: str = "steps", copie
         raise ValueError(f"ids: {ids.shape[0] if ids.ndim else 0} ids for {r.n_rows} sequences")
     if mode == "steps":
         return _back(_sample_steps(r, length=length, ids=ids, seed=seed), kind)
-    out, _, _ = _crops(r, length=length, ids=ids, seed=seed, copies=copies)
-    return _back(out, kind)
+    return _back(_crops(r, length=length, ids=ids, seed=seed, copies=copies), kind)
 
 
 def windows(seqs, length: int, *, stride: int | None = None, last: str = "keep", return_parent: bool = False):
@@ -193,6 +192,6 @@ def windows(seqs, length: int, *, stride: int | None = None, last: str = "keep",
         _at_least("stride", stride)
     _one_of("last", last, ("keep", "drop"))
     r, kind, _ = _ragged(seqs)
-    out, parent, part = _windows(r, length=length, stride=stride, last=last)
+    out = _windows(r, length=length, stride=stride, last=last)
     result = _back(out, kind)
-    return (result, parent, part) if return_parent else result
+    return (result, out.parent, out.part) if return_parent else result

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .errors import InputError, SeqprepError
+from .padding import PadSpec
 
 # Written last: the dataset is complete iff it exists. Its leading "_" makes other engines
 # (pyarrow and Arrow datasets, Spark, Hive, DuckDB's and polars' globs of *.parquet) skip it
@@ -29,7 +30,6 @@ MANIFEST = "_seqprep.json"
 MANIFESTS = (MANIFEST, "seqprep.json")
 FORMAT_VERSION = 1
 BATCH_ROWS = 4096
-META_PADDING = b"seqprep.padding"  # in every shard's and stream's schema: how seq is padded
 META_LINEAGE = b"seqprep.lineage"  # in a stream's schema: the steps that made it
 
 
@@ -43,24 +43,6 @@ def sha256_file(path: Path) -> str:
         while chunk := f.read(1 << 20):
             h.update(chunk)
     return h.hexdigest()
-
-
-def padding_of(schema: pa.Schema, where: str = "the input") -> dict | None:
-    """How ``seq`` is padded (length, side, value), from the schema metadata; None if it is not.
-    The metadata is untrusted: anything but that shape is refused."""
-    meta = schema.metadata or {}
-    if META_PADDING not in meta:
-        return None
-    try:
-        padding = json.loads(meta[META_PADDING])
-    except (ValueError, RecursionError):
-        padding = None
-    if not (isinstance(padding, dict) and set(padding) == {"length", "side", "value"}
-            and is_count(padding["length"]) and padding["side"] in ("start", "end")
-            and (padding["value"] is None or isinstance(padding["value"], (str, int, float)))
-            and not isinstance(padding["value"], bool)):
-        raise InputError(f"{where}: its padding metadata ({META_PADDING.decode()}) is damaged; regenerate it")
-    return padding
 
 
 def is_count(v) -> bool:
@@ -88,8 +70,8 @@ class Source:
         return self.manifest["rows"] if self.manifest else None
 
     @property
-    def padding(self) -> dict | None:
-        return padding_of(self.schema, self.path)
+    def padding(self) -> PadSpec | None:
+        return PadSpec.of(self.schema, self.path)
 
     @property
     def is_stream(self) -> bool:

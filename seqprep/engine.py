@@ -30,7 +30,9 @@ class Progress(Protocol):
     def advance(self, rows: int) -> None: ...
 
 
-Transform = Callable[[pa.RecordBatch], pa.RecordBatch]
+Transform = Callable[[pa.RecordBatch], tuple[pa.RecordBatch, dict]]
+"""A step's batch transform: the output batch, and what it counted (ints by name, added up by
+the runner). A plain-picklable object (a dataclass of options), so workers get it by pickle."""
 
 
 _DONE = object()
@@ -143,7 +145,7 @@ def run(source: Source, sink: Sink, transform: Transform, *, batch_rows: int = B
     with sink:
         # The output schema comes from the step, not from whichever batch is first, so every
         # worker writes the same one.
-        sink.expect(_apply(source.path, transform, empty_batch(source.schema)).schema)
+        sink.expect(_apply(source.path, transform, empty_batch(source.schema))[0].schema)
         if progress is not None:
             progress.start(source.rows)
         parallel = not source.in_process and sink.part_kind is not None and (
@@ -160,8 +162,9 @@ def _run_here(source: Source, sink: Sink, transform: Transform, batch_rows: int,
     # one written (Writer). Each stage keeps the order, so the output is the same as serial.
     with Writer() as writer:
         for name, batches in _read_ahead(source, batch_rows):
-            for out, rows_in in _outputs(name, batches, transform, source.schema):
+            for (out, counts), rows_in in _outputs(name, batches, transform, source.schema):
                 writer.submit(sink.write, _conformed(name, out, sink.schema))
+                sink.count(counts)
                 if progress is not None:
                     progress.advance(rows_in)
             writer.submit(sink.end_shard)
@@ -195,7 +198,7 @@ def _outputs(name: str, batches, transform: Transform, source_schema: pa.Schema)
 
 @dataclass
 class ShardJob:
-    """What a worker needs to write output shards from input shards (picklable by cloudpickle)."""
+    """What a worker needs to write output shards from input shards (plain-picklable)."""
 
     files: ShardFiles
     source_schema: pa.Schema
@@ -207,24 +210,23 @@ class ShardJob:
 
 def write_shard(job: ShardJob, i: int, name: str, batches) -> tuple[dict, Stats, dict, int]:
     """Shard ``i`` through the transform into a part (in a worker); returns the part, its stats,
-    what the transform counted (``transform.tallies``) and the input rows."""
+    what the transform counted (summed over the shard's batches) and the input rows."""
     part = open_part(job.part_kind, Path(job.tmp), i, job.schema)
     stats = Stats()
-    tallies = getattr(job.transform, "tallies", None)
-    before = dict(tallies) if tallies is not None else {}
+    counted: dict = {}
     rows_in = 0
     try:
-        for out, rows in _outputs(name, batches, job.transform, job.source_schema):
+        for (out, counts), rows in _outputs(name, batches, job.transform, job.source_schema):
             out = _conformed(name, out, job.schema)  # as Sink.write does
             stats.add(out)
             part.write(out)
+            for key, value in counts.items():
+                counted[key] = counted.get(key, 0) + value
             rows_in += rows
         done = part.close()
     except BaseException:
         part.abort()
         raise
-    counted = {k: v - before.get(k, 0) for k, v in (tallies or {}).items()
-               if isinstance(v, int) and v != before.get(k, 0)}
     return done, stats, counted, rows_in
 
 
@@ -232,12 +234,10 @@ def _run_parts(source: Source, sink: Sink, transform: Transform, batch_rows: int
                workers: int, scheduler: str | None) -> None:
     job = ShardJob(files=source.shard_files(batch_rows), source_schema=source.schema, transform=transform,
                    schema=sink.schema, part_kind=sink.part_kind, tmp=str(sink.dir.tmp.resolve()))
-    tallies = getattr(transform, "tallies", None)
     for part, stats, counted, rows_in in map_shards(source, write_shard, job, batch_rows=batch_rows,
                                                     workers=workers, scheduler=scheduler):
         sink.add_part(part, stats)
-        for k, v in counted.items():
-            tallies[k] += v
+        sink.count(counted)
         if progress is not None:
             progress.advance(rows_in)
 
@@ -271,7 +271,7 @@ def _conformed(name: str, batch: pa.RecordBatch, schema: pa.Schema) -> pa.Record
         raise InputError(f"{name}: {e}") from None
 
 
-def _apply(name: str, transform: Transform, batch: pa.RecordBatch) -> pa.RecordBatch:
+def _apply(name: str, transform: Transform, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, dict]:
     try:
         return transform(batch)
     except InputError as e:

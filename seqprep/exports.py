@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from .dataset import (FORMAT_VERSION, MANIFEST_LIMIT, META_PADDING, Source, is_count, padding_of, regular_file,
+from .dataset import (FORMAT_VERSION, MANIFEST_LIMIT, Source, is_count, regular_file,
                       sha256_file)
 from .errors import InputError
+from .padding import PadSpec
 
 
 def is_export(p: Path) -> bool:
@@ -126,10 +127,8 @@ class NpyExport:
         if self.y is not None:
             fields.append(("label", pa.string() if self.classes and isinstance(self.classes[0], str) else pa.int64()))
         fields.append(("length", pa.int32()))
-        padding = meta.get("padding")
-        metadata = {META_PADDING: json.dumps(padding, sort_keys=True).encode()} if padding is not None else None
-        self.schema = pa.schema(fields, metadata=metadata)
-        padding_of(self.schema, str(p / "meta.json"))  # checked like any padding metadata
+        padding = PadSpec.from_dict(meta.get("padding"), str(p / "meta.json"))  # checked like any padding
+        self.schema = pa.schema(fields, metadata=padding.metadata() if padding is not None else None)
 
     def batches(self, batch_rows: int) -> Iterator[pa.RecordBatch]:
         n, width = self.x.shape[0], self.x.shape[1]

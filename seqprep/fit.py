@@ -31,6 +31,7 @@ from .atomic import check_target
 from .output import describe_steps
 from .kernels.encode import MAX_KMER, check_inf, check_kmer, first_infinite, infinite_error, token_rows
 from .labels import class_order
+from .padding import PadSpec
 from .ragged import Ragged, from_arrow
 from .workers import check_workers
 
@@ -231,7 +232,7 @@ def check_stats_target(out: str, src: str, overwrite: bool) -> None:
 class FitJob:
     """What counting a shard needs (picklable, for worker processes and Dask)."""
 
-    padding: dict | None
+    padding: PadSpec | None
     is_tokens: bool
     channels: int
     lowercase: bool
@@ -345,7 +346,7 @@ def mixed_labels(first: str, first_in: str, other: str, other_in: str) -> str:
 def count_shard(job: FitJob, i: int, name: str, batches) -> Counts:
     """Count one shard (here or in a worker: :func:`seqprep.engine.map_shards`)."""
     counts = Counts.empty(job.is_tokens, job.channels)
-    side = (job.padding or {}).get("side", "end")
+    side = job.padding.side if job.padding is not None else "end"
     for batch in batches:
         seq = batch.column("seq")
         lengths = batch.column("length") if job.padding and "length" in batch.schema.names else None

@@ -41,8 +41,8 @@ class Dataset:
         there is one, else computed by one pass over the data.
     labels : dict or None
         ``{"type", "counts", "nulls"}``, or None when there is no label column.
-    padding : dict or None
-        ``{"length", "side", "value"}`` when ``seq`` is padded.
+    padding : PadSpec or None
+        ``PadSpec(length, side, value)`` when ``seq`` is padded, else None.
     lineage : list
         Every step that made the dataset, with its parameters.
     """

@@ -15,6 +15,7 @@ from .engine import Progress
 from .errors import InputError, UsageError, positive
 from .output import Stats, describe_steps, length_summary
 from .fit import label_type_name, mixed_labels
+from .padding import PadSpec
 from .plotting import check_image_target, pyplot, save
 
 QUANTILES = (0.5, 0.75, 0.9, 0.95, 0.99, 1.0)
@@ -27,7 +28,7 @@ class Report:
     rows: int
     shards: int
     steps: dict
-    padding: dict | None
+    padding: PadSpec | None
     labels: dict | None  # label -> count
     null_labels: int
     lengths: dict

@@ -125,7 +125,7 @@ class SequenceBatches(keras.utils.PyDataset):
             part = table.slice(start - first, stop - start)
             padded = self._padding is not None and "length" in part.column_names
             rows = from_arrow(part.column("seq"), part.column("length") if padded else None,
-                              self._padding["side"] if padded else "end")
+                              self._padding.side if padded else "end")
             if not isinstance(rows.values, np.ndarray):
                 raise InputError(f"{self._files.names[s]}: seq holds string tokens; map them to ids with "
                                  "`seqprep encode` first")

@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .padding import PadSpec
 from .dataset import FORMAT_VERSION, sha256_file
 from .errors import InputError, UsageError
 from .labels import class_order
@@ -112,7 +113,7 @@ class NpySink(Sink):
 
     part_kind = "npy"
 
-    def __init__(self, out: str, *, lineage: list, padding: dict | None, overwrite: bool = False,
+    def __init__(self, out: str, *, lineage: list, padding: PadSpec | None, overwrite: bool = False,
                  extra: dict | None = None, classes: list | None = None):
         super().__init__(lineage=lineage, padding=padding, extra=extra)
         self.classes = classes  # fitted classes: y then means the same in every split
@@ -131,7 +132,7 @@ class NpySink(Sink):
         rows = self._rows
         dtype, row_shape = rows.dtype, rows.row_shape
         if row_shape is None:  # no batches: an empty array of the padded length
-            dtype, row_shape = np.dtype(np.int32), ((self.padding or {}).get("length", 0),)
+            dtype, row_shape = np.dtype(np.int32), (self.padding.length if self.padding is not None else 0,)
         n = self.stats.rows
         rows.x.seek(0)
         rows.x.write(npy_header(dtype, (n,) + row_shape))
@@ -162,7 +163,7 @@ class NpySink(Sink):
             "shape": [n, *row_shape],
             "dtype": str(dtype),
             "classes": classes,
-            "padding": self.padding,
+            "padding": self.padding.to_dict() if self.padding is not None else None,
             **self.stats.summary(),
             **self.extra,
             # What `seqprep verify` checks the arrays against.

@@ -15,7 +15,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import __version__
-from .dataset import FORMAT_VERSION, MANIFEST, META_LINEAGE, META_PADDING, shard_name
+from .dataset import FORMAT_VERSION, MANIFEST, META_LINEAGE, shard_name
+from .padding import PadSpec, with_padding
 from .atomic import AtomicDir, check_target  # noqa: F401 - re-exported: where the output goes
 from .errors import InputError
 from .parquet import ParquetPart
@@ -109,15 +110,6 @@ def length_summary(lengths: np.ndarray) -> dict:
     }
 
 
-def with_padding_meta(schema: pa.Schema, padding: dict | None) -> pa.Schema:
-    meta = dict(schema.metadata or {})
-    meta.pop(META_PADDING, None)
-    meta.pop(b"ARROW:schema", None)
-    if padding is not None:
-        meta[META_PADDING] = json.dumps(padding, sort_keys=True).encode()
-    return schema.with_metadata(meta or None)
-
-
 def conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
     """The batch with the sink's schema (the first batch's); a type that cannot be cast is an error."""
     if batch.schema.equals(schema, check_metadata=False):
@@ -161,11 +153,12 @@ class Sink:
     """
 
     part_kind: str | None = None  # "parquet" | "npy": what a worker writes; None: no parallel writing
+    counts_into: str | None = None  # the entry of ``extra`` that what the step counted is added into
 
-    def __init__(self, *, lineage: list, padding: dict | None, extra: dict | None = None):
+    def __init__(self, *, lineage: list, padding: PadSpec | None, extra: dict | None = None):
         self.lineage = lineage
         self.padding = padding
-        self.extra = extra if extra is not None else {}  # read at finish: a step may fill it while it runs
+        self.extra = extra if extra is not None else {}  # read at finish
         self.schema: pa.Schema | None = None
         self.stats = Stats()
 
@@ -177,14 +170,21 @@ class Sink:
             self.abort()
         return False
 
+    def count(self, counts: dict) -> None:
+        """Add what the step counted (the runner calls it in input order) into the manifest."""
+        if counts and self.counts_into is not None:
+            entry = self.extra.setdefault(self.counts_into, {})
+            for key, value in counts.items():
+                entry[key] = entry.get(key, 0) + value
+
     def expect(self, schema: pa.Schema) -> pa.Schema:
         """Fix the output schema before any batch (else the first batch's is taken)."""
-        self.schema = with_padding_meta(schema, self.padding)
+        self.schema = with_padding(schema, self.padding)
         return self.schema
 
     def write(self, batch: pa.RecordBatch) -> None:
         if self.schema is None:
-            self.schema = with_padding_meta(batch.schema, self.padding)
+            self.schema = with_padding(batch.schema, self.padding)
         batch = conform(batch, self.schema)
         self.stats.add(batch)
         self._write(batch)
@@ -215,7 +215,7 @@ class DatasetSink(Sink):
 
     part_kind = "parquet"
 
-    def __init__(self, out: str, *, lineage: list, padding: dict | None = None, overwrite: bool = False,
+    def __init__(self, out: str, *, lineage: list, padding: PadSpec | None = None, overwrite: bool = False,
                  shard_rows: int | None = None, extra: dict | None = None):
         super().__init__(lineage=lineage, padding=padding, extra=extra)
         self.dir = AtomicDir(out, overwrite=overwrite)
@@ -257,7 +257,7 @@ class DatasetSink(Sink):
             "rows": self.stats.rows,
             "schema": [{"name": f.name, "type": str(f.type)} for f in self.schema],
             "steps": describe_steps(self.schema),
-            "padding": self.padding,
+            "padding": self.padding.to_dict() if self.padding is not None else None,
             "shards": self.shards,
             **self.stats.summary(),
             **self.extra,
@@ -276,7 +276,7 @@ class DatasetSink(Sink):
 class StreamSink(Sink):
     """An Arrow IPC stream on stdout; the lineage and padding travel in the schema metadata."""
 
-    def __init__(self, *, lineage: list, padding: dict | None = None, stream=None):
+    def __init__(self, *, lineage: list, padding: PadSpec | None = None, stream=None):
         super().__init__(lineage=lineage, padding=padding)
         self.stream = stream if stream is not None else sys.stdout.buffer
         self._writer = None

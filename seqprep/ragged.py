@@ -14,6 +14,7 @@ ChunkedArray has no offsets, and 32-bit offsets overflow past 2**31 values.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -24,10 +25,18 @@ from .errors import InputError
 INT32_MAX = 2**31 - 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Ragged:
+    """Rows of steps: ``values`` flat, row ``i`` at ``offsets[i]:offsets[i + 1]``.
+
+    Kernels that make several output rows from one input row (windows, crops) also say where
+    each came from: ``parent`` (the input row, int64) and ``part`` (its number there, int32).
+    """
+
     values: np.ndarray | pa.Array
     offsets: np.ndarray  # (n_rows + 1,) int64, offsets[0] == 0
+    parent: np.ndarray | None = None
+    part: np.ndarray | None = None
 
     @property
     def n_rows(self) -> int:
@@ -49,10 +58,19 @@ class Ragged:
         return take_values(self.values, index)
 
     @staticmethod
-    def from_lengths(values, lengths: np.ndarray) -> "Ragged":
+    def from_lengths(values, lengths: np.ndarray, parent: np.ndarray | None = None,
+                     part: np.ndarray | None = None) -> "Ragged":
         offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
-        return Ragged(values, offsets)
+        return Ragged(values, offsets, parent, part)
+
+
+class Padded(NamedTuple):
+    """Rows of one length: ``values`` flat (``N * length`` steps; numpy, or Arrow for string
+    tokens) and ``lengths`` (int32, the real steps per row). Unpacks as ``values, lengths``."""
+
+    values: np.ndarray | pa.Array
+    lengths: np.ndarray
 
 
 def take_values(values, index: np.ndarray):

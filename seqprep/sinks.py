@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from .padding import PadSpec
 from .dataset import shard_name
 from .errors import UsageError
 from .npy import NpyPart, NpySink
@@ -15,17 +16,23 @@ from .output import DatasetSink, Sink, StreamSink
 from .parquet import ParquetPart
 
 
-def open_sink(out: str, *, format: str, lineage: list, padding: dict | None = None, overwrite: bool = False,
-              shard_rows: int | None = None, extra: dict | None = None, classes: list | None = None) -> Sink:
-    """``extra`` is merged into the manifest (or meta.json) at the end; ``classes`` fixes what
-    y.npy's indices mean. A stream carries neither (only lineage and padding)."""
+def open_sink(out: str, *, format: str, lineage: list, padding: PadSpec | None = None, overwrite: bool = False,
+              shard_rows: int | None = None, extra: dict | None = None, classes: list | None = None,
+              counts_into: str | None = None) -> Sink:
+    """``extra`` is merged into the manifest (or meta.json) at the end, with what the step
+    counted added into ``extra[counts_into]``; ``classes`` fixes what y.npy's indices mean. A
+    stream carries neither (only lineage and padding)."""
     if out == "-":
         if format == "npy":
             raise UsageError("--format npy writes a directory; give OUT as a path, not '-'")
-        return StreamSink(lineage=lineage, padding=padding)
-    if format == "npy":
-        return NpySink(out, lineage=lineage, padding=padding, overwrite=overwrite, extra=extra, classes=classes)
-    return DatasetSink(out, lineage=lineage, padding=padding, overwrite=overwrite, shard_rows=shard_rows, extra=extra)
+        sink = StreamSink(lineage=lineage, padding=padding)
+    elif format == "npy":
+        sink = NpySink(out, lineage=lineage, padding=padding, overwrite=overwrite, extra=extra, classes=classes)
+    else:
+        sink = DatasetSink(out, lineage=lineage, padding=padding, overwrite=overwrite, shard_rows=shard_rows,
+                           extra=extra)
+    sink.counts_into = counts_into
+    return sink
 
 
 

@@ -2,7 +2,7 @@
 
 A pool runs ``fn(job, i)`` for every shard index ``i`` and hands the results back in shard
 order, so what is written from them does not depend on which worker finished first. ``fn``
-is a module-level function; ``job`` (which may hold a step's closure) travels by cloudpickle.
+is a module-level function; ``job`` (a step is a plain dataclass of its options) travels by pickle.
 
 Worker processes are started with *spawn*, never fork: the parent already runs Arrow's thread
 pools, which a forked child would inherit in an unknown state.
@@ -62,7 +62,7 @@ _job = None  # the job a worker process runs, unpickled once when the process st
 
 def _start_worker(blob: bytes, threads: int, parent: int) -> None:
     global _job
-    import cloudpickle
+    import pickle
     import pyarrow as pa
 
     _die_with_parent(parent)
@@ -73,7 +73,7 @@ def _start_worker(blob: bytes, threads: int, parent: int) -> None:
     pa.set_cpu_count(threads)
     pa.set_io_thread_count(threads)
     memory.tune()
-    _job = cloudpickle.loads(blob)  # pickled by the parent that started this process (ProcessPool.map)
+    _job = pickle.loads(blob)  # pickled by the parent that started this process (ProcessPool.map)
 
 
 def _die_with_parent(parent: int) -> None:
@@ -104,12 +104,12 @@ class ProcessPool:
         from concurrent.futures import ProcessPoolExecutor
         from concurrent.futures.process import BrokenProcessPool
 
-        import cloudpickle
+        import pickle
 
         threads = max(1, (os.cpu_count() or 1) // self.workers)
         self._executor = ProcessPoolExecutor(
             max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start_worker, initargs=(cloudpickle.dumps(job), threads, os.getpid()))
+            initializer=_start_worker, initargs=(pickle.dumps(job), threads, os.getpid()))
         futures = [self._executor.submit(_run, fn, i) for i in range(n)]
         try:
             for future in futures:
@@ -137,11 +137,11 @@ class ProcessPool:
 
 
 def _run_blob(fn: Callable, blob: bytes, i: int):
-    import cloudpickle
+    import pickle
 
     # Unpickled per task: tasks on one Dask worker may run at once, and each needs its own job.
     # The blob is the one this run's client pickled (DaskPool.map), never a file or user data.
-    return fn(cloudpickle.loads(blob), i)
+    return fn(pickle.loads(blob), i)
 
 
 class DaskPool:
@@ -160,9 +160,9 @@ class DaskPool:
         self._futures: list = []
 
     def map(self, fn: Callable, job, n: int) -> Iterator:
-        import cloudpickle
+        import pickle
 
-        blob = self.client.scatter(cloudpickle.dumps(job), broadcast=True, hash=False)
+        blob = self.client.scatter(pickle.dumps(job), broadcast=True, hash=False)
         self._futures = [self.client.submit(_run_blob, fn, blob, i, pure=False) for i in range(n)]
         for future in self._futures:
             yield future.result()

@@ -32,7 +32,8 @@ def test_open_reads_what_the_manifest_says(ds):
 
 def test_apply_runs_a_step_with_the_cli_contract(ds, tmp_path):
     short = sp.open(ds).apply(sp.Truncate(2, padding=sp.Padding(side="end")), tmp_path / "short")
-    assert short.padding == {"length": 2, "side": "end", "value": 0}
+    assert short.padding == sp.PadSpec(2, "end", 0)
+    assert short.padding.to_dict() == {"length": 2, "side": "end", "value": 0}  # as the manifest holds it
     assert read_table(tmp_path / "short").column("seq").to_pylist() == [[3, 4], [5, 0], [6, 7]]
     assert short.lineage[-1]["command"] == "truncate" and short.lineage[-1]["params"]["length"] == 2
     with pytest.raises(OutputError, match="already exists; pass --overwrite"):

@@ -100,8 +100,8 @@ def _render_report(r) -> None:
     if steps["fixed_length"]:
         kind += f", fixed length {steps['fixed_length']}"
         if r.padding:
-            value = "null" if r.padding["value"] is None else repr(r.padding["value"])
-            kind += f" (padded at the {r.padding['side']} with {value})"
+            value = "null" if r.padding.value is None else repr(r.padding.value)
+            kind += f" (padded at the {r.padding.side} with {value})"
     name = "stdin" if r.path == "-" else r.path
     out.print(f"[bold]{escape(name)}[/]: {r.rows:,} sequences in {r.shards} shard{'s' * (r.shards != 1)}; steps: {kind}")
     if r.labels is not None:

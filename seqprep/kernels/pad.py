@@ -6,16 +6,16 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import UsageError
-from ..ragged import Ragged, segment_indices
+from ..ragged import Padded, Ragged, segment_indices
 
-SIDES = ("start", "end")
+from ..padding import SIDES
 
 
-def pad(batch: Ragged, *, length: int, side: str = "start", value=0):
+def pad(batch: Ragged, *, length: int, side: str = "start", value=0) -> Padded:
     """Place each sequence in a row of ``length`` steps, the rest filled with ``value``.
 
     side="start" puts the padding before the steps (keras ``padding="pre"``), "end" after.
-    Returns ``(values, lengths)``: values flat, ``N * length`` steps (numpy, or Arrow for string
+    Returns a :class:`Padded` ``(values, lengths)``: values flat, ``N * length`` steps (numpy, or Arrow for string
     tokens, where ``value=None`` pads with nulls); lengths int32, the real steps per row.
     Every row must already be at most ``length`` long (truncate first).
     """
@@ -27,17 +27,17 @@ def pad(batch: Ragged, *, length: int, side: str = "start", value=0):
     n = batch.n_rows
     lengths = lens.astype(np.int32)
     if np.all(lens == length):
-        return batch.values, lengths
+        return Padded(batch.values, lengths)
     base = np.arange(n, dtype=np.int64) * length
     dest = segment_indices(base + (length - lens if side == "start" else 0), lens)
     values = batch.values
     if isinstance(values, np.ndarray):
         out = np.full((n * length,) + values.shape[1:], value, dtype=values.dtype)
         out[dest] = values
-        return out, lengths
+        return Padded(out, lengths)
     index = np.full(n * length, -1, dtype=np.int64)
     index[dest] = np.arange(len(dest), dtype=np.int64)
     out = values.take(pa.array(index, mask=index < 0))
     if value is not None:
         out = out.fill_null(value)
-    return out, lengths
+    return Padded(out, lengths)

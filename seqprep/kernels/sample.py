@@ -82,12 +82,13 @@ def sample_steps(batch: Ragged, *, length: int, ids: np.ndarray, seed: int) -> R
     return Ragged.from_lengths(values, counts)
 
 
-def crops(batch: Ragged, *, length: int, ids: np.ndarray, seed: int, copies: int = 1, overlap: bool = True):
+def crops(batch: Ragged, *, length: int, ids: np.ndarray, seed: int, copies: int = 1, overlap: bool = True) -> Ragged:
     """Random contiguous windows of ``length`` steps: ``copies`` per longer sequence.
 
     With ``overlap=False`` the windows of a sequence are disjoint, so a sequence of T steps
     gives at most T // length of them. A sequence of at most ``length`` steps gives one row,
-    itself. Windows are numbered by where they start. Returns (windows, parent row, part).
+    itself. Windows are numbered by where they start. Returns them as a :class:`Ragged` whose
+    ``parent`` and ``part`` say which row each came from and its number there.
     """
     positive(("--length", length), ("--copies", copies))
     lens = batch.lengths
@@ -105,4 +106,4 @@ def crops(batch: Ragged, *, length: int, ids: np.ndarray, seed: int, copies: int
     start = offset + (rank * length if not overlap else 0)
     count = np.minimum(t, length)
     values = batch.take(segment_indices(batch.offsets[parent] + start, count))
-    return Ragged.from_lengths(values, count), parent, rank.astype(np.int32)
+    return Ragged.from_lengths(values, count, parent, rank.astype(np.int32))

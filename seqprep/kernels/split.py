@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import UsageError, positive
-from ..ragged import Ragged, segment_indices
+from ..ragged import Padded, Ragged, segment_indices
 
 LASTS = ("pad", "drop", "keep")
 
@@ -19,14 +19,15 @@ def window_counts(lengths: np.ndarray, length: int, stride: int, last: str) -> t
     return full, partial | empty
 
 
-def windows(batch: Ragged, *, length: int, stride: int | None = None, last: str = "pad"):
+def windows(batch: Ragged, *, length: int, stride: int | None = None, last: str = "pad") -> Ragged:
     """Windows of ``length`` steps every ``stride`` steps (default: ``length``, no overlap).
 
     Window k covers [k*stride, k*stride + length). When steps are left after the last full
     window and the next start (a multiple of ``stride``) is inside the sequence, the window
     from there to the end is a partial one: ``last="drop"`` drops it, "pad" and "keep"
     keep it (shorter; "pad" asks the caller to pad it to ``length`` even without padding).
-    A sequence shorter than ``length`` is one partial window. Returns (windows, parent, part).
+    A sequence shorter than ``length`` is one partial window. Returns the windows as a
+    :class:`Ragged` whose ``parent`` and ``part`` say where each came from.
     """
     stride = length if stride is None else stride
     positive(("--length", length), ("--stride", stride))
@@ -40,10 +41,10 @@ def windows(batch: Ragged, *, length: int, stride: int | None = None, last: str 
     start = part * stride
     count = np.minimum(length, lens[parent] - start)
     values = batch.take(segment_indices(batch.offsets[parent] + start, count))
-    return Ragged.from_lengths(values, count), parent, part.astype(np.int32)
+    return Ragged.from_lengths(values, count, parent, part.astype(np.int32))
 
 
-def as_features(batch: Ragged, *, length: int, parts: int, value=0) -> tuple[np.ndarray, np.ndarray]:
+def as_features(batch: Ragged, *, length: int, parts: int, value=0) -> Padded:
     """Each sequence's consecutive windows of ``length`` steps stacked as channel blocks.
 
     Row i becomes ``length`` steps of ``parts * C`` channels: channel block k holds window k
@@ -65,4 +66,4 @@ def as_features(batch: Ragged, *, length: int, parts: int, value=0) -> tuple[np.
     flat.reshape(-1, channels)[dest] = values[src].reshape(-1, channels)
     # (N, K, L, C) -> (N, L, K, C): step j of every window side by side
     stacked = np.ascontiguousarray(out.transpose(0, 2, 1, 3)).reshape(n * length, parts * channels)
-    return stacked, np.minimum(batch.lengths, length).astype(np.int32)
+    return Padded(stacked, np.minimum(batch.lengths, length).astype(np.int32))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import UsageError, positive
-from ..ragged import Ragged, segment_indices
+from ..ragged import Padded, Ragged, segment_indices
 from .pad import SIDES, pad
 
 KEEPS = ("start", "end", "both")
@@ -64,13 +64,13 @@ def truncate(batch: Ragged, *, length: int, keep: str = "end", head: int | None 
 
 
 def truncate_pad(batch: Ragged, *, length: int, keep: str = "end", head: int | None = None,
-                 side: str = "start", value=0):
+                 side: str = "start", value=0) -> Padded:
     """``pad(truncate(batch, ...), ...)`` in one pass, for numeric values.
 
     Every padded row is one contiguous window of the flat values: seen through a strided
     view of all windows of ``length`` steps, gathering the rows is a row-by-row copy, and a
     mask then writes the padding. keep="both" and string tokens take the two-step path.
-    Returns ``(values, lengths)`` as :func:`seqprep.kernels.pad.pad` does.
+    Returns a :class:`Padded` as :func:`seqprep.kernels.pad.pad` does.
     """
     head = check_options(length, keep, head)
     values = batch.values
@@ -79,7 +79,7 @@ def truncate_pad(batch: Ragged, *, length: int, keep: str = "end", head: int | N
     if side not in SIDES:
         raise UsageError(f"--pad-side {side!r} must be one of {', '.join(SIDES)}")
     if batch.n_rows == 0:
-        return np.zeros((0,) + values.shape[1:], dtype=values.dtype), np.zeros(0, dtype=np.int32)
+        return Padded(np.zeros((0,) + values.shape[1:], dtype=values.dtype), np.zeros(0, dtype=np.int32))
     lens = batch.lengths
     kept = np.minimum(lens, length)
     src = batch.offsets[:-1] + (lens - kept if keep == "end" else 0)  # first kept step of each row
@@ -100,4 +100,4 @@ def truncate_pad(batch: Ragged, *, length: int, keep: str = "end", head: int | N
     steps = np.arange(length)
     is_pad = steps < (length - kept)[:, None] if side == "start" else steps >= kept[:, None]
     out[is_pad] = value
-    return out.reshape((-1,) + values.shape[1:]), kept.astype(np.int32)
+    return Padded(out.reshape((-1,) + values.shape[1:]), kept.astype(np.int32))

@@ -13,6 +13,7 @@ from ..dataset import Source, open_source
 from ..errors import UsageError, positive
 from ..output import check_target, describe_steps
 from ..sinks import open_sink
+from ..padding import PadSpec
 from ..ragged import Ragged, fixed_to_arrow, from_arrow, to_arrow
 from ..workers import check_workers
 
@@ -95,11 +96,11 @@ def pad_value_for(value: str | None, step_type: str | None):
     return number
 
 
-def ragged_of(batch: pa.RecordBatch, padding_in: dict | None) -> Ragged:
+def ragged_of(batch: pa.RecordBatch, padding_in: PadSpec | None) -> Ragged:
     """The real steps of each row of ``batch`` (padding, if any, removed)."""
     seq = batch.column("seq")
     if padding_in is not None and "length" in batch.schema.names and pa.types.is_fixed_size_list(seq.type):
-        return from_arrow(seq, batch.column("length"), padding_in.get("side", "end"))
+        return from_arrow(seq, batch.column("length"), padding_in.side)
     return from_arrow(seq)
 
 
@@ -149,23 +150,33 @@ def prepare(src: str, out: str, fmt: str, padding: Padding, overwrite: bool) -> 
     return source, pad_value_for(padding.value, step_type)
 
 
-def shaped(batch: pa.RecordBatch, rows: Ragged, *, length: int, padding: Padding, value,
-           parent: np.ndarray | None = None, part: np.ndarray | None = None) -> pa.RecordBatch:
-    """Output rows of at most ``length`` steps: padded to exactly ``length``, or kept as lists."""
-    if padding.pad:
-        padded = pad(rows, length=length, side=padding.side, value=value)
-        return with_seq(batch, padded=padded, length=length, parent=parent, part=part)
-    return with_seq(batch, rows, parent=parent, part=part)
+def shaped(batch: pa.RecordBatch, rows: Ragged, out: PadSpec | None) -> pa.RecordBatch:
+    """Output rows padded as ``out`` says, or (None) kept as lists; rows that came from a parent
+    row (``rows.parent``) copy its other columns and get a ``part``."""
+    if out is not None:
+        padded = pad(rows, length=out.length, side=out.side, value=out.value)
+        return with_seq(batch, padded=padded, length=out.length, parent=rows.parent, part=rows.part)
+    return with_seq(batch, rows, parent=rows.parent, part=rows.part)
+
+
+def out_padding(padding: Padding, length: int | None, value, side: str | None = None) -> PadSpec | None:
+    """The output's padding: rows of ``length`` steps when the options pad, else None."""
+    if not padding.pad or length is None:
+        return None
+    return PadSpec(length, side or padding.side, value)
 
 
 STREAM_SHARD_ROWS = 10_000  # a stream has no shards to mirror: cut its output every so many rows
 
 
-def write(source: Source, out: str, transform, *, format: str, lineage: list, padding: dict | None = None,
+def write(source: Source, out: str, transform, *, format: str, lineage: list, padding: PadSpec | None = None,
           overwrite: bool = False, batch_rows: int, progress: Progress | None = None,
           extra: dict | None = None, classes: list | None = None, workers: int = 1,
-          scheduler: str | None = None, row_values: int | None = None) -> dict:
+          scheduler: str | None = None, row_values: int | None = None, counts_into: str | None = None) -> dict:
     """Run ``transform`` over ``source`` into OUT; returns the manifest (or meta) written.
+    ``transform`` is a plain-picklable object (workers and Dask get it by pickle): called on a
+    batch, it returns the output batch and what it counted, which the runner adds up in order
+    into ``extra[counts_into]``.
     ``workers`` processes (or a Dask ``scheduler``) run the shards at once, to the same bytes.
     ``row_values``: the values each output row holds, when it is fixed (padded rows); batches
     then hold fewer rows so each stays near ROW_VALUES values."""
@@ -173,6 +184,7 @@ def write(source: Source, out: str, transform, *, format: str, lineage: list, pa
     if row_values:
         batch_rows = rows_per_batch(batch_rows, row_values)
     sink = open_sink(out, format=format, lineage=lineage, padding=padding, overwrite=overwrite,
-                     shard_rows=STREAM_SHARD_ROWS if source.in_process else None, extra=extra, classes=classes)
+                     shard_rows=STREAM_SHARD_ROWS if source.in_process else None, extra=extra, classes=classes,
+                     counts_into=counts_into)
     return run(source, sink, transform, batch_rows=batch_rows, progress=progress, workers=workers,
                scheduler=scheduler)

@@ -25,8 +25,9 @@ from ..kernels.truncate import check_options as check_truncate
 from ..kernels.truncate import truncate as truncate_kernel
 from ..kernels.truncate import truncate_pad
 from ..output import check_target, describe_steps, step_record
+from ..padding import PadSpec
 from ..ragged import Ragged
-from .common import FORMATS, Padding, check_row_values, ragged_of, with_seq, write
+from .common import FORMATS, Padding, check_row_values, out_padding, ragged_of, with_seq, write
 
 STRING_TYPES = ("string", "large_string")
 TOKEN_TYPES = STRING_TYPES + ("int32", "int64")
@@ -84,11 +85,10 @@ def encode(src: str, out: str, *, stats: str | None = None, hash: int | None = N
                                 normalize_with=normalize_with, nan_value=nan_value, inf=inf, max_size=max_size,
                                 min_count=min_count, lowercase=lowercase)
     pad_value = PAD_ID if mode in ("--stats", "--hash") else 0.0
-    transform = EncodeBatch(encoder, info, source.padding, ids_for_inf=mode == "--normalize" and inf == "error",
+    transform = EncodeBatch(encoder, info["classes"], source.padding, ids_for_inf=mode == "--normalize" and inf == "error",
                             cut_first=length is not None and kmer is None and mode != "--autoencoder",
-                            length=length, keep=keep, head=head, pad=padding.pad, side=padding.side,
-                            pad_value=pad_value)
-    out_padding = {"length": length, "side": padding.side, "value": pad_value} if length is not None and padding.pad else None
+                            length=length, keep=keep, head=head,
+                            out=out_padding(padding, length, pad_value))
     params = {"stats": stats, "hash": hash, "autoencoder": autoencoder, "onehot": onehot_alphabet, "kmer": kmer, "kmer_stride": kmer_stride,
               "normalize": normalize_with, "nan_value": nan_value, "max_size": max_size, "min_count": min_count,
               "lowercase": lowercase, "length": length, "keep": keep, "head": head, **asdict(padding), "format": format,
@@ -97,9 +97,9 @@ def encode(src: str, out: str, *, stats: str | None = None, hash: int | None = N
     row_values = None
     if length is not None and padding.pad:
         row_values = check_row_values(length, info.get("channels"), f"--length {length}")
-    return write(source, out, transform, format=format, lineage=lineage, padding=out_padding, overwrite=overwrite,
-                 extra={"encoding": info}, classes=info["classes"], batch_rows=batch_rows, progress=progress,
-                 workers=workers, scheduler=scheduler, row_values=row_values)
+    return write(source, out, transform, format=format, lineage=lineage, padding=transform.out, overwrite=overwrite,
+                 extra={"encoding": info}, counts_into="encoding", classes=info["classes"], batch_rows=batch_rows,
+                 progress=progress, workers=workers, scheduler=scheduler, row_values=row_values)
 
 
 def check_options(*, stats, hash, onehot_alphabet, autoencoder, kmer, kmer_stride, normalize_with, inf, max_size,
@@ -217,8 +217,15 @@ class Autoencoder:
     def __init__(self, run: str):
         from ..train.autoencoder import load_encoder  # imports torch, only for this mode
 
+        self.run = run
         self.to_codes, ae = load_encoder(run)
         self.chunk, self.latent = ae.chunk, ae.latent
+
+    def __getstate__(self) -> dict:  # a worker loads the run again rather than pickle the model
+        return {"run": self.run}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["run"])
 
     def _encode(self, rows: Ragged) -> tuple[Ragged, dict]:
         return self.to_codes(rows), {}
@@ -227,14 +234,14 @@ class Autoencoder:
 class EncodeBatch:
     """One batch through the encoder: labels checked against the fitted classes, rows cut to
     ``length`` (before encoding where that gives the same result for less work), encoded,
-    then padded. ``tallies`` (the manifest's ``encoding``) adds up what the encoder counted."""
+    then padded as ``out`` says. Returns the batch and what the encoder counted (the runner adds
+    it up into the manifest's ``encoding``)."""
 
-    def __init__(self, encoder, info: dict, padding_in: dict | None, *, ids_for_inf: bool, cut_first: bool,
-                 length: int | None, keep: str, head: int | None, pad: bool, side: str, pad_value):
-        self.encoder, self.tallies, self.padding_in = encoder, info, padding_in
+    def __init__(self, encoder, classes: list | None, padding_in: PadSpec | None, *, ids_for_inf: bool,
+                 cut_first: bool, length: int | None, keep: str, head: int | None, out: PadSpec | None):
+        self.encoder, self.classes, self.padding_in = encoder, classes, padding_in
         self.ids_for_inf, self.cut_first = ids_for_inf, cut_first
-        self.length, self.keep, self.head, self.pad, self.side, self.pad_value = length, keep, head, pad, side, pad_value
-        classes = info["classes"]
+        self.length, self.keep, self.head, self.out = length, keep, head, out
         self.class_set = pa.array(classes) if classes else None
 
     def check_labels(self, batch: pa.RecordBatch) -> None:
@@ -248,9 +255,9 @@ class EncodeBatch:
                                        pc.is_valid(labels)))
         if len(unseen):
             raise InputError(f"label {unseen[0].as_py()!r} never appears in the training split the stats were "
-                             f"fitted on (classes: {', '.join(map(str, self.tallies['classes']))})")
+                             f"fitted on (classes: {', '.join(map(str, self.classes))})")
 
-    def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+    def __call__(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, dict]:
         self.check_labels(batch)
         length, keep, head = self.length, self.keep, self.head
         rows = ragged_of(batch, self.padding_in)
@@ -268,11 +275,10 @@ class EncodeBatch:
             raise
         except ValueError as e:  # the transformers speak Python; here the data is at fault
             raise InputError(str(e).removeprefix("seqs: ")) from None
-        for key, value in counted.items():
-            self.tallies[key] += value
         if length is None:
-            return with_seq(batch, rows)
-        if self.pad:
-            return with_seq(batch, padded=truncate_pad(rows, length=length, keep=keep, head=head, side=self.side,
-                                                       value=self.pad_value), length=length)
-        return with_seq(batch, rows if self.cut_first else truncate_kernel(rows, length=length, keep=keep, head=head))
+            return with_seq(batch, rows), counted
+        if self.out is not None:
+            return with_seq(batch, padded=truncate_pad(rows, length=length, keep=keep, head=head, side=self.out.side,
+                                                       value=self.out.value), length=length), counted
+        cut = rows if self.cut_first else truncate_kernel(rows, length=length, keep=keep, head=head)
+        return with_seq(batch, cut), counted

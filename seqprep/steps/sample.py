@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
 import pyarrow as pa
 
@@ -11,8 +11,9 @@ from ..engine import Progress
 from ..errors import UsageError, positive
 from ..kernels.sample import crops, sample_steps
 from ..output import step_record
+from ..padding import PadSpec
 from ..output import describe_steps
-from .common import Padding, check_length, check_row_values, prepare, ragged_of, shaped, write
+from .common import Padding, check_length, check_row_values, out_padding, prepare, ragged_of, shaped, write
 
 MODES = ("steps", "crop")
 
@@ -36,21 +37,33 @@ def sample(src: str, out: str, *, length: int, seed: int, mode: str = "steps", c
     per_row = copies if mode == "crop" else 1
     if padding.pad or per_row > 1:
         check_row_values(length * per_row, channels, f"--length {length}" + (f" --copies {copies}" if per_row > 1 else ""))
-    padding_in = source.padding
-    out_padding = {"length": length, "side": padding.side, "value": value} if padding.pad else None
+    transform = SampleRows(length, mode, seed, copies, overlap, out_padding(padding, length, value), source.padding)
     params = {"length": length, "mode": mode, "copies": copies, "overlap": overlap, **asdict(padding), "format": format}
     lineage = source.lineage + [step_record("sample", params, input_sha256=source.input_sha256, seed=seed)]
 
-    def transform(batch: pa.RecordBatch) -> pa.RecordBatch:
-        rows = ragged_of(batch, padding_in)
-        ids = batch.column("id").to_numpy(zero_copy_only=False)
-        parent = part = None
-        if mode == "steps":
-            kept = sample_steps(rows, length=length, ids=ids, seed=seed)
-        else:
-            kept, parent, part = crops(rows, length=length, ids=ids, seed=seed, copies=copies, overlap=overlap)
-        return shaped(batch, kept, length=length, padding=padding, value=value, parent=parent, part=part)
-
-    return write(source, out, transform, format=format, lineage=lineage, padding=out_padding, overwrite=overwrite,
+    return write(source, out, transform, format=format, lineage=lineage, padding=transform.out, overwrite=overwrite,
                  batch_rows=batch_rows, progress=progress, workers=workers, scheduler=scheduler,
                  row_values=length * per_row * (channels or 1) if padding.pad or per_row > 1 else None)
+
+
+@dataclass(frozen=True)
+class SampleRows:
+    """A batch's rows sampled (random steps, or random crops as rows of their own), drawn from
+    (seed, id), then padded as ``out`` says (None: lists)."""
+
+    length: int
+    mode: str
+    seed: int
+    copies: int
+    overlap: bool
+    out: PadSpec | None
+    padding_in: PadSpec | None
+
+    def __call__(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, dict]:
+        rows = ragged_of(batch, self.padding_in)
+        ids = batch.column("id").to_numpy(zero_copy_only=False)
+        if self.mode == "steps":
+            kept = sample_steps(rows, length=self.length, ids=ids, seed=self.seed)
+        else:
+            kept = crops(rows, length=self.length, ids=ids, seed=self.seed, copies=self.copies, overlap=self.overlap)
+        return shaped(batch, kept, self.out), {}

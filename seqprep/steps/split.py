@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -13,7 +13,9 @@ from ..engine import Progress
 from ..errors import UsageError, positive
 from ..kernels.split import LASTS, as_features, window_counts, windows
 from ..output import describe_steps, row_lengths, step_record
-from .common import Padding, check_length, check_row_values, prepare, ragged_of, shaped, with_seq, write
+from ..padding import PadSpec
+from .common import (Padding, check_length, check_row_values, out_padding, prepare, ragged_of, shaped, with_seq,
+                     write)
 
 BATCH_OUTPUT_VALUES = 1 << 30  # the windows of one batch of rows hold at most this many values
 
@@ -65,27 +67,41 @@ def split(src: str, out: str, *, length: int, stride: int | None = None, last: s
         row_values = check_row_values(parts * length, channels, f"--length {length} x --parts {parts}")
     elif padding.pad:
         row_values = check_row_values(length, channels, f"--length {length}")
-    padding_in = source.padding
-    out_padding = {"length": length, "side": "end" if features else padding.side, "value": value} if padding.pad else None
+    transform = SplitRows(length, stride, last, parts if features else None, channels,
+                          out_padding(padding, length, value, side="end" if features else None), source.padding)
     params = {"length": length, "stride": stride, "last": last, "as_features": features, "parts": parts,
               **asdict(padding), "format": format}
     lineage = source.lineage + [step_record("split", params, input_sha256=source.input_sha256)]
 
-    def transform(batch: pa.RecordBatch) -> pa.RecordBatch:
-        rows = ragged_of(batch, padding_in)
-        if features:
-            stacked, lengths = as_features(rows, length=length, parts=parts, value=value)
-            return with_seq(batch, padded=(stacked, lengths), length=length)
-        full, partial = window_counts(rows.lengths, length, stride or length, last)
-        values = int((np.minimum(full + partial, 2**31) * length).sum()) * (channels or 1)
+    return write(source, out, transform, format=format, lineage=lineage, padding=transform.out, overwrite=overwrite,
+                 batch_rows=batch_rows, progress=progress, workers=workers, scheduler=scheduler,
+                 row_values=row_values)
+
+
+@dataclass(frozen=True)
+class SplitRows:
+    """A batch's rows cut into windows of ``length`` steps every ``stride``, one row each (padded
+    as ``out`` says, or lists); or, with ``parts``, each row's windows stacked as channel blocks."""
+
+    length: int
+    stride: int | None
+    last: str
+    parts: int | None  # --as-features
+    channels: int | None
+    out: PadSpec | None
+    padding_in: PadSpec | None
+
+    def __call__(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, dict]:
+        length, stride = self.length, self.stride
+        rows = ragged_of(batch, self.padding_in)
+        if self.parts is not None:
+            padded = as_features(rows, length=length, parts=self.parts, value=self.out.value)
+            return with_seq(batch, padded=padded, length=length), {}
+        full, partial = window_counts(rows.lengths, length, stride or length, self.last)
+        values = int((np.minimum(full + partial, 2**31) * length).sum()) * (self.channels or 1)
         if values > BATCH_OUTPUT_VALUES:
             row = int(np.argmax(full + partial))
             raise UsageError(f"--length {length} --stride {stride or length} cuts a row of {int(rows.lengths[row]):,} "
                              f"steps into {int(full[row] + partial[row]):,} windows: {values:,} values for this batch, "
                              f"more than the limit of {BATCH_OUTPUT_VALUES:,}; use a larger --stride")
-        parted, parent, part = windows(rows, length=length, stride=stride, last=last)
-        return shaped(batch, parted, length=length, padding=padding, value=value, parent=parent, part=part)
-
-    return write(source, out, transform, format=format, lineage=lineage, padding=out_padding, overwrite=overwrite,
-                 batch_rows=batch_rows, progress=progress, workers=workers, scheduler=scheduler,
-                 row_values=row_values)
+        return shaped(batch, windows(rows, length=length, stride=stride, last=self.last), self.out), {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from ..kernels.encode import first_infinite, infinite_error
 from ..kernels.summarize import AGGS, aggregate, keep_values
 from ..kernels.truncate import truncate_pad
 from ..output import check_target, describe_steps, step_record
+from ..padding import PadSpec
 from ..dataset import open_source
 from .common import ragged_of, with_seq, write
 
@@ -60,7 +62,7 @@ def read_stopwords(path: str, step_type: str) -> pa.Array:
 
 def token_filter(stats: dict | None, step_type: str, *, drop_top: int | None, min_count: int | None,
                  stopwords: pa.Array | None):
-    """A function from flat token values to the mask of tokens to keep."""
+    """A :class:`TokenMask`: from flat token values to the mask of tokens to keep."""
     drop = []
     keep_only = None
     if stats is not None:
@@ -80,14 +82,20 @@ def token_filter(stats: dict | None, step_type: str, *, drop_top: int | None, mi
             keep_only = tokens.filter(pa.array(counts >= min_count))
     if stopwords is not None:
         drop.append(stopwords)
-    dropped = pa.concat_arrays(drop) if drop else None
+    return TokenMask(pa.concat_arrays(drop) if drop else None, keep_only)
 
-    def mask(values) -> np.ndarray:
+
+@dataclass(frozen=True)
+class TokenMask:
+    """Which tokens to keep: not in ``dropped``, and in ``keep_only`` when there is one."""
+
+    dropped: pa.Array | None
+    keep_only: pa.Array | None
+
+    def __call__(self, values) -> np.ndarray:
         if isinstance(values, np.ndarray):
-            return _id_mask(values, dropped, keep_only)
-        return _hash_mask(values, dropped, keep_only)
-
-    return mask
+            return _id_mask(values, self.dropped, self.keep_only)
+        return _hash_mask(values, self.dropped, self.keep_only)
 
 
 LOOKUP_LIMIT = 1 << 26  # token ids below this are looked up in a table, not hashed
@@ -156,20 +164,13 @@ def summarize(src: str, out: str, *, stats: str | None = None, drop_top: int | N
         raise UsageError(f"--drop-top, --min-count and --stopwords work on tokens, but seq holds {step_type} values")
     if number_opts and step_type not in ("float", "double", "halffloat"):
         raise UsageError(f"--paa and --factor work on numeric readings, but seq holds {step_type} tokens")
-    padding_in = source.padding
     params = {"stats": stats, "drop_top": drop_top, "min_count": min_count, "stopwords": stopwords,
               "paa": paa, "factor": factor, "agg": agg}
     lineage = source.lineage + [step_record("summarize", params, input_sha256=source.input_sha256)]
+    mask = None
     if token_opts:
         mask = token_filter(load_stats(stats) if stats else None, step_type, drop_top=drop_top,
                             min_count=min_count, stopwords=read_stopwords(stopwords, step_type) if stopwords else None)
-
-        def shorten(rows):
-            return keep_values(rows, mask(rows.values))
-    else:
-        def shorten(rows):
-            return aggregate(rows, paa=paa, factor=factor, agg=agg)
-
     length = out_padding = None
     if format == "npy":
         # Rows as long as the longest, as keras's pad_sequences(maxlen=None): --paa M makes every
@@ -181,20 +182,37 @@ def summarize(src: str, out: str, *, stats: str | None = None, drop_top: int | N
             from .split import longest_row
 
         length = max(1, paa if paa is not None else -(-longest_row(source) // factor))
-        out_padding = {"length": length, "side": "end", "value": 0.0}
+        out_padding = PadSpec(length, "end", 0.0)
         params["format"] = format
 
-    def transform(batch: pa.RecordBatch) -> pa.RecordBatch:
-        rows = ragged_of(batch, padding_in)
-        if number_opts:  # an infinite reading would be averaged into its segment: refused, as fit does
-            where = first_infinite(rows.values, rows.offsets, batch.column("id").to_numpy(zero_copy_only=False))
-            if where is not None:
-                raise infinite_error(where)
-        rows = shorten(rows)
-        if length is None:
-            return with_seq(batch, rows)
-        return with_seq(batch, padded=truncate_pad(rows, length=length, side="end", value=0.0), length=length)
-
+    transform = SummarizeRows(mask, paa, factor, agg, out_padding, source.padding)
     return write(source, out, transform, format=format, lineage=lineage, padding=out_padding, overwrite=overwrite,
                  batch_rows=batch_rows, progress=progress, row_values=paa * 8 if paa else None,
                  workers=workers, scheduler=scheduler)
+
+
+@dataclass(frozen=True)
+class SummarizeRows:
+    """A batch's rows shortened: tokens kept by ``mask``, or readings aggregated (``paa``
+    segments or every ``factor`` steps, by ``agg``); padded as ``out`` says (None: lists)."""
+
+    mask: TokenMask | None
+    paa: int | None
+    factor: int | None
+    agg: str
+    out: PadSpec | None
+    padding_in: PadSpec | None
+
+    def __call__(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, dict]:
+        rows = ragged_of(batch, self.padding_in)
+        if self.mask is not None:
+            rows = keep_values(rows, self.mask(rows.values))
+        else:  # an infinite reading would be averaged into its segment: refused, as fit does
+            where = first_infinite(rows.values, rows.offsets, batch.column("id").to_numpy(zero_copy_only=False))
+            if where is not None:
+                raise infinite_error(where)
+            rows = aggregate(rows, paa=self.paa, factor=self.factor, agg=self.agg)
+        if self.out is None:
+            return with_seq(batch, rows), {}
+        out = truncate_pad(rows, length=self.out.length, side=self.out.side, value=self.out.value)
+        return with_seq(batch, padded=out, length=self.out.length), {}

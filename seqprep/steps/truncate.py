@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
 import pyarrow as pa
 
@@ -12,8 +12,9 @@ from ..kernels.truncate import check_options as check_truncate
 from ..kernels.truncate import truncate as truncate_kernel
 from ..kernels.truncate import truncate_pad
 from ..output import step_record
+from ..padding import PadSpec
 from ..output import describe_steps
-from .common import Padding, check_row_values, prepare, ragged_of, with_seq, write
+from .common import Padding, check_row_values, out_padding, prepare, ragged_of, with_seq, write
 
 
 def truncate(src: str, out: str, *, length: int, keep: str = "end", head: int | None = None,
@@ -26,18 +27,29 @@ def truncate(src: str, out: str, *, length: int, keep: str = "end", head: int | 
     channels = describe_steps(source.schema)["channels"]
     if padding.pad:
         check_row_values(length, channels, f"--length {length}")
-    padding_in = source.padding
-    out_padding = {"length": length, "side": padding.side, "value": value} if padding.pad else None
+    transform = TruncateRows(length, keep, head, out_padding(padding, length, value), source.padding)
     params = {"length": length, "keep": keep, "head": head, **asdict(padding), "format": format}
     lineage = source.lineage + [step_record("truncate", params, input_sha256=source.input_sha256)]
 
-    def transform(batch: pa.RecordBatch) -> pa.RecordBatch:
-        rows = ragged_of(batch, padding_in)
-        if padding.pad:
-            padded = truncate_pad(rows, length=length, keep=keep, head=head, side=padding.side, value=value)
-            return with_seq(batch, padded=padded, length=length)
-        return with_seq(batch, truncate_kernel(rows, length=length, keep=keep, head=head))
-
-    return write(source, out, transform, format=format, lineage=lineage, padding=out_padding, overwrite=overwrite,
+    return write(source, out, transform, format=format, lineage=lineage, padding=transform.out, overwrite=overwrite,
                  batch_rows=batch_rows, progress=progress, workers=workers, scheduler=scheduler,
                  row_values=length * (channels or 1) if padding.pad else None)
+
+
+@dataclass(frozen=True)
+class TruncateRows:
+    """A batch's rows cut to ``length`` steps, then padded as ``out`` says (None: lists)."""
+
+    length: int
+    keep: str
+    head: int | None
+    out: PadSpec | None
+    padding_in: PadSpec | None
+
+    def __call__(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, dict]:
+        rows = ragged_of(batch, self.padding_in)
+        if self.out is not None:
+            padded = truncate_pad(rows, length=self.length, keep=self.keep, head=self.head, side=self.out.side,
+                                  value=self.out.value)
+            return with_seq(batch, padded=padded, length=self.length), {}
+        return with_seq(batch, truncate_kernel(rows, length=self.length, keep=self.keep, head=self.head)), {}

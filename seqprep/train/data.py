@@ -118,7 +118,7 @@ def _load_parquet(path: str, classes: list | None) -> Arrays:
     x = _as_model_input(x, path)
     return Arrays(x, table.column("length").to_numpy().astype(np.int64), y,
                   table.column("id").to_numpy().astype(np.int64), list(classes), _vocab_size(x, encoding, path),
-                  source.padding.get("side", "start"), unknown=unknown)
+                  source.padding.side, unknown=unknown)
 
 
 def _labels(table: pa.Table, encoding: dict, classes: list | None, path: str) -> tuple[list, np.ndarray, dict]:

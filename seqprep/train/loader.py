@@ -176,7 +176,7 @@ class _ParquetSource:
         for batch in pq.ParquetFile(self.files.paths[s]).iter_batches(row_groups=[g]):
             padded = self.padding is not None and "length" in batch.schema.names
             rows = from_arrow(batch.column("seq"), batch.column("length") if padded else None,
-                              self.padding["side"] if padded else "end")
+                              self.padding.side if padded else "end")
             values = torch.from_numpy(_as_tensor_values(rows.values, self.where))
             labels = batch.column("label").to_pylist() if "label" in batch.schema.names else [None] * batch.num_rows
             offsets = rows.offsets.tolist()

@@ -106,7 +106,8 @@ def crops_reference(row, length, row_id, seed, copies, overlap):
        seed=st.integers(0, 1000))
 def test_crops_match_reference(rows, length, copies, overlap, seed):
     ids = np.arange(len(rows))
-    out, parent, part = crops(ragged(rows), length=length, ids=ids, seed=seed, copies=copies, overlap=overlap)
+    out = crops(ragged(rows), length=length, ids=ids, seed=seed, copies=copies, overlap=overlap)
+    parent, part = out.parent, out.part
     want = [(i, p, w) for i, r in enumerate(rows)
             for p, w in enumerate(crops_reference(r, length, i, seed, copies, overlap))]
     assert list(zip(parent.tolist(), part.tolist(), rows_of(out))) == want
@@ -116,7 +117,8 @@ def test_crops_match_reference(rows, length, copies, overlap, seed):
 @given(lengths=st.lists(st.integers(0, 60), max_size=6), length=st.integers(1, 10), copies=st.integers(1, 8))
 def test_no_overlap_windows_are_disjoint_and_as_many_as_fit(lengths, length, copies):
     rows = [list(range(t)) for t in lengths]  # values are positions
-    out, parent, part = crops(ragged(rows), length=length, ids=np.arange(len(rows)), seed=4, copies=copies, overlap=False)
+    out = crops(ragged(rows), length=length, ids=np.arange(len(rows)), seed=4, copies=copies, overlap=False)
+    parent, part = out.parent, out.part
     for i, t in enumerate(lengths):
         ws = [w for w, p in zip(rows_of(out), parent.tolist()) if p == i]
         if t <= length:
@@ -141,13 +143,15 @@ def windows_reference(row, length, stride, last):
 @settings(max_examples=200, deadline=None)
 @given(rows=rows_strategy, length=st.integers(1, 10), stride=st.integers(1, 10), last=st.sampled_from(["pad", "drop", "keep"]))
 def test_windows_match_reference(rows, length, stride, last):
-    out, parent, part = windows(ragged(rows), length=length, stride=stride, last=last)
+    out = windows(ragged(rows), length=length, stride=stride, last=last)
+    parent, part = out.parent, out.part
     want = [(i, p, w) for i, r in enumerate(rows) for p, w in enumerate(windows_reference(r, length, stride, last))]
     assert list(zip(parent.tolist(), part.tolist(), rows_of(out))) == want
 
 
 def test_windows_exact():
-    out, parent, part = windows(ragged([[0, 1, 2, 3, 4, 5, 6], [7, 8]]), length=3, last="pad")
+    out = windows(ragged([[0, 1, 2, 3, 4, 5, 6], [7, 8]]), length=3, last="pad")
+    parent, part = out.parent, out.part
     assert rows_of(out) == [[0, 1, 2], [3, 4, 5], [6], [7, 8]]
     assert parent.tolist() == [0, 0, 0, 1] and part.tolist() == [0, 1, 2, 0]
     with pytest.raises(UsageError, match="stride=0 must be positive"):
