@@ -56,8 +56,9 @@ def positive(*options: tuple[str, int | None]) -> None:
             raise UsageError(f"{name} {value} must be positive")
 
 
-class InputError(SeqprepError):
-    """Input data that is missing, malformed or of the wrong kind; names the file, row or column."""
+class InputError(SeqprepError, ValueError):
+    """Input data that is missing, malformed or of the wrong kind; names the file, row or column.
+    A ``ValueError``, as the data is at fault rather than the call."""
 
 
 class OutputError(SeqprepError):

@@ -10,12 +10,12 @@ import inspect
 import os
 import signal
 import sys
-from enum import Enum
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
 
+from .. import options
 from .. import __version__, memory
 from ..errors import OutputError, SeqprepError, UsageError
 
@@ -216,14 +216,9 @@ def _root(
     """Turn very long sequences into model-ready fixed-length datasets."""
 
 
-class Side(str, Enum):
-    start = "start"
-    end = "end"
-
-
-class OutFormat(str, Enum):
-    parquet = "parquet"
-    npy = "npy"
+# Choices are the library's Literal types (seqprep.options), declared once for both.
+Side = options.choices("Side", options.Side)
+OutFormat = options.choices("OutFormat", options.Format)
 
 
 # Options that several commands share, declared once.

@@ -3,19 +3,16 @@ splits a dataset in two by id."""
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Annotated, Optional
 
 import typer
 
+from .. import options
 from . import (FormatOpt, InArg, LengthOpt, OutArg, OverwriteOpt, PadOpt, PadSideOpt, PadValueOpt, RichProgress,
                OutFormat, SchedulerOpt, Side, WorkersOpt, app, summary)
 
 
-class Keep(str, Enum):
-    start = "start"
-    end = "end"
-    both = "both"
+Keep = options.choices("Keep", options.Keep)
 
 
 @app.command(epilog="Example: seqprep truncate data/reviews data/reviews-500 --length 500 --keep both --head 128")
@@ -49,13 +46,7 @@ def truncate(
     summary("truncate", dest, manifest)
 
 
-class Agg(str, Enum):
-    mean = "mean"
-    max = "max"
-    min = "min"
-    first = "first"
-    last = "last"
-    sum = "sum"
+Agg = options.choices("Agg", options.Agg)
 
 
 @app.command(epilog="Example: seqprep summarize data/train data/train-short --stats train.json --drop-top 50")
@@ -95,9 +86,7 @@ def summarize(
     summary("summarize", dest, manifest)
 
 
-class Mode(str, Enum):
-    steps = "steps"
-    crop = "crop"
+Mode = options.choices("Mode", options.SampleMode)
 
 
 @app.command(epilog="Example: seqprep sample data/train data/train-crops --length 500 --mode crop --copies 4 --seed 1")
@@ -136,10 +125,7 @@ def sample(
     summary("sample", dest, manifest)
 
 
-class Last(str, Enum):
-    pad = "pad"
-    drop = "drop"
-    keep = "keep"
+Last = options.choices("Last", options.Last)
 
 
 @app.command(epilog="Example: seqprep split data/train data/train-windows --length 500 --stride 250")

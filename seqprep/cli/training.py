@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
 from typing import Annotated, Optional
 
 import typer
 
+from .. import options
 from . import InArg, app, err, out, show
 from ..errors import UsageError
 
@@ -22,16 +22,8 @@ def _train_module():
     return train
 
 
-class Device(str, Enum):
-    auto = "auto"
-    cpu = "cpu"
-    cuda = "cuda"
-
-
-class Model(str, Enum):
-    lstm = "lstm"
-    segments = "segments"
-    autoencoder = "autoencoder"
+Device = options.choices("Device", options.Device)
+Model = options.choices("Model", options.Model)
 
 
 class EpochBar:

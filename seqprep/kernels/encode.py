@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..options import InfMode, values
 from ..errors import InputError, UsageError, positive
 from ..ragged import Ragged
 
@@ -17,7 +18,7 @@ INT32_MAX = 2**31 - 1
 MAX_HASH = INT32_MAX - FIRST_ID + 1  # ids are int32: 2 + (N - 1) must fit
 MAX_ONEHOT = 1024  # symbols, one channel each
 MAX_KMER = 64  # longer k-mers are (nearly) all distinct: nothing left to count or look up
-INF_MODES = ("error", "nan")  # what an infinite reading does: stop the run, or count as NaN
+INF_MODES = values(InfMode)  # what an infinite reading does: stop the run, or count as NaN
 
 
 def check_hash(buckets: int | None) -> None:

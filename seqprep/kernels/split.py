@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..options import Last, values
 from ..errors import UsageError, positive
 from ..ragged import Padded, Ragged, segment_indices
 
-LASTS = ("pad", "drop", "keep")
+LASTS = values(Last)
 
 
 def window_counts(lengths: np.ndarray, length: int, stride: int, last: str) -> tuple[np.ndarray, np.ndarray]:

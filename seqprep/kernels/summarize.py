@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from ..options import Agg, values
 from ..errors import UsageError, positive
 from ..ragged import Ragged, segment_indices
 
-AGGS = ("mean", "max", "min", "first", "last", "sum")
+AGGS = values(Agg)
 
 
 def kept_per_row(batch: Ragged, mask: np.ndarray) -> np.ndarray:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..options import Keep, values
 from ..errors import UsageError, positive
 from ..ragged import Padded, Ragged, segment_indices
 from .pad import SIDES, pad
 
-KEEPS = ("start", "end", "both")
+KEEPS = values(Keep)
 MAX_LENGTH = 2**31 - 1
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from ..options import Format, values
 from ..engine import Progress, run
 from ..kernels.pad import SIDES, pad
 from ..dataset import Source, open_source
@@ -17,7 +18,7 @@ from ..padding import PadSpec
 from ..ragged import Ragged, fixed_to_arrow, from_arrow, to_arrow
 from ..workers import check_workers
 
-FORMATS = ("parquet", "npy")
+FORMATS = values(Format)
 MAX_LENGTH = 2**31 - 1  # Arrow's fixed_size_list and the length column are int32
 ROW_VALUES = 1 << 27  # one output row holds at most this many values (steps x channels); a batch about as many
 

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 
 import pyarrow as pa
 
+from ..options import SampleMode, values
 from ..dataset import BATCH_ROWS
 from ..engine import Progress
 from ..errors import UsageError, positive
@@ -15,7 +16,7 @@ from ..padding import PadSpec
 from ..output import describe_steps
 from .common import Padding, check_length, check_row_values, out_padding, prepare, ragged_of, shaped, write
 
-MODES = ("steps", "crop")
+MODES = values(SampleMode)
 
 
 def sample(src: str, out: str, *, length: int, seed: int, mode: str = "steps", copies: int = 1,

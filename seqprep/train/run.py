@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 import torch
 
+from ..options import Model, values
 from .. import __version__
 from ..errors import InputError, UsageError, positive
 from ..atomic import DATA_KINDS, RUN_KINDS, AtomicDir, check_target
@@ -31,7 +32,7 @@ def pick_device(name: str) -> torch.device:
     return torch.device("cuda" if name != "cpu" and torch.cuda.is_available() else "cpu")
 
 
-MODELS = ("lstm", "segments", "autoencoder")
+MODELS = values(Model)
 LONG = 500  # steps past which a plain LSTM is warned about
 
 

@@ -1,0 +1,33 @@
+"""Every option with a fixed set of values, declared once: a ``Literal`` type the library's
+signatures use and checks against, and the same values as the CLI's choices (:func:`choices`).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Literal, get_args
+
+from .padding import Side
+
+Keep = Literal["start", "end", "both"]  # which steps truncate keeps
+Last = Literal["pad", "drop", "keep"]  # what split does with a shorter last window
+SampleMode = Literal["steps", "crop"]
+Agg = Literal["mean", "max", "min", "first", "last", "sum"]  # how summarize aggregates a segment
+Format = Literal["parquet", "npy"]  # what a data command writes
+InfMode = Literal["error", "nan"]  # what an infinite reading does: stop the run, or count as NaN
+Model = Literal["lstm", "segments", "autoencoder"]
+Device = Literal["auto", "cpu", "cuda"]
+Pool = Literal["last", "mean", "max", "concat"]  # how the LSTM's outputs over time become one vector
+
+__all__ = ["Agg", "Device", "Format", "InfMode", "Keep", "Last", "Model", "Pool", "SampleMode", "Side",
+           "choices", "values"]
+
+
+def values(literal) -> tuple[str, ...]:
+    """The values of a ``Literal`` type, in declared order."""
+    return get_args(literal)
+
+
+def choices(name: str, literal) -> type[Enum]:
+    """A ``str`` Enum of the literal's values, as Typer needs for an option's choices."""
+    return Enum(name, [(v, v) for v in values(literal)], type=str)
