@@ -18,8 +18,11 @@ InfMode = Literal["error", "nan"]  # what an infinite reading does: stop the run
 Model = Literal["lstm", "segments", "autoencoder"]
 Device = Literal["auto", "cpu", "cuda"]
 Pool = Literal["last", "mean", "max", "concat"]  # how the LSTM's outputs over time become one vector
+Schedule = Literal["cosine", "constant"]  # the learning rate over a run
+TbpttLoss = Literal["last", "every"]  # --tbptt: the loss at a sequence's end, or after every chunk
 
-__all__ = ["Agg", "Device", "Format", "InfMode", "Keep", "Last", "Model", "Pool", "SampleMode", "Side",
+__all__ = ["Agg", "Device", "Format", "InfMode", "Keep", "Last", "Model", "Pool", "SampleMode", "Schedule", "Side",
+           "TbpttLoss",
            "choices", "values"]
 
 

@@ -24,6 +24,9 @@ def _train_module():
 
 Device = options.choices("Device", options.Device)
 Model = options.choices("Model", options.Model)
+Pool = options.choices("Pool", options.Pool)
+Schedule = options.choices("Schedule", options.Schedule)
+TbpttLoss = options.choices("TbpttLoss", options.TbpttLoss)
 
 
 class EpochBar:
@@ -74,7 +77,18 @@ def train(
     epochs: Annotated[int, typer.Option(help="Training epochs.")] = 10,
     batch_size: Annotated[int, typer.Option(help="Sequences per batch.")] = 32,
     lr: Annotated[float, typer.Option(help="Adam's learning rate.")] = 1e-3,
-    patience: Annotated[Optional[int], typer.Option(help="With --val: stop after P epochs without a better validation loss.")] = None,
+    patience: Annotated[Optional[int], typer.Option(help="With --val: stop after P epochs without a better validation macro-F1.")] = None,
+    val_fraction: Annotated[Optional[float], typer.Option(help="Without --val: hold out this share of DATA's sequences (stratified, by id, seeded) to validate on.")] = None,
+    pool: Annotated[Pool, typer.Option(help="How the LSTM's outputs over the real steps become one vector: the last, their mean, max, or all three (concat).")] = Pool.last,
+    input_dropout: Annotated[float, typer.Option(help="Dropout on the embedded steps.")] = 0.0,
+    conv: Annotated[Optional[int], typer.Option(help="A 1-D convolutional front-end with kernel K that shortens the sequence (LSTM-FCN style).")] = None,
+    conv_stride: Annotated[Optional[int], typer.Option(help="With --conv K: the stride it shortens by.", show_default="K // 2")] = None,
+    weight_decay: Annotated[float, typer.Option(help="AdamW's weight decay.")] = 0.01,
+    clip: Annotated[float, typer.Option(help="Clip the gradients' norm to this; 0: no clipping.")] = 1.0,
+    schedule: Annotated[Schedule, typer.Option(help="The learning rate: warm-up then cosine decay, or constant.")] = Schedule.cosine,
+    warmup: Annotated[float, typer.Option(help="The share of all steps the warm-up takes.")] = 0.05,
+    balance: Annotated[bool, typer.Option("--balance", help="Weight the loss by class (n / (k x class rows)) for skewed labels.")] = False,
+    tbptt_loss: Annotated[TbpttLoss, typer.Option(help="With --tbptt: the loss at each sequence's end (last), or after every chunk (every).")] = TbpttLoss.last,
     device: Annotated[Device, typer.Option(help="auto takes CUDA when present.")] = Device.auto,
     seed: Annotated[int, typer.Option(help="Seed for weights and batch order (deterministic on CPU).")] = 0,
     overwrite: RunOverwriteOpt = False,
@@ -103,7 +117,8 @@ def train(
             err.print(f"epoch {r['epoch']:>3}  reconstruction error {r['reconstruction_error']:.4f}{extra}  "
                       f"{r['seconds']:.2f}s", markup=False)
             return
-        extra = f"  val loss {r['val_loss']:.4f}  val acc {r['val_accuracy']:.3f}" if "val_loss" in r else ""
+        extra = (f"  val loss {r['val_loss']:.4f}  val acc {r['val_accuracy']:.3f}  val F1 {r['val_macro_f1']:.3f}"
+                 if "val_loss" in r else "")
         err.print(f"epoch {r['epoch']:>3}  loss {r['loss']:.4f}  acc {r['accuracy']:.3f}{extra}  {r['seconds']:.2f}s",
                   markup=False)
 
@@ -111,6 +126,9 @@ def train(
     result = module.train(src, run, val=val, model=model.value, segments=segments, chunk=chunk, latent=latent, embed=embed, hidden=hidden, layers=layers, bidirectional=bidirectional,
                           dropout=dropout, tbptt=tbptt, epochs=epochs, batch_size=batch_size, lr=lr,
                           patience=patience, device=device.value, seed=seed, overwrite=overwrite,
+                          val_fraction=val_fraction, pool=pool.value, input_dropout=input_dropout, conv=conv,
+                          conv_stride=conv_stride, weight_decay=weight_decay, clip=clip if clip != 0 else None,
+                          schedule=schedule.value, warmup=warmup, balance=balance, tbptt_loss=tbptt_loss.value,
                           on_epoch=lambda r: (bar.stop(), show(r)), on_batch=bar.update)
     bar.stop()
     if result.get("rank", 0) != 0:

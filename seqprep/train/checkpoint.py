@@ -88,6 +88,10 @@ def model_from(ckpt: dict, path: Path, config_class, builder, kinds: tuple[str, 
     cfg = config_class(**raw)
     if cfg.kind not in kinds:
         raise InputError(f"{where}: config kind={cfg.kind!r} must be one of {', '.join(kinds)}; {DAMAGED}")
+    if getattr(cfg, "pool", "last") not in ("last", "mean", "max", "concat"):
+        raise InputError(f"{where}: config pool={cfg.pool!r} must be one of last, mean, max, concat; {DAMAGED}")
+    if not 0 <= getattr(cfg, "input_dropout", 0.0) < 1:
+        raise InputError(f"{where}: config input_dropout={cfg.input_dropout!r} must be in [0, 1); {DAMAGED}")
     if not 0 <= getattr(cfg, "dropout", 0.0) < 1:
         raise InputError(f"{where}: config dropout={cfg.dropout!r} must be in [0, 1); {DAMAGED}")
     if getattr(cfg, "chunk", 1) > MAX_CHUNK:

@@ -220,3 +220,38 @@ def check_labels(data: Arrays, where: str) -> None:
         label, rows = next(iter(data.unknown.items()))
         raise InputError(f"{where}: label {label!r} ({rows:,} rows) is not one of the model's classes "
                          f"{data.classes[:10]!r}; the model cannot score it")
+
+
+def subset(a: Arrays, keep: np.ndarray) -> Arrays:
+    """The rows of ``a`` where ``keep`` (a boolean mask) holds, in their order."""
+    if a.offsets is None:
+        x = a.x[keep]
+        offsets = None
+    else:
+        from ..ragged import Ragged, segment_indices
+
+        rows = np.flatnonzero(keep)
+        lengths = a.lengths[rows]
+        x = a.x[segment_indices(a.offsets[rows], lengths)]
+        offsets = Ragged.from_lengths(x, lengths).offsets
+    return Arrays(x, a.lengths[keep], a.y[keep], a.ids[keep], a.classes, a.vocab_size, a.pad_side, offsets=offsets,
+                  unknown=a.unknown)
+
+
+def carve(a: Arrays, fraction: float, seed: int) -> tuple[Arrays, Arrays]:
+    """``--val-fraction``: (train, validation) rows of ``a``, split by id so the windows or crops
+    of one sequence stay together, stratified by class (each class's ids shuffled with ``seed``,
+    round(fraction x its ids) of them held out; at least one where a class has two or more ids,
+    never all of them)."""
+    unique, first = np.unique(a.ids, return_index=True)
+    label = a.y[first]
+    rng = np.random.default_rng(seed)
+    held = []
+    for c in np.unique(label):
+        members = unique[label == c]
+        members = members[rng.permutation(len(members))]
+        n = len(members)
+        k = min(max(1, round(fraction * n)), n - 1) if n >= 2 else 0
+        held.append(members[:k])
+    in_val = np.isin(a.ids, np.concatenate(held) if held else np.zeros(0, np.int64))
+    return subset(a, ~in_val), subset(a, in_val)

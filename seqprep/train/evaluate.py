@@ -7,6 +7,7 @@ import torch
 
 from .data import Arrays
 from .loop import Batcher
+from .metrics import scores  # noqa: F401 - evaluate's scores, as before
 from .model import LSTMClassifier
 
 
@@ -17,27 +18,6 @@ def probabilities(model: LSTMClassifier, data: Arrays, device: torch.device, bat
     batches = Batcher(data, device)
     out = [torch.softmax(model(*batches.batch(rows)[:2]), dim=1).cpu() for rows in batches.in_order(batch_size)]
     return torch.cat(out).numpy() if out else np.zeros((0, model.cfg.classes), np.float32)
-
-
-def scores(y: np.ndarray, predicted: np.ndarray, k: int) -> dict:
-    """Accuracy, macro-F1 (over the classes present in y or predicted) and the confusion matrix
-    (rows: true class, columns: predicted), over rows with a known class."""
-    known = y >= 0
-    y, predicted = y[known], predicted[known]
-    confusion = np.zeros((k, k), dtype=np.int64)
-    np.add.at(confusion, (y, predicted), 1)
-    tp = np.diag(confusion).astype(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        precision = tp / confusion.sum(axis=0)
-        recall = tp / confusion.sum(axis=1)
-        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
-    present = (confusion.sum(axis=0) + confusion.sum(axis=1)) > 0
-    return {
-        "rows": int(len(y)),
-        "accuracy": float((y == predicted).mean()) if len(y) else None,
-        "macro_f1": float(np.nan_to_num(f1[present]).mean()) if present.any() else None,
-        "confusion": confusion.tolist(),
-    }
 
 
 def per_id(ids: np.ndarray, y: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

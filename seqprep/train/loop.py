@@ -1,8 +1,10 @@
-"""Training: epochs over shuffled batches, TBPTT or full back-propagation, early stopping."""
+"""Training: epochs over shuffled batches, TBPTT or full back-propagation, a learning-rate
+schedule, clipped gradients, early stopping on validation macro-F1."""
 
 from __future__ import annotations
 
 import copy
+import math
 import time
 from dataclasses import dataclass
 
@@ -12,7 +14,8 @@ from torch import nn
 
 from .data import Arrays
 from .distributed import World, reduced, share, wrap
-from .model import LSTMClassifier, real_steps_first, tbptt_logits
+from .metrics import scores_from
+from .model import LSTMClassifier, real_steps_first, tbptt_every, tbptt_logits
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,12 @@ class TrainConfig:
     patience: int | None = None
     seed: int = 0
     budget: float | None = None  # seconds of training; stop after the epoch that uses them up
+    weight_decay: float = 0.01  # AdamW's (decoupled) weight decay
+    clip: float | None = 1.0  # the gradients' largest norm; None: not clipped
+    schedule: str = "cosine"  # the learning rate: "cosine" (warm-up, then cosine decay) or "constant"
+    warmup: float = 0.05  # the share of all steps the warm-up takes
+    balance: bool = False  # weight the loss by class: n / (k x the class's rows)
+    tbptt_loss: str = "last"  # with tbptt: the loss at each sequence's end, or after "every" chunk
 
 
 class Batcher:
@@ -89,32 +98,71 @@ class Logits(nn.Module):
 
 
 @torch.no_grad()
-def loss_and_accuracy(model: LSTMClassifier, data: Batcher, batch_size: int,
-                      world: World = World()) -> tuple[float, float]:
-    """Mean cross-entropy and accuracy over rows with a known class, in evaluation mode. In a
-    group each process scores every ``size``-th batch and the sums are shared."""
+def validate(model: LSTMClassifier, data: Batcher, batch_size: int, world: World = World()) -> dict:
+    """Mean cross-entropy, accuracy and macro-F1 over rows with a known class, in evaluation
+    mode. In a group each process scores every ``size``-th batch and the counts are shared."""
     model.eval()
-    total = correct = 0
+    k = model.cfg.classes
     loss = 0.0
+    confusion = torch.zeros(k * k, dtype=torch.float64)
     for rows in data.in_order(batch_size)[world.rank::world.size]:
         x, lengths, t = data.batch(rows)
         out = model(x, lengths)
         known = t >= 0
         if known.any():
-            loss += nn.functional.cross_entropy(out[known], t[known], reduction="sum").item()
-            correct += (out[known].argmax(1) == t[known]).sum().item()
-            total += int(known.sum())
+            loss += nn.functional.cross_entropy(out[known].float(), t[known], reduction="sum").item()
+            pairs = (t[known] * k + out[known].argmax(1)).cpu()
+            confusion += torch.bincount(pairs, minlength=k * k).double()
     model.train()
-    loss, correct, total = reduced([loss, correct, total], world, data.device)
-    return (loss / total, correct / total) if total else (float("nan"), float("nan"))
+    summed = reduced([loss] + confusion.tolist(), world, data.device)
+    loss, confusion = summed[0], np.array(summed[1:], dtype=np.int64).reshape(k, k)
+    total = int(confusion.sum())
+    if not total:
+        return {"val_loss": float("nan"), "val_accuracy": float("nan"), "val_macro_f1": float("nan")}
+    s = scores_from(confusion)
+    return {"val_loss": loss / total, "val_accuracy": s["accuracy"], "val_macro_f1": s["macro_f1"]}
+
+
+def lr_factor(step: int, total: int, warmup: int, schedule: str) -> float:
+    """The learning rate's multiplier at optimizer step ``step`` (0-based) of ``total``: a linear
+    warm-up over ``warmup`` steps, then constant or a cosine decay to zero."""
+    if schedule == "constant":
+        return 1.0
+    if step < warmup:
+        return (step + 1) / warmup
+    done = (step - warmup) / max(1, total - warmup)
+    return 0.5 * (1.0 + math.cos(math.pi * min(1.0, done)))
+
+
+def class_weights(y: np.ndarray, k: int, device: torch.device) -> torch.Tensor:
+    """--balance: each class weighted n / (k * its rows), so every class counts the same in the
+    loss (scikit-learn's class_weight="balanced"); a class with no rows gets weight 0."""
+    counts = np.bincount(y[y >= 0], minlength=k).astype(np.float64)
+    present = counts > 0
+    w = np.zeros(k)
+    w[present] = counts.sum() / (present.sum() * counts[present])
+    return torch.tensor(w, dtype=torch.float32, device=device)
+
+
+def better(record: dict, best: dict | None) -> bool:
+    """The epoch to keep: the highest validation macro-F1, ties broken by the lower loss."""
+    if best is None:
+        return True
+    f1, best_f1 = record["val_macro_f1"], best["val_macro_f1"]
+    if f1 != best_f1:
+        return f1 > best_f1
+    return record["val_loss"] < best["val_loss"]
 
 
 def fit(model: LSTMClassifier, train: Arrays, val: Arrays | None, cfg: TrainConfig, device: torch.device,
         on_epoch=None, on_batch=None, world: World = World()) -> list[dict]:
-    """Train in place; with ``val``, keep the weights of the epoch with the lowest validation loss
-    and stop after ``patience`` epochs without improvement. Returns one record per epoch: its
-    training loss and accuracy (averaged over the epoch's batches, as they were computed) and
-    the validation loss and accuracy (a pass over ``val`` after the epoch).
+    """Train in place: AdamW with weight decay, the gradient norm clipped, the learning rate
+    warmed up then decayed (cosine) over all the run's steps, the loss weighted by class with
+    ``balance``. With ``val``, keep the weights of the epoch with the best validation macro-F1
+    (ties: the lower loss) and stop after ``patience`` epochs without a better one. Returns one
+    record per epoch: its training loss and accuracy (averaged over the epoch's batches, as they
+    were computed), the learning rate it ended at, and the validation loss, accuracy and
+    macro-F1 (a pass over ``val`` after the epoch); the kept epoch has ``"kept": true``.
 
     Under torchrun (``world``), each process takes its share of every epoch's batches and the
     gradients are averaged (see :mod:`seqprep.train.distributed`); the records are global."""
@@ -122,10 +170,17 @@ def fit(model: LSTMClassifier, train: Arrays, val: Arrays | None, cfg: TrainConf
     order_rng = torch.Generator().manual_seed(cfg.seed)
     data = Batcher(train, device)
     val_data = Batcher(val, device) if val is not None else None
-    runner = wrap(Logits(model, cfg.tbptt), world, device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    every = cfg.tbptt is not None and cfg.tbptt_loss == "every"
+    runner = wrap(Logits(model, None if every else cfg.tbptt), world, device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    per_epoch = len(share(data.order(cfg.batch_size, torch.Generator().manual_seed(0)), world))
+    total_steps = max(1, per_epoch * cfg.epochs)
+    warmup = max(1, round(cfg.warmup * total_steps))
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: lr_factor(s, total_steps, warmup, cfg.schedule))
+    weight = class_weights(train.y, model.cfg.classes, device) if cfg.balance else None
     history: list[dict] = []
-    best_loss, best_state, waited = float("inf"), None, 0
+    best, best_state, waited = None, None, 0
     spent = 0.0
     model.train()
     for epoch in range(1, cfg.epochs + 1):
@@ -140,35 +195,43 @@ def fit(model: LSTMClassifier, train: Arrays, val: Arrays | None, cfg: TrainConf
             known = target >= 0
             if not known.any() and not world.active:  # (in a group every process takes every step)
                 continue
-            # On CUDA the forward pass runs in bfloat16 (mixed precision); bf16 needs no loss scaling.
-            with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=device.type == "cuda"):
-                out = runner(x, lengths)
-            if known.any():
-                loss = nn.functional.cross_entropy(out[known].float(), target[known])
-            else:
-                loss = out.float().sum() * 0.0
             optimizer.zero_grad()
-            loss.backward()
+            if every:  # each chunk's loss back-propagates inside (one chunk's graph at a time)
+                out, loss_value = tbptt_every(model, x, lengths, cfg.tbptt, target, weight)
+            else:
+                # On CUDA the forward pass runs in bfloat16 (mixed precision); bf16 needs no loss scaling.
+                with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=device.type == "cuda"):
+                    out = runner(x, lengths)
+                if known.any():
+                    loss = nn.functional.cross_entropy(out[known].float(), target[known], weight=weight)
+                else:
+                    loss = out.float().sum() * 0.0
+                loss.backward()
+                loss_value = loss.item()
+            if cfg.clip:
+                nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
             optimizer.step()
+            schedule.step()
             n = int(known.sum())  # the epoch's training figures come from its own batches
             seen += n
-            total_loss += loss.item() * n
+            total_loss += loss_value * n
             correct += (out[known].argmax(1) == target[known]).sum().item()
         seen, total_loss, correct = reduced([seen, total_loss, correct], world, device)
         seconds = reduced([time.perf_counter() - started], world, device, op="max")[0]
         record = {"epoch": epoch, "seconds": round(seconds, 4),
                   "loss": total_loss / seen if seen else float("nan"),
-                  "accuracy": correct / seen if seen else float("nan")}
+                  "accuracy": correct / seen if seen else float("nan"),
+                  "lr": optimizer.param_groups[0]["lr"]}
         if val_data is not None:
             # The same figures in every process, so they all stop (or not) together.
-            record["val_loss"], record["val_accuracy"] = loss_and_accuracy(model, val_data, cfg.batch_size, world)
+            record.update(validate(model, val_data, cfg.batch_size, world))
         history.append(record)
         spent += record["seconds"]
         if on_epoch is not None:
             on_epoch(record)
         if val is not None:
-            if record["val_loss"] < best_loss:
-                best_loss, best_state, waited = record["val_loss"], copy.deepcopy(model.state_dict()), 0
+            if better(record, best):
+                best, best_state, waited = record, copy.deepcopy(model.state_dict()), 0
             else:
                 waited += 1
                 if cfg.patience is not None and waited >= cfg.patience:
@@ -177,4 +240,5 @@ def fit(model: LSTMClassifier, train: Arrays, val: Arrays | None, cfg: TrainConf
             break
     if best_state is not None:
         model.load_state_dict(best_state)
+        best["kept"] = True
     return history

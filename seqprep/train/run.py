@@ -11,17 +11,17 @@ import numpy as np
 import pyarrow as pa
 import torch
 
-from ..options import Model, values
+from ..options import Model, Schedule, TbpttLoss, values
 from .. import __version__
 from ..errors import InputError, UsageError, positive
 from ..atomic import DATA_KINDS, RUN_KINDS, AtomicDir, check_target
 from ..plotting import pyplot
 from .checkpoint import CHECKPOINT, DAMAGED, check_seed, check_training_floats, model_from, read, shapes
-from .data import Arrays, check_fits, check_labels, load
+from .data import Arrays, carve, check_fits, check_labels, load
 from .distributed import join, launched, leave
 from .evaluate import per_id, probabilities, scores
 from .loop import TrainConfig, fit
-from .model import LSTMClassifier, ModelConfig, build
+from .model import POOLS, LSTMClassifier, ModelConfig, build
 
 
 def pick_device(name: str) -> torch.device:
@@ -34,6 +34,9 @@ def pick_device(name: str) -> torch.device:
 
 MODELS = values(Model)
 LONG = 500  # steps past which a plain LSTM is warned about
+POOL = "last"  # the default pooling (see README: measured on real data)
+SCHEDULES = values(Schedule)
+TBPTT_LOSSES = values(TbpttLoss)
 
 
 def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", segments: int = 2, chunk: int = 16,
@@ -41,11 +44,43 @@ def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", s
           bidirectional: bool = False, dropout: float = 0.0, tbptt: int | None = None, epochs: int = 10,
           batch_size: int = 32, lr: float = 1e-3, patience: int | None = None, device: str = "auto",
           seed: int = 0, budget: float | None = None, overwrite: bool = False, on_epoch=None,
-          on_batch=None) -> dict:
-    """Train an LSTM classifier on a fixed-length dataset; writes RUN/model.pt and metrics.jsonl."""
+          on_batch=None, pool: str = POOL, input_dropout: float = 0.0, conv: int | None = None,
+          conv_stride: int | None = None, weight_decay: float = 0.01, clip: float | None = 1.0,
+          schedule: str = "cosine", warmup: float = 0.05, balance: bool = False, tbptt_loss: str = "last",
+          val_fraction: float | None = None) -> dict:
+    """Train an LSTM classifier on a dataset; writes RUN/model.pt, metrics.jsonl and curves.png.
+
+    The recipe: AdamW (``weight_decay``), gradients clipped to norm ``clip``, the learning rate
+    warmed up over ``warmup`` of the steps then decayed (``schedule`` "cosine", or "constant"),
+    dropout on the embedded steps (``input_dropout``) and before the classifier (``dropout``),
+    the loss weighted by class with ``balance``. The LSTM's outputs over the real steps are
+    pooled (``pool``: last, mean, max, or concat of the three). ``conv`` K puts two 1-D
+    convolutions in front that shorten the sequence by ``conv_stride`` (default K // 2).
+    With ``val`` (or ``val_fraction`` F: a stratified, seeded split of DATA by id), the epoch
+    with the best validation macro-F1 is kept.
+    """
     positive(("--embed", embed), ("--hidden", hidden), ("--layers", layers), ("--epochs", epochs),
-             ("--batch-size", batch_size), ("--tbptt", tbptt))
-    check_training_floats(lr=lr, budget=budget)
+             ("--batch-size", batch_size), ("--tbptt", tbptt), ("--conv", conv), ("--conv-stride", conv_stride))
+    check_training_floats(lr=lr, budget=budget, val_fraction=val_fraction, clip=clip)
+    for name, value, allowed in (("--pool", pool, POOLS), ("--schedule", schedule, SCHEDULES),
+                                 ("--tbptt-loss", tbptt_loss, TBPTT_LOSSES)):
+        if value not in allowed:
+            raise UsageError(f"{name} {value!r} must be one of {', '.join(allowed)}")
+    if not 0 <= input_dropout < 1:
+        raise UsageError(f"--input-dropout {input_dropout} must be in [0, 1)")
+    if not 0 <= weight_decay < 1e6:
+        raise UsageError(f"--weight-decay {weight_decay} must be a number >= 0")
+    if not 0 <= warmup < 1:
+        raise UsageError(f"--warmup {warmup} must be in [0, 1) (a share of all the steps)")
+    if val_fraction is not None and (val is not None or not 0 < val_fraction < 1):
+        raise UsageError(f"--val-fraction {val_fraction} carves a validation split from DATA: give it in (0, 1), "
+                         "and not with --val")
+    if conv is not None and (model != "lstm" or tbptt is not None):
+        raise UsageError("--conv applies to --model lstm without --tbptt (it shortens the sequence already)")
+    if conv is None and conv_stride is not None:
+        raise UsageError("--conv-stride applies with --conv K")
+    if tbptt_loss != "last" and tbptt is None:
+        raise UsageError("--tbptt-loss applies with --tbptt K")
     check_seed(seed)
     if model not in MODELS:
         raise UsageError(f"--model {model!r} must be one of {', '.join(MODELS)}")
@@ -65,7 +100,7 @@ def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", s
         raise UsageError("--tbptt reads sequences forward in chunks; it does not combine with --bidirectional")
     if not 0 <= dropout < 1:
         raise UsageError(f"--dropout {dropout} must be in [0, 1)")
-    if patience is not None and (patience < 1 or val is None):
+    if patience is not None and (patience < 1 or (val is None and val_fraction is None)):
         raise UsageError("--patience needs --val and must be positive")
     check_target(run, inputs=(data,) + ((val,) if val else ()), overwrite=overwrite, replaces=RUN_KINDS)
     train_data = load(data)
@@ -73,6 +108,11 @@ def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", s
         raise InputError(f"{data}: no labels to train on")
     check_labels(train_data, data)
     val_data = load(val, classes=train_data.classes) if val else None
+    if val_fraction is not None:
+        train_data, val_data = carve(train_data, val_fraction, seed)
+        if not (val_data.y >= 0).any() or not (train_data.y >= 0).any():
+            raise InputError(f"{data}: too few labelled sequences to carve --val-fraction {val_fraction} from; "
+                             "give --val")
     if val_data is not None:
         check_fits(val_data, train_data.vocab_size, train_data.channels, val)
         check_labels(val_data, val)
@@ -85,11 +125,15 @@ def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", s
     cfg = ModelConfig(classes=len(train_data.classes), vocab_size=train_data.vocab_size,
                       channels=train_data.channels, embed=embed, hidden=hidden, layers=layers,
                       bidirectional=bidirectional, dropout=dropout, kind=model,
-                      segments=segments if model == "segments" else 1)
+                      segments=segments if model == "segments" else 1, pool=pool, input_dropout=input_dropout,
+                      conv=conv, conv_stride=(conv_stride or max(1, conv // 2)) if conv else 1)
     shapes(cfg, build, f"--embed {embed} --hidden {hidden} --layers {layers} on {train_data.vocab_size or 0:,} "
            f"token ids / {train_data.channels} channel(s)", error=UsageError)
     tcfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, tbptt=tbptt, patience=patience, seed=seed,
-                       budget=budget)
+                       budget=budget, weight_decay=weight_decay, clip=clip, schedule=schedule, warmup=warmup,
+                       balance=balance, tbptt_loss=tbptt_loss)
+    if tbptt_loss == "every" and launched().active:
+        raise UsageError("--tbptt-loss every back-propagates chunk by chunk in one process; run it without torchrun")
     world = launched()
     dev = join(world, pick_device(device))
     done = False
@@ -127,7 +171,8 @@ def _train_into(run: str, net, train_data: Arrays, val_data: Arrays | None, tcfg
         torch.save({
             "state_dict": {k: v.cpu() for k, v in net.state_dict().items()},
             "model": asdict(cfg),
-            "train": {**asdict(tcfg), "processes": world.size},
+            "train": {**asdict(tcfg), "processes": world.size,
+                      "kept_epoch": next((r["epoch"] for r in history if r.get("kept")), None)},
             "classes": [c if type(c) in (str, int) else str(c) for c in train_data.classes],
             "data": {"path": data, "length": train_data.longest, "pad_side": train_data.pad_side,
                      "variable_length": train_data.offsets is not None},

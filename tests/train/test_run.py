@@ -38,7 +38,7 @@ def test_train_learns_and_writes_a_run(tokens):
     lines = (tokens / "run" / "metrics.jsonl").read_text().splitlines()
     assert len(lines) == 15 and result["epochs"] == 15
     last = json.loads(lines[-1])
-    assert set(last) == {"epoch", "seconds", "loss", "accuracy"} and last["accuracy"] > 0.9
+    assert set(last) == {"epoch", "seconds", "loss", "accuracy", "lr"} and last["accuracy"] > 0.9
     assert (tokens / "run" / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     ckpt = torch.load(tokens / "run" / "model.pt", weights_only=True)
     assert ckpt["classes"] == ["down", "up"] and ckpt["model"]["vocab_size"] == 5 and ckpt["data"]["length"] == 20
