@@ -8,7 +8,7 @@ SEQPREP := $(VENV)/bin/seqprep
 TORCH  := torch==2.13.0
 DEMO   := demo_out
 
-.PHONY: install install-train demo test test-slow bench bench-quick sample-data clean
+.PHONY: install install-train demo test test-slow bench bench-quick bench-real sample-data clean
 
 install: $(VENV)/.installed
 
@@ -53,6 +53,16 @@ bench: install
 	$(PY) -m pip install -q -e '.[bench]' || echo "warning: keras did not install; its comparison is skipped"
 	$(PY) bench/bench.py
 	$(PY) bench/train_bench.py
+
+# Real data sets (UCR/UEA archive files inside the aeon and sktime wheels, installed without their
+# dependencies and never imported; long Python source files of the installed packages) against
+# simple baselines (majority, 1-NN, TF-IDF + logistic regression), then seqprep's LSTM recipes.
+bench-real: install
+	$(PY) -m pip install -q --no-deps aeon==1.6.0 sktime==1.2.0
+	$(PY) -m pip install -q -e '.[bench]' || echo "warning: scikit-learn did not install; the baselines use numpy"
+	$(PY) bench/real_data.py build bench_out/real
+	$(PY) bench/real_data.py baselines bench_out/real
+	$(PY) bench/real_data.py lstm bench_out/real bench_out/real-work
 
 bench-quick: install
 	$(PY) -m pip install -q -e '.[bench]' || echo "warning: keras did not install; its comparison is skipped"

@@ -79,7 +79,7 @@ def train(
     lr: Annotated[float, typer.Option(help="Adam's learning rate.")] = 1e-3,
     patience: Annotated[Optional[int], typer.Option(help="With --val: stop after P epochs without a better validation macro-F1.")] = None,
     val_fraction: Annotated[Optional[float], typer.Option(help="Without --val: hold out this share of DATA's sequences (stratified, by id, seeded) to validate on.")] = None,
-    pool: Annotated[Pool, typer.Option(help="How the LSTM's outputs over the real steps become one vector: the last, their mean, max, or all three (concat).")] = Pool.last,
+    pool: Annotated[Pool, typer.Option(help="How the LSTM's outputs over the real steps become one vector: the last, their mean, max, or all three (concat).")] = Pool.concat,
     input_dropout: Annotated[float, typer.Option(help="Dropout on the embedded steps.")] = 0.0,
     conv: Annotated[Optional[int], typer.Option(help="A 1-D convolutional front-end with kernel K that shortens the sequence (LSTM-FCN style).")] = None,
     conv_stride: Annotated[Optional[int], typer.Option(help="With --conv K: the stride it shortens by.", show_default="K // 2")] = None,

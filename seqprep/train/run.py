@@ -34,7 +34,7 @@ def pick_device(name: str) -> torch.device:
 
 MODELS = values(Model)
 LONG = 500  # steps past which a plain LSTM is warned about
-POOL = "last"  # the default pooling (see README: measured on real data)
+POOL = "concat"  # the default pooling: measured on real data (README, Training on real data)
 SCHEDULES = values(Schedule)
 TBPTT_LOSSES = values(TbpttLoss)
 
@@ -186,23 +186,31 @@ def _train_into(run: str, net, train_data: Arrays, val_data: Arrays | None, tcfg
 
 
 def plot_curves(history: list[dict], path: Path) -> None:
-    """Loss and accuracy per epoch (train, and validation when there is one), if matplotlib is there."""
+    """Loss (train and validation) and the scores (train accuracy; validation accuracy and
+    macro-F1, the metric that picks the kept epoch) per epoch, the kept epoch marked, if
+    matplotlib is there."""
     try:
         plt = pyplot()
     except UsageError:
         return  # curves are a convenience; metrics.jsonl holds the same numbers
+    from matplotlib.ticker import MaxNLocator
+
     epochs = [r["epoch"] for r in history]
+    kept = next((r["epoch"] for r in history if r.get("kept")), None)
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.5), dpi=100)
-    for key, label in (("loss", "train"), ("val_loss", "validation")):
-        if history and key in history[0]:
-            left.plot(epochs, [r[key] for r in history], marker="o", label=label)
-    for key, label in (("accuracy", "train"), ("val_accuracy", "validation")):
-        if history and key in history[0]:
-            right.plot(epochs, [r[key] for r in history], marker="o", label=label)
-    left.set(xlabel="epoch", ylabel="cross-entropy", title="loss")
-    right.set(xlabel="epoch", ylabel="accuracy", title="accuracy", ylim=(0, 1.02))
-    left.legend()
-    right.legend()
+    for ax, series, title, ylabel in (
+            (left, (("loss", "train"), ("val_loss", "validation")), "loss", "cross-entropy"),
+            (right, (("accuracy", "train accuracy"), ("val_accuracy", "validation accuracy"),
+                     ("val_macro_f1", "validation macro-F1")), "scores", "score")):
+        for key, label in series:
+            if history and key in history[0]:
+                ax.plot(epochs, [r[key] for r in history], marker="o", markersize=3, label=label)
+        if kept is not None:
+            ax.axvline(kept, color="#888888", linestyle="--", linewidth=1, label=f"kept (epoch {kept})")
+        ax.set(xlabel="epoch", ylabel=ylabel, title=title)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.legend(fontsize=8)
+    right.set_ylim(0, 1.02)
     fig.tight_layout()
     fig.savefig(path, metadata={"Software": None})
     plt.close(fig)
