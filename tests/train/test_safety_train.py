@@ -188,7 +188,7 @@ CASES = [
     ("vocab-huge", checkpoint("run", cfg(vocab_size=10**6, embed=1000)), EVAL, 1,
      "the model has 1,000,016,"),
     ("shape-mismatch", checkpoint("run", cfg(hidden=5)), EVAL, 1,
-     "weight head.weight is of shape (2, 4), but the config implies (2, 5)"),
+     "weight head.weight is of shape (2, 12), but the config implies (2, 15)"),
     ("extra-weight", checkpoint("run", weight("spare", torch.zeros(2))), EVAL, 1,
      "weight spare is of shape (2,), but the config implies no such weight"),
     ("nan-weight", checkpoint("run", weight("head.bias", torch.full((2,), float("nan")))), EVAL, 1,
