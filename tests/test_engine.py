@@ -95,3 +95,27 @@ def test_read_ahead_reads_the_next_shard_while_this_one_is_in_use():
     assert src.started[1].wait(timeout=10)
     assert list(batches) == []
     assert [(n, [b.num_rows for b in bs]) for n, bs in shards] == [("part-1", [4])]
+
+
+def test_steps_travel_by_plain_pickle():
+    """Workers and Dask get a step by pickle: each is a dataclass of its options, no closure."""
+    import pickle
+
+    import pyarrow as pa
+
+    from seqprep.padding import PadSpec
+    from seqprep.steps.sample import SampleRows
+    from seqprep.steps.split import SplitRows
+    from seqprep.steps.summarize import SummarizeRows, TokenMask
+    from seqprep.steps.truncate import TruncateRows
+
+    batch = pa.RecordBatch.from_pydict({"id": [1, 2], "seq": [[1, 2, 3, 4], [5]]})
+    steps = [TruncateRows(3, "end", None, PadSpec(3, "start", 0), None),
+             SampleRows(2, "crop", 7, 2, True, None, None),
+             SplitRows(2, None, "keep", None, None, None, None),
+             SummarizeRows(TokenMask(pa.array([2, 5]), None), None, None, "mean", None, None)]
+    for step in steps:
+        out, counts = pickle.loads(pickle.dumps(step))(batch)
+        assert out.equals(step(batch)[0]) and counts == {}
+    assert steps[0](batch)[0].column("seq").to_pylist() == [[2, 3, 4], [0, 0, 5]]
+    assert steps[3](batch)[0].column("seq").to_pylist() == [[1, 3, 4], []]
