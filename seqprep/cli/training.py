@@ -136,7 +136,10 @@ def train(
     for warning in result.get("warnings", []):
         err.print(f"Warning: {warning}", markup=False)
     where = result.get("device", "cpu") + (f" x {result['processes']} processes" if result.get("processes", 1) > 1 else "")
-    err.print(f"train: {result['epochs']} epochs on {where}; model in {run}/model.pt", markup=False)
+    kept = next((r["epoch"] for r in result.get("history", []) if r.get("kept")), None)
+    epochs = f"{result['epochs']} epoch{'s' if result['epochs'] != 1 else ''}"
+    err.print(f"train: {epochs} on {where}{f' (kept epoch {kept})' if kept else ''}; model in {run}/model.pt",
+              markup=False)
 
 
 @app.command(epilog="Example: seqprep evaluate runs/lstm data/test-ids --json")

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..errors import SeqprepError
 from .data import Arrays
 from .distributed import World, reduced, share, wrap
 from .metrics import scores_from
@@ -180,6 +181,7 @@ def fit(model: LSTMClassifier, train: Arrays, val: Arrays | None, cfg: TrainConf
         optimizer, lambda s: lr_factor(s, total_steps, warmup, cfg.schedule))
     weight = class_weights(train.y, model.cfg.classes, device) if cfg.balance else None
     history: list[dict] = []
+    lr = cfg.lr
     best, best_state, waited = None, None, 0
     spent = 0.0
     model.train()
@@ -211,6 +213,7 @@ def fit(model: LSTMClassifier, train: Arrays, val: Arrays | None, cfg: TrainConf
             if cfg.clip:
                 nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
             optimizer.step()
+            lr = optimizer.param_groups[0]["lr"]  # the rate this step took
             schedule.step()
             n = int(known.sum())  # the epoch's training figures come from its own batches
             seen += n
@@ -221,10 +224,13 @@ def fit(model: LSTMClassifier, train: Arrays, val: Arrays | None, cfg: TrainConf
         record = {"epoch": epoch, "seconds": round(seconds, 4),
                   "loss": total_loss / seen if seen else float("nan"),
                   "accuracy": correct / seen if seen else float("nan"),
-                  "lr": optimizer.param_groups[0]["lr"]}
+                  "lr": lr}
         if val_data is not None:
             # The same figures in every process, so they all stop (or not) together.
             record.update(validate(model, val_data, cfg.batch_size, world))
+        if not math.isfinite(record["loss"]) and seen:
+            raise SeqprepError(f"training diverged: the loss is not finite at epoch {epoch}; lower --lr (now "
+                               f"{cfg.lr:g}) or keep --clip on")
         history.append(record)
         spent += record["seconds"]
         if on_epoch is not None:

@@ -34,6 +34,8 @@ def pick_device(name: str) -> torch.device:
 
 MODELS = values(Model)
 LONG = 500  # steps past which a plain LSTM is warned about
+SIZE_LIMIT = 1 << 20  # --embed, --hidden, --conv: far past any model, before sizes overflow
+MAX_LR = 100.0
 POOL = "concat"  # the default pooling: measured on real data (README, Training on real data)
 SCHEDULES = values(Schedule)
 TBPTT_LOSSES = values(TbpttLoss)
@@ -61,24 +63,35 @@ def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", s
     """
     positive(("--embed", embed), ("--hidden", hidden), ("--layers", layers), ("--epochs", epochs),
              ("--batch-size", batch_size), ("--tbptt", tbptt), ("--conv", conv), ("--conv-stride", conv_stride))
+    for name, value, most in (("--embed", embed, SIZE_LIMIT), ("--hidden", hidden, SIZE_LIMIT),
+                              ("--layers", layers, 1024), ("--epochs", epochs, 10**9), ("--conv", conv, SIZE_LIMIT),
+                              ("--batch-size", batch_size, 2**31 - 1), ("--tbptt", tbptt, 2**31 - 1)):
+        if value is not None and value > most:
+            raise UsageError(f"{name} {value:,} must be at most {most:,}")
     check_training_floats(lr=lr, budget=budget, val_fraction=val_fraction, clip=clip)
+    if lr > MAX_LR:
+        raise UsageError(f"--lr {lr} must be at most {MAX_LR:g} (a larger rate only diverges)")
     for name, value, allowed in (("--pool", pool, POOLS), ("--schedule", schedule, SCHEDULES),
                                  ("--tbptt-loss", tbptt_loss, TBPTT_LOSSES)):
         if value not in allowed:
             raise UsageError(f"{name} {value!r} must be one of {', '.join(allowed)}")
     if not 0 <= input_dropout < 1:
         raise UsageError(f"--input-dropout {input_dropout} must be in [0, 1)")
-    if not 0 <= weight_decay < 1e6:
-        raise UsageError(f"--weight-decay {weight_decay} must be a number >= 0")
+    if not 0 <= weight_decay <= 1e6:
+        raise UsageError(f"--weight-decay {weight_decay} must be a number from 0 to 1e6")
     if not 0 <= warmup < 1:
         raise UsageError(f"--warmup {warmup} must be in [0, 1) (a share of all the steps)")
-    if val_fraction is not None and (val is not None or not 0 < val_fraction < 1):
-        raise UsageError(f"--val-fraction {val_fraction} carves a validation split from DATA: give it in (0, 1), "
-                         "and not with --val")
+    if val_fraction is not None and val is not None:
+        raise UsageError("give --val (a validation split) or --val-fraction (one carved from DATA), not both")
+    if val_fraction is not None and not 0 < val_fraction < 1:
+        raise UsageError(f"--val-fraction {val_fraction} must be between 0 and 1 (the share of DATA's sequences "
+                         "to validate on)")
     if conv is not None and (model != "lstm" or tbptt is not None):
         raise UsageError("--conv applies to --model lstm without --tbptt (it shortens the sequence already)")
     if conv is None and conv_stride is not None:
         raise UsageError("--conv-stride applies with --conv K")
+    if conv is not None and conv_stride is not None and conv_stride > conv:
+        raise UsageError(f"--conv-stride {conv_stride} must be at most --conv {conv}: a larger stride skips steps")
     if tbptt_loss != "last" and tbptt is None:
         raise UsageError("--tbptt-loss applies with --tbptt K")
     check_seed(seed)
@@ -87,6 +100,16 @@ def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", s
     if model == "autoencoder":
         from .autoencoder import train_autoencoder
 
+        given = [name for name, value, default in (
+            ("--val-fraction", val_fraction, None), ("--pool", pool, POOL), ("--input-dropout", input_dropout, 0.0),
+            ("--conv", conv, None), ("--conv-stride", conv_stride, None), ("--weight-decay", weight_decay, 0.01),
+            ("--clip", clip, 1.0), ("--schedule", schedule, "cosine"), ("--warmup", warmup, 0.05),
+            ("--balance", balance, False), ("--tbptt", tbptt, None), ("--tbptt-loss", tbptt_loss, "last"),
+            ("--patience", patience, None), ("--dropout", dropout, 0.0), ("--bidirectional", bidirectional, False),
+            ("--layers", layers, 1), ("--segments", segments, 2)) if value != default]
+        if given:
+            raise UsageError(f"{', '.join(given)} apply to the classifier (--model lstm or segments), not to "
+                             "--model autoencoder")
         if launched().active:
             raise UsageError("--model autoencoder trains in one process; run it without torchrun")
         return train_autoencoder(data, run, chunk=chunk, latent=latent, val=val, embed=embed, hidden=hidden,
@@ -101,7 +124,7 @@ def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", s
     if not 0 <= dropout < 1:
         raise UsageError(f"--dropout {dropout} must be in [0, 1)")
     if patience is not None and (patience < 1 or (val is None and val_fraction is None)):
-        raise UsageError("--patience needs --val and must be positive")
+        raise UsageError("--patience needs --val or --val-fraction and must be positive")
     check_target(run, inputs=(data,) + ((val,) if val else ()), overwrite=overwrite, replaces=RUN_KINDS)
     train_data = load(data)
     if not train_data.classes or (train_data.y < 0).all():
@@ -118,6 +141,9 @@ def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", s
         check_labels(val_data, val)
         if not (val_data.y >= 0).any():
             raise InputError(f"{val}: no labelled rows to validate on; give a labelled --val")
+    if conv is not None and conv > max(train_data.longest, 1):
+        raise UsageError(f"--conv {conv} is more than the {train_data.longest} steps of the longest row of {data}; "
+                         "use at most that many")
     if model == "segments" and segments > max(train_data.longest, 1):
         raise UsageError(f"--segments {segments} is more than the {train_data.longest} steps of the longest row of "
                          f"{data}; use at most that many")
@@ -141,6 +167,7 @@ def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", s
         net = build(cfg).to(dev)
         if world.is_main:
             history = _train_into(run, net, train_data, val_data, tcfg, dev, cfg, data, overwrite, world,
+                                  {"val": val, "val_fraction": val_fraction},
                                   on_epoch, on_batch)
         else:  # process 0 writes RUN; the others only train along
             history = fit(net, train_data, val_data, tcfg, dev, world=world)
@@ -148,6 +175,8 @@ def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", s
     finally:
         leave(world, done=done)
     warnings = []
+    if len(np.unique(train_data.y[train_data.y >= 0])) < 2:
+        warnings.append(f"{data} holds one class only: the model has nothing to tell apart")
     if train_data.offsets is not None and train_data.longest > LONG:
         warnings.append(f"sequences of up to {train_data.longest:,} steps, used as they are: an LSTM learns poorly "
                         f"past a few hundred; consider truncate, split, summarize or --tbptt")
@@ -156,7 +185,7 @@ def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", s
 
 
 def _train_into(run: str, net, train_data: Arrays, val_data: Arrays | None, tcfg: TrainConfig, dev, cfg: ModelConfig,
-                data: str, overwrite: bool, world, on_epoch, on_batch) -> list[dict]:
+                data: str, overwrite: bool, world, validation: dict, on_epoch, on_batch) -> list[dict]:
     out = AtomicDir(run, overwrite=overwrite, replaces=RUN_KINDS)
     try:
         with open(out.tmp / "metrics.jsonl", "w") as log:
@@ -171,7 +200,7 @@ def _train_into(run: str, net, train_data: Arrays, val_data: Arrays | None, tcfg
         torch.save({
             "state_dict": {k: v.cpu() for k, v in net.state_dict().items()},
             "model": asdict(cfg),
-            "train": {**asdict(tcfg), "processes": world.size,
+            "train": {**asdict(tcfg), "processes": world.size, **validation,
                       "kept_epoch": next((r["epoch"] for r in history if r.get("kept")), None)},
             "classes": [c if type(c) in (str, int) else str(c) for c in train_data.classes],
             "data": {"path": data, "length": train_data.longest, "pad_side": train_data.pad_side,

@@ -113,3 +113,17 @@ def test_val_fraction_ragged_rows_and_a_class_of_one():
     rows.update({int(i): val.x[val.offsets[k]:val.offsets[k + 1]].tolist() for k, i in enumerate(val.ids)})
     assert rows == {7: [2, 3, 4], 8: [], 9: [5, 6, 7, 8], 10: [9, 10, 11]}
     assert len(val.ids) == 1
+
+
+def test_a_diverged_run_is_an_error_not_a_model():
+    from seqprep.errors import SeqprepError
+    from seqprep.train.loop import TrainConfig, fit
+
+    model = model_of()
+    with torch.no_grad():
+        model.head.bias.fill_(float("nan"))  # as a run whose loss went to NaN
+    rng = np.random.default_rng(0)
+    a = Arrays(rng.standard_normal((8, 5, 2)).astype(np.float32), np.full(8, 5), np.arange(8) % 3, np.arange(8),
+               ["a", "b", "c"], None, "end")
+    with pytest.raises(SeqprepError, match="training diverged: the loss is not finite at epoch 1; lower --lr"):
+        fit(model, a, None, TrainConfig(epochs=2, batch_size=4), torch.device("cpu"))

@@ -236,6 +236,25 @@ CASES = [
     ("segments-past-the-rows", nothing, "train IN/ids OUT --model segments --segments 9", 2,
      "--segments 9 is more than the 8 steps of the longest row"),
     ("ae-hidden-zero", nothing, "train IN/ids OUT --model autoencoder --hidden 0", 2, "--hidden 0 must be positive"),
+    # the training recipe's options (issue 17), each at and past its edge
+    ("conv-huge", nothing, "train IN/ids OUT --conv 100000000000000000000", 2,
+     "--conv 100,000,000,000,000,000,000 must be at most 1,048,576"),
+    ("conv-past-the-rows", nothing, "train IN/ids OUT --conv 9", 2, "--conv 9 is more than the 8 steps of the longest row"),
+    ("conv-stride-past-kernel", nothing, "train IN/ids OUT --conv 3 --conv-stride 4", 2,
+     "--conv-stride 4 must be at most --conv 3: a larger stride skips steps"),
+    ("conv-with-tbptt", nothing, "train IN/ids OUT --conv 3 --tbptt 4", 2, "--conv applies to --model lstm without --tbptt"),
+    ("batch-huge", nothing, "train IN/ids OUT --batch-size 100000000000000000000", 2,
+     "--batch-size 100,000,000,000,000,000,000 must be at most 2,147,483,647"),
+    ("lr-huge", nothing, "train IN/ids OUT --lr 1e38", 2, "--lr 1e+38 must be at most 100"),
+    ("weight-decay-huge", nothing, "train IN/ids OUT --weight-decay 1e7", 2,
+     "--weight-decay 10000000.0 must be a number from 0 to 1e6"),
+    ("val-and-fraction", nothing, "train IN/ids OUT --val IN/ids --val-fraction 0.2", 2,
+     "give --val (a validation split) or --val-fraction (one carved from DATA), not both"),
+    ("val-fraction-one", nothing, "train IN/ids OUT --val-fraction 1", 2, "--val-fraction 1.0 must be between 0 and 1"),
+    ("ae-recipe", nothing, "train IN/ids OUT --model autoencoder --val-fraction 0.2 --pool max --balance", 2,
+     "--val-fraction, --pool, --balance apply to the classifier (--model lstm or segments), not to --model autoencoder"),
+    ("tbptt-loss-alone", nothing, "train IN/ids OUT --tbptt-loss every", 2, "--tbptt-loss applies with --tbptt K"),
+    ("pool-bogus", nothing, "train IN/ids OUT --pool bogus", 2, "bogus"),
 ]
 
 
