@@ -111,14 +111,14 @@ def train_autoencoder(data: str, run: str, *, chunk: int, latent: int, val: str 
     if chunk > MAX_CHUNK:
         raise UsageError(f"--chunk {chunk} must be at most {MAX_CHUNK}")
     check_target(run, inputs=(data,), overwrite=overwrite, replaces=RUN_KINDS)
-    a = load(data)
+    a = load(data, stream=False)  # the chunks of every row are held: not streamed
     values, starts, lengths = real_rows(a)
     chunks, _ = chunk_rows(values, starts=starts, lengths=lengths, c=chunk, partial=False)
     if len(chunks) == 0:
         raise InputError(f"{data}: no sequence has {chunk} steps; use a smaller --chunk")
     val_chunks = None
     if val is not None:
-        v = load(val)
+        v = load(val, stream=False)
         check_fits(v, a.vocab_size, a.channels, val)
         vv, vs, vl = real_rows(v)
         val_chunks = torch.from_numpy(chunk_rows(vv, vl, vs, chunk, partial=False)[0])

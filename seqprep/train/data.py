@@ -6,6 +6,7 @@ encoding's fitted classes when the data was encoded, so every split uses the sam
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,13 +42,17 @@ class Arrays:
         return int(self.lengths.max()) if len(self.lengths) else 0
 
 
-def load(path: str, *, classes: list | None = None) -> Arrays:
+def load(path: str, *, classes: list | None = None, stream: bool | None = None) -> Arrays:
     """``path``: a dataset directory with fixed-length rows, or an NPY export (X.npy, meta.json).
     Every array read back is checked: one entry per row, lengths within the rows, class indices
-    and token ids within their lists; one line naming the file and the values otherwise."""
+    and token ids within their lists; one line naming the file and the values otherwise.
+
+    An NPY export whose model input would take more than ``IN_MEMORY_LIMIT`` bytes (or any,
+    with ``stream=True``) is not read into memory: its rows are read batch by batch from the
+    file (:class:`RowReader`), after one pass of checks a chunk at a time."""
     p = Path(path)
     if (p / "X.npy").exists() and (p / "meta.json").exists():
-        a = _load_npy(p, classes)
+        a = _load_npy(p, classes, stream)
     else:
         a = _load_parquet(path, classes)
     width = None if a.offsets is not None else a.x.shape[1]
@@ -61,7 +66,7 @@ def load(path: str, *, classes: list | None = None) -> Arrays:
     return a
 
 
-def _load_npy(p: Path, classes: list | None) -> Arrays:
+def _load_npy(p: Path, classes: list | None, stream: bool | None = None) -> Arrays:
     x, lengths, y, meta = load_npy(p)
     ids = per_row(p, "ids.npy", npy_array(p, "ids.npy"), x)
     y = np.full(len(x), -1, dtype=np.int64) if y is None else y
@@ -77,7 +82,11 @@ def _load_npy(p: Path, classes: list | None) -> Arrays:
     side = (meta.get("padding") or {}).get("side", "start") if isinstance(meta.get("padding") or {}, dict) else None
     if not isinstance(encoding, dict) or side not in ("start", "end"):
         raise InputError(f"{p / 'meta.json'}: its encoding or padding entry is damaged; export the data again")
-    x = _as_model_input(np.asarray(x), str(p / "X.npy"))
+    per_value = 8 if x.dtype.kind in "iu" else 4  # int64 ids, float32 readings
+    if stream or (stream is None and x.size * per_value > IN_MEMORY_LIMIT):
+        x = streamed_input(x, str(p / "X.npy"))
+    else:
+        x = _as_model_input(np.asarray(x), str(p / "X.npy"))
     return Arrays(x, lengths, y, ids, list(classes if classes is not None else data_classes or []),
                   _vocab_size(x, encoding, p / "meta.json"), side, unknown=unknown)
 
@@ -175,15 +184,17 @@ def _as_model_input(x: np.ndarray, where: str) -> np.ndarray:
 
 def no_nan(x: np.ndarray, where: str) -> np.ndarray:
     """Readings a model can read: a NaN or an infinity would turn every loss and weight into NaN."""
-    nans = int(np.isnan(x).sum())
+    no_nan_counts(int(np.isnan(x).sum()), int(np.isinf(x).sum()), where)
+    return x
+
+
+def no_nan_counts(nans: int, infs: int, where: str) -> None:
     if nans:
         raise InputError(f"{where}: {nans:,} readings are NaN (missing); replace them first: `seqprep fit` on the "
                          "training split, then `seqprep encode --normalize STATS` (NaN becomes --nan-value)")
-    infs = int(np.isinf(x).sum())
     if infs:
         raise InputError(f"{where}: {infs:,} readings are infinite; a model cannot learn from them: fix or drop "
                          "those rows first")
-    return x
 
 
 def _vocab_size(x: np.ndarray, encoding: dict, where) -> int | None:
@@ -224,7 +235,9 @@ def check_labels(data: Arrays, where: str) -> None:
 
 def subset(a: Arrays, keep: np.ndarray) -> Arrays:
     """The rows of ``a`` where ``keep`` (a boolean mask) holds, in their order."""
-    if a.offsets is None:
+    if isinstance(a.x, RowReader):
+        x, offsets = a.x.subset(np.flatnonzero(keep)), None
+    elif a.offsets is None:
         x = a.x[keep]
         offsets = None
     else:
@@ -255,3 +268,89 @@ def carve(a: Arrays, fraction: float, seed: int) -> tuple[Arrays, Arrays]:
         held.append(members[:k])
     in_val = np.isin(a.ids, np.concatenate(held) if held else np.zeros(0, np.int64))
     return subset(a, ~in_val), subset(a, in_val)
+
+
+IN_MEMORY_LIMIT = 1 << 30  # bytes of model input past which X.npy is read batch by batch, not held
+SCAN_BYTES = 1 << 26  # the checks read X.npy this much at a time when it is not held
+
+
+class RowReader:
+    """X.npy's rows read from the file when a batch asks for them (``os.pread``), so memory
+    holds a batch, not the split: ``train`` on an export larger than memory. Rows come as the
+    model takes them (token ids int64; readings float32 ``(L, C)``), exactly what the
+    in-memory path holds, so both train the same. ``index`` maps rows to the file's rows
+    (a subset, as ``--val-fraction`` carves)."""
+
+    def __init__(self, mm: np.memmap, index: np.ndarray | None = None, top: int | None = None):
+        self.path, self.offset, self.file_shape, self.dtype = str(mm.filename), int(mm.offset), mm.shape, mm.dtype
+        self._mm = mm
+        self.row_bytes = int(np.prod(mm.shape[1:])) * mm.dtype.itemsize
+        self.index = np.arange(mm.shape[0], dtype=np.int64) if index is None else index
+        self.top = top  # the largest token id (found by the scan), for the vocabulary checks
+        ids = mm.dtype.kind in "iu"
+        self.shape = (len(self.index),) + (mm.shape[1:] if ids or mm.ndim == 3 else mm.shape[1:] + (1,))
+        self.ndim = len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape))
+
+    def max(self) -> int:
+        return self.top
+
+    def subset(self, rows: np.ndarray) -> "RowReader":
+        return RowReader(self._mm, self.index[rows], self.top)
+
+    def _convert(self, raw: np.ndarray) -> np.ndarray:
+        if raw.dtype.kind in "iu":
+            return raw.astype(np.int64)
+        raw = raw.astype(np.float32)
+        return raw if raw.ndim == 3 else raw[:, :, None]
+
+    def rows(self, rows) -> np.ndarray:
+        """Rows ``rows`` (positions in this reader), in that order, as the model takes them."""
+        file_rows = self.index[np.asarray(rows, dtype=np.int64)]
+        raw = np.empty((len(file_rows),) + self.file_shape[1:], dtype=self.dtype)
+        flat = raw.reshape(len(file_rows), -1).view(np.uint8)
+        with open(self.path, "rb", buffering=0) as f:
+            fd = f.fileno()
+            for i, r in enumerate(file_rows.tolist()):  # one read a row: rows are far apart
+                got = os.preadv(fd, [flat[i]], self.offset + r * self.row_bytes)
+                if got != self.row_bytes:
+                    raise InputError(f"{self.path}: cut short at row {r}; export the data again")
+        return self._convert(raw)
+
+    def chunks(self):
+        """The file's rows in order, ``SCAN_BYTES`` at a time (as stored), for the checks."""
+        per = max(1, SCAN_BYTES // max(1, self.row_bytes))
+        with open(self.path, "rb", buffering=0) as f:
+            for start in range(0, self.file_shape[0], per):
+                n = min(per, self.file_shape[0] - start)
+                raw = np.empty((n,) + self.file_shape[1:], dtype=self.dtype)
+                f.seek(self.offset + start * self.row_bytes)
+                if f.readinto(raw.reshape(-1).view(np.uint8)) != n * self.row_bytes:
+                    raise InputError(f"{self.path}: cut short; export the data again")
+                yield raw
+
+
+def streamed_input(x: np.memmap, where: str) -> RowReader:
+    """X.npy too large to hold, checked as :func:`_as_model_input` checks one in memory (ids
+    not negative; readings neither NaN nor infinite), reading it a chunk at a time."""
+    reader = RowReader(x)
+    if x.dtype.kind in "iu":
+        if x.ndim != 2:
+            raise InputError(f"{where}: integer data must be (N, L) token ids")
+        low, top = 0, 0
+        for chunk in reader.chunks():
+            if chunk.size:
+                low, top = min(low, int(chunk.min())), max(top, int(chunk.max()))
+        if low < 0:
+            raise InputError(f"{where}: token id {low} is negative; ids start at 0 (the padding id)")
+        reader.top = top
+        return reader
+    nans = infs = 0
+    for chunk in reader.chunks():
+        nans += int(np.isnan(chunk).sum())
+        infs += int(np.isinf(chunk).sum())
+    no_nan_counts(nans, infs, where)
+    return reader

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from ..errors import SeqprepError
-from .data import Arrays
+from .data import Arrays, RowReader
 from .distributed import World, reduced, share, wrap
 from .metrics import scores_from
 from .model import LSTMClassifier, real_steps_first, tbptt_every, tbptt_logits
@@ -45,7 +45,8 @@ class Batcher:
         self.a, self.device = a, device
         self.y = torch.from_numpy(a.y).to(device)
         self.lengths = torch.from_numpy(a.lengths).to(device)
-        if a.offsets is None:
+        self.x = None  # rows streamed from the file (RowReader): read batch by batch
+        if a.offsets is None and not isinstance(a.x, RowReader):
             x = torch.from_numpy(np.ascontiguousarray(a.x)).to(device)
             self.x = real_steps_first(x, self.lengths, a.pad_side)
 
@@ -53,8 +54,11 @@ class Batcher:
         return len(self.y)
 
     def batch(self, rows: torch.Tensor):
-        if self.a.offsets is None:
+        if self.x is not None:
             return self.x[rows], self.lengths[rows], self.y[rows]
+        if self.a.offsets is None:  # the same rows, read from the file now
+            x = torch.from_numpy(self.a.x.rows(rows.cpu().numpy())).to(self.device)
+            return real_steps_first(x, self.lengths[rows], self.a.pad_side), self.lengths[rows], self.y[rows]
         idx = rows.cpu().numpy()
         lengths = self.a.lengths[idx]
         width = max(int(lengths.max()), 1)

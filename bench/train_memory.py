@@ -1,0 +1,82 @@
+"""Peak memory of `seqprep train` on an NPY export larger than the memory it may use.
+
+    python bench/train_memory.py [--gib 6] [--dir bench_out/train-memory]
+
+Writes an export of about --gib GiB (float32 readings, N x 100 steps x 750 channels, two
+classes told apart by the mean of the last steps), then trains one epoch on it in a fresh
+process (`seqprep train ... --epochs 1`) and reports that process's peak RSS. The export is
+read batch by batch from the file (rows by pread, after one pass of checks a chunk at a time),
+so the peak must stay bounded (target: under 1.5 GB for 6 GB) instead of holding X.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+STEPS, CHANNELS = 100, 750
+
+
+def write_export(out: Path, rows: int) -> None:
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, rows)
+    x = np.lib.format.open_memmap(out / "X.npy", mode="w+", dtype=np.float32, shape=(rows, STEPS, CHANNELS))
+    for start in range(0, rows, 1000):
+        part = rng.standard_normal((min(1000, rows - start), STEPS, CHANNELS), dtype=np.float32)
+        part[:, -10:, :] += y[start:start + len(part), None, None] * 0.5
+        x[start:start + len(part)] = part
+    x.flush()
+    del x
+    np.save(out / "lengths.npy", np.full(rows, STEPS, dtype=np.int32))
+    np.save(out / "ids.npy", np.arange(rows, dtype=np.int64))
+    np.save(out / "y.npy", y.astype(np.int64))
+    meta = {"format": "seqprep-npy", "version": 1, "rows": rows, "shape": [rows, STEPS, CHANNELS],
+            "dtype": "float32", "classes": ["a", "b"], "padding": None, "encoding": {}, "lineage": []}
+    (out / "meta.json").write_text(json.dumps(meta))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--gib", type=float, default=6.0)
+    p.add_argument("--dir", default="bench_out/train-memory")
+    a = p.parse_args()
+    out = Path(a.dir)
+    rows = int(a.gib * 2**30 / (STEPS * CHANNELS * 4))
+    started = time.perf_counter()
+    write_export(out / "export", rows)
+    size = (out / "export" / "X.npy").stat().st_size
+    print(f"export: {rows:,} rows x {STEPS} steps x {CHANNELS} channels, X.npy {size / 2**30:.2f} GiB "
+          f"(written in {time.perf_counter() - started:.0f} s)", flush=True)
+    seqprep = str(Path(sys.executable).with_name("seqprep"))
+    started = time.perf_counter()
+    child = subprocess.Popen([seqprep, "train", str(out / "export"), str(out / "run"), "--epochs", "1", "--hidden",
+                              "16", "--embed", "16", "--batch-size", "64", "--overwrite"])
+    peak = 0
+    while child.poll() is None:
+        # VmHWM: the child's own peak since exec. (getrusage's RUSAGE_CHILDREN would count the
+        # pages a forked child shares with this process, which wrote the 6 GiB file, before exec.)
+        try:
+            for line in Path(f"/proc/{child.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]) * 1024)
+        except OSError:
+            pass
+        time.sleep(0.1)
+    if child.returncode:
+        sys.exit(child.returncode)
+    print(f"seqprep train, one epoch: {time.perf_counter() - started:.0f} s, peak RSS {peak / 2**30:.2f} GiB "
+          f"for a {size / 2**30:.2f} GiB X.npy (target < 1.5 GB)")
+
+
+if __name__ == "__main__":
+    main()
