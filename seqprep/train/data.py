@@ -320,17 +320,21 @@ class RowReader:
                     raise InputError(f"{self.path}: cut short at row {r}; export the data again")
         return self._convert(raw)
 
+    def block(self, start: int, stop: int) -> np.ndarray:
+        """The file's rows ``start:stop`` as stored (dtype and shape of X.npy), in one read."""
+        stop = min(stop, self.file_shape[0])
+        raw = np.empty((max(0, stop - start),) + self.file_shape[1:], dtype=self.dtype)
+        with open(self.path, "rb", buffering=0) as f:
+            f.seek(self.offset + start * self.row_bytes)
+            if raw.size and f.readinto(raw.reshape(-1).view(np.uint8)) != raw.nbytes:
+                raise InputError(f"{self.path}: cut short; export the data again")
+        return raw
+
     def chunks(self):
         """The file's rows in order, ``SCAN_BYTES`` at a time (as stored), for the checks."""
         per = max(1, SCAN_BYTES // max(1, self.row_bytes))
-        with open(self.path, "rb", buffering=0) as f:
-            for start in range(0, self.file_shape[0], per):
-                n = min(per, self.file_shape[0] - start)
-                raw = np.empty((n,) + self.file_shape[1:], dtype=self.dtype)
-                f.seek(self.offset + start * self.row_bytes)
-                if f.readinto(raw.reshape(-1).view(np.uint8)) != n * self.row_bytes:
-                    raise InputError(f"{self.path}: cut short; export the data again")
-                yield raw
+        for start in range(0, self.file_shape[0], per):
+            yield self.block(start, start + per)
 
 
 def streamed_input(x: np.memmap, where: str) -> RowReader:

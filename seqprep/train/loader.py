@@ -31,6 +31,7 @@ from ..errors import InputError
 from ..exports import load_npy
 from ..labels import class_order
 from ..ragged import from_arrow
+from .data import RowReader
 
 NPY_PIECE = 4096  # rows of an NPY export dealt as one piece
 
@@ -189,13 +190,14 @@ class _NpySource:
 
     def __init__(self, p: Path):
         self.x, self.lengths, self.y, meta = load_npy(p)
+        self.reader = RowReader(self.x)  # read, not mapped: the pages of X never pile up in memory
         self.classes = list(meta.get("classes") or [])
         self.side = ((meta.get("padding") or {}).get("side")) or "end"
         self.n_pieces = -(-len(self.x) // NPY_PIECE)
 
     def rows(self, piece: int, index: dict) -> Iterator[tuple[torch.Tensor, int, int]]:
         start = piece * NPY_PIECE
-        x = np.asarray(self.x[start:start + NPY_PIECE])
+        x = self.reader.block(start, start + NPY_PIECE)
         x = torch.from_numpy(_as_tensor_values(x, "X.npy"))
         for i, n in enumerate(self.lengths[start:start + NPY_PIECE].tolist()):
             row = x[i, :n] if self.side == "end" else x[i, x.shape[1] - n:]
