@@ -25,7 +25,10 @@ def test_signal_at_the_start_every_technique(task):
     rows = compare(train, test, length=30, epochs=8, hidden=16, embed=16)
     assert [r["technique"] for r in rows] == ["as-is", "truncate-start", "truncate-end", "truncate-both", "summarize",
                                               "random-steps", "random-crops", "windows", "tbptt", "segments",
-                                              "autoencoder"]
+                                              "autoencoder", "majority", "tf-idf + logistic"]
+    assert [r["technique"] for r in rows if r.get("baseline")] == ["majority", "tf-idf + logistic"]
+    assert all(r["macro_f1_interval"][0] <= r["macro_f1"] <= r["macro_f1_interval"][1] for r in rows)
+    assert all(r["validated"] for r in rows if not r.get("baseline"))  # epochs picked on TRAIN's share
     best = next(r for r in rows if r.get("best"))
     assert best["technique"] == "truncate-start" and best["accuracy"] > 0.75
     assert next(r for r in rows if r["technique"] == "truncate-end")["accuracy"] < 0.7
@@ -50,7 +53,8 @@ def test_same_seed_same_table_and_cli(task, cli, tmp_path):
                  "--techniques", "truncate-end,summarize", "--json", tmp_path / "c.json", "--plot", tmp_path / "c.png")
     assert result.exit_code == 0, result.stderr
     assert "truncate-end" in result.stdout and "best" in result.stdout
-    assert [r["technique"] for r in json.loads((tmp_path / "c.json").read_text())] == ["truncate-end", "summarize"]
+    assert [r["technique"] for r in json.loads((tmp_path / "c.json").read_text())] == ["truncate-end", "summarize",
+                                                                                 "majority", "1-nn euclidean"]
     assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(UsageError, match="techniques: magic unknown"):
         compare(train, test, techniques=["magic"])
