@@ -114,7 +114,8 @@ def compare(train_path: str, test_path: str, *, length: int = 500, techniques: l
     ``on_result(row)`` is called as each row is done.
     """
     from .train import train
-    from .train.run import _score
+    from .train.data import TooFewToCarve
+    from .train.run import score_run
 
     positive(("--length", length), ("--epochs", epochs))
     for flag, names in (("--techniques", techniques), ("--exclude", exclude)):
@@ -148,12 +149,10 @@ def compare(train_path: str, test_path: str, *, length: int = 500, techniques: l
             try:
                 result = train(str(d / "train"), str(d / "run"), val_fraction=val_fraction, **options)
                 validated = True
-            except InputError as e:
-                if "too few labelled sequences" not in str(e):
-                    raise
+            except TooFewToCarve:
                 result = train(str(d / "train"), str(d / "run"), **options)  # no validation: the last epoch
                 validated = False
-            arrays, probs, _ = _score(str(d / "run"), str(d / "test"), labelled=True)
+            arrays, probs, _ = score_run(str(d / "run"), str(d / "test"), labelled=True)
             y, predicted, per = arrays.y, probs.argmax(1), "per row"
             if len(np.unique(arrays.ids)) < len(arrays.ids):
                 from .train.evaluate import per_id
@@ -183,7 +182,7 @@ BOOTSTRAP = 1000  # resamples of TEST for each score's interval
 def _scores(y: np.ndarray, predicted: np.ndarray, k: int, seed: int) -> dict:
     """Accuracy and macro-F1 over the rows with a known class, with a 95% bootstrap interval of
     the macro-F1 (TEST's rows resampled with replacement, seeded)."""
-    from .train.metrics import scores
+    from .train.metrics import scores, scores_from
 
     known = y >= 0
     y, predicted = y[known], predicted[known]
@@ -193,15 +192,9 @@ def _scores(y: np.ndarray, predicted: np.ndarray, k: int, seed: int) -> dict:
     for _ in range(BOOTSTRAP if len(y) else 0):
         pick = rng.integers(0, len(y), len(y))
         confusion = np.bincount(y[pick] * k + predicted[pick], minlength=k * k).reshape(k, k)
-        draws.append(_f1(confusion))
+        draws.append(scores_from(confusion)["macro_f1"] or 0.0)
     low, high = (float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))) if draws else (None, None)
     return {"accuracy": s["accuracy"], "macro_f1": s["macro_f1"], "macro_f1_interval": [low, high]}
-
-
-def _f1(confusion: np.ndarray) -> float:
-    from .train.metrics import scores_from
-
-    return scores_from(confusion)["macro_f1"] or 0.0
 
 
 def mark(rows: list[dict]) -> None:

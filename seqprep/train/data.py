@@ -251,6 +251,10 @@ def subset(a: Arrays, keep: np.ndarray) -> Arrays:
                   unknown=a.unknown)
 
 
+class TooFewToCarve(InputError):
+    """DATA has too few labelled sequences for a validation split carved from it."""
+
+
 def carve(a: Arrays, fraction: float, seed: int) -> tuple[Arrays, Arrays]:
     """``--val-fraction``: (train, validation) rows of ``a``, split by id so the windows or crops
     of one sequence stay together, stratified by class (each class's ids shuffled with ``seed``,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import inspect
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -17,7 +18,7 @@ from ..errors import InputError, UsageError, positive
 from ..atomic import DATA_KINDS, RUN_KINDS, AtomicDir, check_target
 from ..plotting import pyplot
 from .checkpoint import CHECKPOINT, DAMAGED, check_seed, check_training_floats, model_from, read, shapes
-from .data import Arrays, carve, check_fits, check_labels, load
+from .data import Arrays, TooFewToCarve, carve, check_fits, check_labels, load
 from .distributed import join, launched, leave
 from .evaluate import per_id, probabilities, scores
 from .loop import TrainConfig, fit
@@ -100,13 +101,12 @@ def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", s
     if model == "autoencoder":
         from .autoencoder import train_autoencoder
 
-        given = [name for name, value, default in (
-            ("--val-fraction", val_fraction, None), ("--pool", pool, POOL), ("--input-dropout", input_dropout, 0.0),
-            ("--conv", conv, None), ("--conv-stride", conv_stride, None), ("--weight-decay", weight_decay, 0.01),
-            ("--clip", clip, 1.0), ("--schedule", schedule, "cosine"), ("--warmup", warmup, 0.05),
-            ("--balance", balance, False), ("--tbptt", tbptt, None), ("--tbptt-loss", tbptt_loss, "last"),
-            ("--patience", patience, None), ("--dropout", dropout, 0.0), ("--bidirectional", bidirectional, False),
-            ("--layers", layers, 1), ("--segments", segments, 2)) if value != default]
+        asked = dict(val_fraction=val_fraction, pool=pool, input_dropout=input_dropout, conv=conv,
+                     conv_stride=conv_stride, weight_decay=weight_decay, clip=clip, schedule=schedule, warmup=warmup,
+                     balance=balance, tbptt=tbptt, tbptt_loss=tbptt_loss, patience=patience, dropout=dropout,
+                     bidirectional=bidirectional, layers=layers, segments=segments)
+        defaults = inspect.signature(train).parameters  # the classifier's options, left as they are
+        given = ["--" + name.replace("_", "-") for name, value in asked.items() if value != defaults[name].default]
         if given:
             raise UsageError(f"{', '.join(given)} apply to the classifier (--model lstm or segments), not to "
                              "--model autoencoder")
@@ -134,7 +134,7 @@ def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", s
     if val_fraction is not None:
         train_data, val_data = carve(train_data, val_fraction, seed)
         if not (val_data.y >= 0).any() or not (train_data.y >= 0).any():
-            raise InputError(f"{data}: too few labelled sequences to carve --val-fraction {val_fraction} from; "
+            raise TooFewToCarve(f"{data}: too few labelled sequences to carve --val-fraction {val_fraction} from; "
                              "give --val")
     if val_data is not None:
         check_fits(val_data, train_data.vocab_size, train_data.channels, val)
@@ -263,7 +263,8 @@ def load_run(run: str) -> tuple[LSTMClassifier, dict]:
     return model, ckpt
 
 
-def _score(run: str, data: str, *, labelled: bool = False) -> tuple[Arrays, np.ndarray, dict]:
+def score_run(run: str, data: str, *, labelled: bool = False) -> tuple[Arrays, np.ndarray, dict]:
+    """RUN's model on DATA: the arrays, each row's class probabilities and the checkpoint."""
     model, ckpt = load_run(run)
     classes = ckpt["classes"]
     arrays = load(data, classes=classes)
@@ -278,7 +279,7 @@ def _score(run: str, data: str, *, labelled: bool = False) -> tuple[Arrays, np.n
 
 def evaluate(run: str, data: str) -> dict:
     """Accuracy, macro-F1 and the confusion matrix; per id too where ids repeat (windows, crops)."""
-    arrays, probs, ckpt = _score(run, data, labelled=True)
+    arrays, probs, ckpt = score_run(run, data, labelled=True)
     k = len(ckpt["classes"])
     result = {"classes": ckpt["classes"], "rows": scores(arrays.y, probs.argmax(1), k),
               "unlabelled": int((arrays.y < 0).sum())}  # rows scored by nothing: said, not hidden
@@ -292,7 +293,7 @@ def predict(run: str, data: str, out: str, *, overwrite: bool = False) -> dict:
     """id, predicted class and class probabilities per row: a dataset, or CSV when OUT ends in .csv."""
     check_target(out, inputs=(data, run), overwrite=overwrite,
                  replaces=("predictions",) if out.endswith(".csv") else DATA_KINDS)
-    arrays, probs, ckpt = _score(run, data)
+    arrays, probs, ckpt = score_run(run, data)
     classes = ckpt["classes"]
     predicted = [classes[i] for i in probs.argmax(1)] if len(probs) else []
     if out.endswith(".csv"):
