@@ -104,6 +104,25 @@ def test_rows_too_long_for_a_batch_are_read_in_smaller_batches(tmp_path, monkeyp
     assert canonical(tmp_path / "after") == canonical(tmp_path / "before")
 
 
+def test_a_large_shard_is_read_row_group_by_row_group(tmp_path, monkeypatch):
+    """A shard past PREBUFFER_BYTES is not read ahead whole (Arrow's scanner would hold all its
+    column chunks): row group by row group, the same batches and rows."""
+    import pyarrow.parquet as pq
+
+    import seqprep.dataset as dataset
+
+    rows = [[i, i + 1] for i in range(10)]
+    src = make_dataset(tmp_path / "src", rows, seq_type=pa.int32())
+    shard = tmp_path / "groups.parquet"
+    pq.write_table(pq.read_table(src / "part-00000.parquet"), shard, row_group_size=4)
+    ahead = [b.to_pylist() for b in dataset.file_batches(shard, "parquet", 3)]
+    monkeypatch.setattr(dataset, "PREBUFFER_BYTES", 0)
+    by_group = list(dataset.file_batches(shard, "parquet", 3))
+    assert [b.num_rows for b in by_group] == [3, 1, 3, 1, 2]  # a batch never spans two row groups
+    assert [r for b in by_group for r in b.to_pylist()] == [r for b in ahead for r in b]
+    assert [r["seq"] for b in by_group for r in b.to_pylist()] == rows
+
+
 @pytest.mark.slow
 def test_a_shard_of_more_than_2_31_values(tmp_path):
     """129 rows of 2**24 one-byte tokens (MAX_SEQ_VALUES, the longest sequence seqprep reads) in
