@@ -1,12 +1,15 @@
-"""Peak memory of `seqprep train` on an NPY export larger than the memory it may use.
+"""Peak memory of `seqprep train` on data larger than the memory it may use.
 
-    python bench/train_memory.py [--gib 6] [--dir bench_out/train-memory]
+    python bench/train_memory.py [--gib 6] [--format npy|parquet] [--dir bench_out/train-memory]
 
-Writes an export of about --gib GiB (float32 readings, N x 100 steps x 750 channels, two
-classes told apart by the mean of the last steps), then trains one epoch on it in a fresh
-process (`seqprep train ... --epochs 1`) and reports that process's peak RSS. The export is
-read batch by batch from the file (rows by pread, after one pass of checks a chunk at a time),
-so the peak must stay bounded (target: under 1.5 GB for 6 GB) instead of holding X.
+Writes an NPY export of about --gib GiB (float32 readings, N x 100 steps x 750 channels, two
+classes told apart by the mean of the last steps), or with ``--format parquet`` the same rows
+as a padded Parquet dataset (written through seqprep's own dataset sink), then trains one epoch
+on it in a fresh process (`seqprep train ... --epochs 1`) and reports that process's peak RSS.
+An export is read batch by batch from X.npy (rows by pread, after one pass of checks a chunk at
+a time); a Parquet dataset is read shard by shard into an unlinked temporary file in TMPDIR,
+then read the same way. The peak must stay bounded (target: under 1.5 GB for 6 GB) instead of
+holding X.
 """
 
 from __future__ import annotations
@@ -45,9 +48,36 @@ def write_export(out: Path, rows: int) -> None:
     (out / "meta.json").write_text(json.dumps(meta))
 
 
+def write_parquet(out: Path, export: Path) -> None:
+    """The export's rows as a padded Parquet dataset (id, seq, length, label), 1,000 rows a batch."""
+    import pyarrow as pa
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from seqprep.output import DatasetSink
+    from seqprep.padding import PadSpec
+
+    if out.exists():
+        shutil.rmtree(out)
+    x = np.load(export / "X.npy", mmap_mode="r")
+    y = np.load(export / "y.npy")
+    with DatasetSink(str(out), lineage=[{"command": "bench/train_memory.py"}],
+                     padding=PadSpec(STEPS, "start", 0.0)) as sink:
+        for start in range(0, len(x), 1000):
+            part = np.ascontiguousarray(x[start:start + 1000])
+            steps = pa.FixedSizeListArray.from_arrays(pa.array(part.reshape(-1)), CHANNELS)
+            n = len(part)
+            sink.write(pa.RecordBatch.from_pydict({
+                "id": pa.array(np.arange(start, start + n, dtype=np.int64)),
+                "seq": pa.FixedSizeListArray.from_arrays(steps, STEPS),
+                "length": pa.array(np.full(n, STEPS, dtype=np.int32)),
+                "label": pa.array(["ab"[int(v)] for v in y[start:start + n]])}))
+        sink.finish()
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--gib", type=float, default=6.0)
+    p.add_argument("--format", choices=("npy", "parquet"), default="npy")
     p.add_argument("--dir", default="bench_out/train-memory")
     a = p.parse_args()
     out = Path(a.dir)
@@ -57,9 +87,18 @@ def main() -> None:
     size = (out / "export" / "X.npy").stat().st_size
     print(f"export: {rows:,} rows x {STEPS} steps x {CHANNELS} channels, X.npy {size / 2**30:.2f} GiB "
           f"(written in {time.perf_counter() - started:.0f} s)", flush=True)
+    data = out / "export"
+    if a.format == "parquet":
+        started = time.perf_counter()
+        data = out / "parquet"
+        write_parquet(data, out / "export")
+        shutil.rmtree(out / "export")  # the disk holds the dataset and train's temporary copy
+        on_disk = sum(f.stat().st_size for f in data.iterdir())
+        print(f"parquet: {on_disk / 2**30:.2f} GiB on disk (written in {time.perf_counter() - started:.0f} s)",
+              flush=True)
     seqprep = str(Path(sys.executable).with_name("seqprep"))
     started = time.perf_counter()
-    child = subprocess.Popen([seqprep, "train", str(out / "export"), str(out / "run"), "--epochs", "1", "--hidden",
+    child = subprocess.Popen([seqprep, "train", str(data), str(out / "run"), "--epochs", "1", "--hidden",
                               "16", "--embed", "16", "--batch-size", "64", "--overwrite"])
     peak = 0
     while child.poll() is None:
@@ -75,7 +114,7 @@ def main() -> None:
     if child.returncode:
         sys.exit(child.returncode)
     print(f"seqprep train, one epoch: {time.perf_counter() - started:.0f} s, peak RSS {peak / 2**30:.2f} GiB "
-          f"for a {size / 2**30:.2f} GiB X.npy (target < 1.5 GB)")
+          f"for {size / 2**30:.2f} GiB of model input as {a.format} (target < 1.5 GB)")
 
 
 if __name__ == "__main__":

@@ -7,13 +7,14 @@ encoding's fitted classes when the data was encoded, so every split uses the sam
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
-from ..dataset import open_source
+from ..dataset import BATCH_ROWS, open_source
 from ..errors import InputError
 from ..labels import class_order
 from ..exports import load_npy, npy_array, per_row  # the one check of an NPY export's arrays
@@ -54,7 +55,7 @@ def load(path: str, *, classes: list | None = None, stream: bool | None = None) 
     if (p / "X.npy").exists() and (p / "meta.json").exists():
         a = _load_npy(p, classes, stream)
     else:
-        a = _load_parquet(path, classes)
+        a = _load_parquet(path, classes, stream)
     width = None if a.offsets is not None else a.x.shape[1]
     if len(a.lengths) and (a.lengths.min() < 0 or (width is not None and a.lengths.max() > width)):
         bad = int(a.lengths.min()) if a.lengths.min() < 0 else int(a.lengths.max())
@@ -103,31 +104,152 @@ def class_list(classes, where, *, allow_none: bool = False) -> list | None:
     return classes
 
 
-def _load_parquet(path: str, classes: list | None) -> Arrays:
-    source = open_source(path)
-    encoding = (source.manifest or {}).get("encoding") or {}
-    if not isinstance(encoding, dict):
-        raise InputError(f"{path}: its manifest's encoding entry is damaged; make the dataset again")
-    table = pa.Table.from_batches([b for _, batches in source.shard_batches() for b in batches], schema=source.schema)
+class Shards:
+    """A dataset's rows shard by shard, through the reader every seqprep command uses (regular
+    files only, each shard's rows counted against the manifest, a corrupt shard one line, a
+    batch's memory bounded): what ``train`` and :class:`seqprep.torch.SequenceDataset` read. A
+    stream or a single file is one shard."""
+
+    def __init__(self, path: str, batch_rows: int = BATCH_ROWS, *, source=None):
+        self.path = path
+        self.source = open_source(path) if source is None else source
+        self.batch_rows = batch_rows
+        self.files = None if self.source.in_process else self.source.shard_files(batch_rows)
+        self.n = 1 if self.files is None else len(self.files.paths)
+        encoding = (self.source.manifest or {}).get("encoding") or {}
+        if not isinstance(encoding, dict):
+            raise InputError(f"{path}: its manifest's encoding entry is damaged; make the dataset again")
+        self.encoding = encoding
+
+    def batches(self, i: int):
+        """Shard ``i``'s record batches, in order."""
+        if self.files is None:
+            return (b for _, batches in self.source.shard_batches(self.batch_rows) for b in batches)
+        return self.files.batches(i)
+
+    def __iter__(self):
+        for i in range(self.n):
+            yield from self.batches(i)
+
+
+def _load_parquet(path: str, classes: list | None, stream: bool | None = None) -> Arrays:
+    shards = Shards(path)
+    source, encoding = shards.source, shards.encoding
+    seq_type = source.schema.field("seq").type
+    if source.padding is not None and pa.types.is_fixed_size_list(seq_type):
+        # Batches of about READ_BYTES: read ahead, decoded and converted, a few are held at once.
+        shards = Shards(path, max(1, min(BATCH_ROWS, READ_BYTES // _row_bytes(seq_type))), source=source)
     if source.padding is None:
-        return _load_ragged(table, encoding, classes, path)
-    seq = table.column("seq").combine_chunks()
-    if not pa.types.is_fixed_size_list(seq.type) or "length" not in table.column_names:
+        return _load_ragged(pa.Table.from_batches(list(shards), schema=source.schema), encoding, classes, path)
+    if not pa.types.is_fixed_size_list(seq_type) or "length" not in source.schema.names:
         raise InputError(f"{path}: padded, but seq is not of fixed size or there is no length column; make the "
                          "dataset again")
-    width = seq.type.list_size
-    flat = seq.flatten()
-    if pa.types.is_fixed_size_list(flat.type):
-        x = flat.flatten().to_numpy(zero_copy_only=False).reshape(len(table), width, flat.type.list_size)
-    elif pa.types.is_string(flat.type) or pa.types.is_large_string(flat.type):
+    if pa.types.is_string(seq_type.value_type) or pa.types.is_large_string(seq_type.value_type):
         raise InputError(f"{path}: seq holds string tokens; map them to ids with `seqprep encode` first")
-    else:
-        x = flat.to_numpy(zero_copy_only=False).reshape(len(table), width)
+    if stream is None and source.rows is not None and source.rows * _row_bytes(seq_type) > IN_MEMORY_LIMIT:
+        stream = True  # the manifest says it will not be held: to the file from the first batch
+    rows = Rows(path, stream)
+    small: dict[str, list] = {"id": [], "length": [], "label": []}
+    for batch in shards:
+        rows.add(_padded_input(batch.column("seq"), seq_type.list_size))
+        for name in small:
+            if name in batch.schema.names:
+                small[name].append(batch.column(name))
+    if rows.shape is None:  # no rows: the empty array of the stored shape
+        rows.add(_padded_input(pa.array([], seq_type), seq_type.list_size))
+    x = rows.finish()
+    table = pa.table({name: pa.chunked_array(chunks, source.schema.field(name).type)
+                      for name, chunks in small.items() if name in source.schema.names})
     classes, y, unknown = _labels(table, encoding, classes, path)
-    x = _as_model_input(x, path)
     return Arrays(x, table.column("length").to_numpy().astype(np.int64), y,
                   table.column("id").to_numpy().astype(np.int64), list(classes), _vocab_size(x, encoding, path),
                   source.padding.side, unknown=unknown)
+
+
+READ_BYTES = 1 << 26  # a batch of padded rows read for training holds about this much model input
+
+
+def _row_bytes(seq_type: pa.DataType) -> int:
+    """The model input one row of a fixed-size seq takes: int64 ids or float32 readings."""
+    steps, t = seq_type.list_size, seq_type.value_type
+    if pa.types.is_fixed_size_list(t):
+        steps, t = steps * t.list_size, t.value_type
+    return max(1, steps * (8 if pa.types.is_integer(t) else 4))
+
+
+def _padded_input(seq: pa.Array, width: int) -> np.ndarray:
+    """A batch's fixed-size seq as stored: (n, L) or (n, L, C) numbers."""
+    flat = seq.flatten()
+    if pa.types.is_fixed_size_list(flat.type):
+        return flat.flatten().to_numpy(zero_copy_only=False).reshape(len(seq), width, flat.type.list_size)
+    return flat.to_numpy(zero_copy_only=False).reshape(len(seq), width)
+
+
+class Rows:
+    """A padded split's model input gathered batch by batch, with the checks of
+    :func:`_as_model_input` counted over all of it: held in memory while it takes at most
+    ``IN_MEMORY_LIMIT`` bytes (or with ``stream=False``), else (or with ``stream=True``) written
+    to an unlinked temporary file in ``TMPDIR`` and read back a batch at a time
+    (:class:`RowReader`): the file goes when the data does, even if the process is killed."""
+
+    def __init__(self, where: str, stream: bool | None):
+        self.where, self.stream = where, stream
+        self.held: list[np.ndarray] = []
+        self.bytes = 0
+        self.spill = None
+        self.low, self.top, self.nans, self.infs = 0, 0, 0, 0
+        self.shape: tuple | None = None
+
+    def check(self, x: np.ndarray) -> np.ndarray:
+        """``x`` as the model takes it (int64 ids, float32 ``(n, L, C)`` readings), its negative
+        ids, largest id, NaNs and infinities counted."""
+        if x.dtype.kind in "iu":
+            if x.ndim != 2:
+                raise InputError(f"{self.where}: integer data must be (N, L) token ids")
+            if x.size:
+                self.low, self.top = min(self.low, int(x.min())), max(self.top, int(x.max()))
+            return x.astype(np.int64, copy=False)
+        x = (x if x.ndim == 3 else x[:, :, None]).astype(np.float32, copy=False)
+        self.nans += int(np.isnan(x).sum())
+        self.infs += int(np.isinf(x).sum())
+        return x
+
+    def verdict(self) -> None:
+        """One line for the first thing wrong in all that was checked."""
+        if self.low < 0:
+            raise InputError(f"{self.where}: token id {self.low} is negative; ids start at 0 (the padding id)")
+        no_nan_counts(self.nans, self.infs, self.where)
+
+    def add(self, x: np.ndarray) -> None:
+        x = self.check(x)
+        self.shape = x.shape if self.shape is None else (self.shape[0] + len(x),) + x.shape[1:]
+        self.bytes += x.nbytes
+        try:
+            if self.spill is None and (self.stream or (self.stream is None and self.bytes > IN_MEMORY_LIMIT)):
+                self._open_spill()
+            if self.spill is None:
+                self.held.append(x)
+                return
+            self.spill.write(np.ascontiguousarray(x).data)
+        except OSError as e:
+            raise InputError(f"{self.where}: larger than memory, so it is copied to a temporary file in "
+                             f"{tempfile.gettempdir()}, which failed ({e.strerror or e}); set TMPDIR to a disk with "
+                             f"room for {self.bytes / 2**30:.1f}+ GiB") from None
+
+    def _open_spill(self) -> None:
+        self.spill = tempfile.TemporaryFile(prefix="seqprep-train-")
+        for x in self.held:
+            self.spill.write(np.ascontiguousarray(x).data)
+        self.held = []
+
+    def finish(self) -> "np.ndarray | RowReader":
+        self.verdict()
+        if self.spill is None:
+            x = self.held[0] if len(self.held) == 1 else np.concatenate(self.held)
+            return x if x.flags.writeable else x.copy()  # Arrow's buffers are read-only
+        self.spill.flush()
+        dtype = np.dtype(np.int64) if len(self.shape) == 2 else np.dtype(np.float32)
+        return RowReader(RawRows(self.spill, 0, self.shape, dtype, self.where), top=self.top)
 
 
 def _labels(table: pa.Table, encoding: dict, classes: list | None, path: str) -> tuple[list, np.ndarray, dict]:
@@ -173,13 +295,9 @@ def _load_ragged(table: pa.Table, encoding: dict, classes: list | None, path: st
 
 
 def _as_model_input(x: np.ndarray, where: str) -> np.ndarray:
-    if x.dtype.kind in "iu":
-        if x.ndim != 2:
-            raise InputError(f"{where}: integer data must be (N, L) token ids")
-        if x.size and x.min() < 0:
-            raise InputError(f"{where}: token id {int(x.min())} is negative; ids start at 0 (the padding id)")
-        return x.astype(np.int64)
-    return no_nan((x if x.ndim == 3 else x[:, :, None]).astype(np.float32), where)
+    rows = Rows(where, stream=False)
+    rows.add(x)
+    return rows.finish()
 
 
 def no_nan(x: np.ndarray, where: str) -> np.ndarray:
@@ -278,21 +396,50 @@ IN_MEMORY_LIMIT = 1 << 30  # bytes of model input past which X.npy is read batch
 SCAN_BYTES = 1 << 26  # the checks read X.npy this much at a time when it is not held
 
 
-class RowReader:
-    """X.npy's rows read from the file when a batch asks for them (``os.pread``), so memory
-    holds a batch, not the split: ``train`` on an export larger than memory. Rows come as the
-    model takes them (token ids int64; readings float32 ``(L, C)``), exactly what the
-    in-memory path holds, so both train the same. ``index`` maps rows to the file's rows
-    (a subset, as ``--val-fraction`` carves)."""
+@dataclass(frozen=True)
+class RawRows:
+    """Rows stored one after another in a file: ``shape`` rows of ``dtype`` from ``offset``."""
 
-    def __init__(self, mm: np.memmap, index: np.ndarray | None = None, top: int | None = None):
-        self.path, self.offset, self.file_shape, self.dtype = str(mm.filename), int(mm.offset), mm.shape, mm.dtype
-        self._mm = mm
-        self.row_bytes = int(np.prod(mm.shape[1:])) * mm.dtype.itemsize
-        self.index = np.arange(mm.shape[0], dtype=np.int64) if index is None else index
+    file: object  # an open binary file, read with os.pread (its position is never used)
+    offset: int
+    shape: tuple
+    dtype: np.dtype
+    where: str
+
+    @classmethod
+    def of(cls, mm: np.memmap) -> "RawRows":
+        """X.npy's rows, from the file itself (not mapped: its pages never pile up in memory)."""
+        return cls(open(mm.filename, "rb", buffering=0), int(mm.offset), mm.shape, mm.dtype, str(mm.filename))
+
+    def __reduce__(self):  # a DataLoader worker started by spawn opens the file again
+        name = getattr(self.file, "name", None)
+        if not isinstance(name, str):
+            raise TypeError(f"{self.where}: rows in a temporary file are read in the process that wrote them")
+        return _reopen, (name, self.offset, self.shape, self.dtype, self.where)
+
+
+def _reopen(name: str, offset: int, shape: tuple, dtype, where: str) -> RawRows:
+    return RawRows(open(name, "rb", buffering=0), offset, shape, dtype, where)
+
+
+class RowReader:
+    """Rows read from a file when a batch asks for them (``os.pread``), so memory holds a
+    batch, not the split: ``train`` on data larger than memory (X.npy of an export, or a
+    Parquet split copied to a temporary file by :class:`Rows`). Rows come as the model takes
+    them (token ids int64; readings float32 ``(L, C)``), exactly what the in-memory path holds,
+    so both train the same. ``index`` maps rows to the file's rows (a subset, as
+    ``--val-fraction`` carves)."""
+
+    def __init__(self, source: "np.memmap | RawRows", index: np.ndarray | None = None, top: int | None = None):
+        raw = source if isinstance(source, RawRows) else RawRows.of(source)
+        self.raw = raw
+        self.path, self.offset, self.file_shape, self.dtype = raw.where, raw.offset, raw.shape, raw.dtype
+        self.row_bytes = int(np.prod(raw.shape[1:])) * raw.dtype.itemsize
+        self.index = np.arange(raw.shape[0], dtype=np.int64) if index is None else index
         self.top = top  # the largest token id (found by the scan), for the vocabulary checks
-        ids = mm.dtype.kind in "iu"
-        self.shape = (len(self.index),) + (mm.shape[1:] if ids or mm.ndim == 3 else mm.shape[1:] + (1,))
+        ids = raw.dtype.kind in "iu"
+        dims = len(raw.shape)
+        self.shape = (len(self.index),) + (raw.shape[1:] if ids or dims == 3 else raw.shape[1:] + (1,))
         self.ndim = len(self.shape)
 
     @property
@@ -303,7 +450,7 @@ class RowReader:
         return self.top
 
     def subset(self, rows: np.ndarray) -> "RowReader":
-        return RowReader(self._mm, self.index[rows], self.top)
+        return RowReader(self.raw, self.index[rows], self.top)
 
     def _convert(self, raw: np.ndarray) -> np.ndarray:
         if raw.dtype.kind in "iu":
@@ -311,27 +458,30 @@ class RowReader:
         raw = raw.astype(np.float32)
         return raw if raw.ndim == 3 else raw[:, :, None]
 
+    def _read(self, into: np.ndarray, at: int, row: int | None) -> None:
+        try:
+            got = os.preadv(self.raw.file.fileno(), [into], at)
+        except OSError as e:
+            raise InputError(f"{self.path}: unreadable ({e.strerror or e})") from None
+        if got != len(into):
+            raise InputError(f"{self.path}: cut short{'' if row is None else f' at row {row}'}; export the data "
+                             "again")
+
     def rows(self, rows) -> np.ndarray:
         """Rows ``rows`` (positions in this reader), in that order, as the model takes them."""
         file_rows = self.index[np.asarray(rows, dtype=np.int64)]
         raw = np.empty((len(file_rows),) + self.file_shape[1:], dtype=self.dtype)
         flat = raw.reshape(len(file_rows), -1).view(np.uint8)
-        with open(self.path, "rb", buffering=0) as f:
-            fd = f.fileno()
-            for i, r in enumerate(file_rows.tolist()):  # one read a row: rows are far apart
-                got = os.preadv(fd, [flat[i]], self.offset + r * self.row_bytes)
-                if got != self.row_bytes:
-                    raise InputError(f"{self.path}: cut short at row {r}; export the data again")
+        for i, r in enumerate(file_rows.tolist()):  # one read a row: rows are far apart
+            self._read(flat[i], self.offset + r * self.row_bytes, r)
         return self._convert(raw)
 
     def block(self, start: int, stop: int) -> np.ndarray:
         """The file's rows ``start:stop`` as stored (dtype and shape of X.npy), in one read."""
         stop = min(stop, self.file_shape[0])
         raw = np.empty((max(0, stop - start),) + self.file_shape[1:], dtype=self.dtype)
-        with open(self.path, "rb", buffering=0) as f:
-            f.seek(self.offset + start * self.row_bytes)
-            if raw.size and f.readinto(raw.reshape(-1).view(np.uint8)) != raw.nbytes:
-                raise InputError(f"{self.path}: cut short; export the data again")
+        if raw.size:
+            self._read(raw.reshape(-1).view(np.uint8), self.offset + start * self.row_bytes, None)
         return raw
 
     def chunks(self):
@@ -345,20 +495,9 @@ def streamed_input(x: np.memmap, where: str) -> RowReader:
     """X.npy too large to hold, checked as :func:`_as_model_input` checks one in memory (ids
     not negative; readings neither NaN nor infinite), reading it a chunk at a time."""
     reader = RowReader(x)
-    if x.dtype.kind in "iu":
-        if x.ndim != 2:
-            raise InputError(f"{where}: integer data must be (N, L) token ids")
-        low, top = 0, 0
-        for chunk in reader.chunks():
-            if chunk.size:
-                low, top = min(low, int(chunk.min())), max(top, int(chunk.max()))
-        if low < 0:
-            raise InputError(f"{where}: token id {low} is negative; ids start at 0 (the padding id)")
-        reader.top = top
-        return reader
-    nans = infs = 0
+    checks = Rows(where, stream=True)
     for chunk in reader.chunks():
-        nans += int(np.isnan(chunk).sum())
-        infs += int(np.isinf(chunk).sum())
-    no_nan_counts(nans, infs, where)
+        checks.check(chunk)
+    checks.verdict()
+    reader.top = checks.top
     return reader

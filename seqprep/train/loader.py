@@ -9,10 +9,13 @@
         for x, lengths, y in DataLoader(data, batch_size=32, collate_fn=pad_collate, num_workers=2):
             ...  # x: (B, T) int64 token ids or (B, T[, C]) float32 readings, padded at the end
 
-The data is read a piece at a time (a Parquet row group, or 4,096 rows of a memory-mapped NPY
-export), so memory stays bounded by ``buffer_size`` rows whatever the dataset's size. Pieces
-are dealt to the DataLoader's workers and to the processes of a distributed run (DDP ranks)
-without overlap: each row is read once per epoch by one of them. With ``shuffle``, the order of
+The data is read a piece at a time (a shard of a dataset directory, a batch at a time, through
+the reader ``seqprep train`` and every command use: each shard's rows checked against the
+manifest, a corrupt shard refused in one line; or 4,096 rows of an NPY export, read from
+X.npy as ``train`` reads it), so memory stays bounded by ``buffer_size`` rows whatever the
+dataset's size. Pieces are dealt to the DataLoader's workers and to the processes of a
+distributed run (DDP ranks) without overlap: each row is read once per epoch by one of them (a
+dataset of fewer shards than readers leaves some idle: cut more with ``--shard-rows``). With ``shuffle``, the order of
 the pieces and, within a buffer of ``buffer_size`` rows, the order of the rows are drawn from
 ``seed`` and the epoch, so a run is the same every time.
 """
@@ -23,15 +26,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-import pyarrow.parquet as pq
 import torch
 
-from ..dataset import open_source
 from ..errors import InputError
 from ..exports import load_npy
 from ..labels import class_order
 from ..ragged import from_arrow
-from .data import RowReader
+from .data import RowReader, Shards
 
 NPY_PIECE = 4096  # rows of an NPY export dealt as one piece
 
@@ -155,17 +156,15 @@ def _as_tensor_values(values: np.ndarray, where: str) -> np.ndarray:
 
 
 class _ParquetSource:
-    """Pieces: the row groups of the shards, in order."""
+    """Pieces: the shards, read as every seqprep command reads them (:class:`Shards`)."""
 
     def __init__(self, path: str):
-        source = open_source(path)
+        self.shards = Shards(path)
+        source = self.shards.source
         self.where = path
         self.padding = source.padding
-        self.files = source.shard_files()
-        self.pieces = [(s, g) for s, f in enumerate(self.files.paths) for g in range(pq.ParquetFile(f).num_row_groups)]
-        self.n_pieces = len(self.pieces)
-        encoding = (source.manifest or {}).get("encoding") or {}
-        classes = encoding.get("classes") if isinstance(encoding, dict) else None
+        self.n_pieces = self.shards.n
+        classes = self.shards.encoding.get("classes")
         if classes is None:
             labels = (source.manifest or {}).get("labels") or {}
             counts = labels.get("counts") or {}
@@ -173,8 +172,7 @@ class _ParquetSource:
         self.classes = list(classes)
 
     def rows(self, piece: int, index: dict) -> Iterator[tuple[torch.Tensor, int, int]]:
-        s, g = self.pieces[piece]
-        for batch in pq.ParquetFile(self.files.paths[s]).iter_batches(row_groups=[g]):
+        for batch in self.shards.batches(piece):
             padded = self.padding is not None and "length" in batch.schema.names
             rows = from_arrow(batch.column("seq"), batch.column("length") if padded else None,
                               self.padding.side if padded else "end")

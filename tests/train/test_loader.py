@@ -129,3 +129,16 @@ def test_a_plain_pytorch_loop_learns_from_it(tmp_path):
             total += loss.item() * len(y)
         losses.append(total / 200)
     assert losses[-1] < 0.2 < losses[0]
+
+
+def test_shards_are_read_with_every_command_s_checks(ds, tmp_path):
+    import pyarrow.parquet as pq
+
+    shard = sorted(p for p in __import__("pathlib").Path(ds).iterdir() if p.suffix == ".parquet")[1]
+    table = pq.read_table(shard)
+    pq.write_table(table.slice(0, 2), shard)  # a shard cut short after the manifest was written
+    with pytest.raises(InputError, match=r"part-00001.parquet: .* the shard changed after it was written"):
+        rows_of(SequenceDataset(ds))
+    shard.write_bytes(b"PAR1 not parquet")
+    with pytest.raises(InputError, match="16 bytes, but _seqprep.json says"):
+        rows_of(SequenceDataset(ds))

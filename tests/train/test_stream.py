@@ -1,5 +1,6 @@
-"""Training on an NPY export read batch by batch from the file (larger than memory) gives
-exactly what training on it held in memory gives."""
+"""Training on data read batch by batch from a file (larger than memory: an NPY export's
+X.npy, or a Parquet split copied to a temporary file) gives exactly what training on it held
+in memory gives."""
 
 import json
 
@@ -26,13 +27,19 @@ def exports(tmp_path_factory):
            padding=Padding(side="start"))
     synth(str(d / "tokens"), task="tokens-end", n=60, length=30, seed=4)
     encode(str(d / "tokens"), str(d / "tokens-npy"), hash=50, length=24, format="npy")
+    encode(str(d / "readings"), str(d / "readings-parquet"), normalize_with="per-row", length=24,
+           padding=Padding(side="start"))
+    encode(str(d / "tokens"), str(d / "tokens-parquet"), hash=50, length=24)
     return d
 
 
-@pytest.mark.parametrize("kind, options", [("readings", {}), ("tokens", {"val_fraction": 0.25, "pool": "mean"}),
-                                           ("readings", {"tbptt": 7, "tbptt_loss": "every"})])
+@pytest.mark.parametrize("kind, options", [("readings-npy", {}),
+                                           ("tokens-npy", {"val_fraction": 0.25, "pool": "mean"}),
+                                           ("readings-npy", {"tbptt": 7, "tbptt_loss": "every"}),
+                                           ("readings-parquet", {"val_fraction": 0.25}),
+                                           ("tokens-parquet", {"conv": 4})])
 def test_streamed_training_is_the_in_memory_training(exports, tmp_path, monkeypatch, kind, options):
-    src = str(exports / f"{kind}-npy")
+    src = str(exports / kind)
     held = train(src, str(tmp_path / "held"), epochs=3, hidden=8, embed=4, seed=2, **options)
     monkeypatch.setattr(train_data, "IN_MEMORY_LIMIT", 0)  # every export is now read batch by batch
     assert isinstance(load(src).x, RowReader)
@@ -89,3 +96,48 @@ def test_a_file_cut_short_after_the_checks_is_refused(exports, tmp_path):
         f.truncate(reader.offset + 10 * reader.row_bytes)
     with pytest.raises(InputError, match="cut short at row 40"):
         reader.rows(np.array([1, 40]))
+
+
+def test_parquet_rows_spill_to_a_temporary_file_past_the_limit(exports, monkeypatch):
+    held = load(str(exports / "tokens-parquet"), stream=False)
+    spilled = load(str(exports / "tokens-parquet"), stream=True)
+    assert isinstance(spilled.x, RowReader) and spilled.x.shape == held.x.shape
+    assert np.array_equal(spilled.x.rows(np.arange(60)), held.x) and spilled.x.max() == int(held.x.max())
+    assert np.array_equal(spilled.y, held.y) and np.array_equal(spilled.ids, held.ids)
+    assert spilled.vocab_size == held.vocab_size and spilled.pad_side == held.pad_side == "start"
+    # Held while under the limit, then the batches so far and the rest go to the file.
+    rows = train_data.Rows("where", stream=None)
+    monkeypatch.setattr(train_data, "IN_MEMORY_LIMIT", 150)
+    parts = [np.arange(12).reshape(2, 6), np.arange(12, 30).reshape(3, 6), np.arange(30, 36).reshape(1, 6)]
+    rows.add(parts[0])
+    assert rows.spill is None
+    for part in parts[1:]:
+        rows.add(part)
+    reader = rows.finish()
+    assert isinstance(reader, RowReader) and reader.shape == (6, 6) and reader.max() == 35
+    assert np.array_equal(reader.rows(np.array([5, 0, 3])), np.arange(36).reshape(6, 6)[[5, 0, 3]])
+
+
+def test_a_full_temporary_disk_is_one_line(exports, monkeypatch):
+    class Full:
+        def write(self, data):
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(train_data.tempfile, "TemporaryFile", lambda **kw: Full())
+    with pytest.raises(InputError, match="temporary file in .*No space left on device.*set TMPDIR"):
+        load(str(exports / "readings-parquet"), stream=True)
+
+
+def test_parquet_checks_count_over_every_batch(exports, tmp_path):
+    rows = train_data.Rows("data", stream=True)
+    rows.add(np.array([[np.nan, 1.0]], dtype=np.float32))
+    rows.add(np.array([[np.nan, np.inf]], dtype=np.float32))
+    with pytest.raises(InputError, match="data: 2 readings are NaN"):
+        rows.finish()
+    rows = train_data.Rows("data", stream=False)
+    rows.add(np.array([[3, 0]]))
+    rows.add(np.array([[-2, 5]]))
+    with pytest.raises(InputError, match="token id -2 is negative"):
+        rows.finish()
+    with pytest.raises(InputError, match="integer data must be"):
+        rows.add(np.zeros((1, 2, 2), dtype=np.int64))
