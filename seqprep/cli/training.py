@@ -119,6 +119,8 @@ def train(
             return
         extra = (f"  val loss {r['val_loss']:.4f}  val acc {r['val_accuracy']:.3f}  val F1 {r['val_macro_f1']:.3f}"
                  if "val_loss" in r else "")
+        if "val_macro_f1_per_id" in r:
+            extra += f"  per id: val acc {r['val_accuracy_per_id']:.3f}  val F1 {r['val_macro_f1_per_id']:.3f}"
         err.print(f"epoch {r['epoch']:>3}  loss {r['loss']:.4f}  acc {r['accuracy']:.3f}{extra}  {r['seconds']:.2f}s",
                   markup=False)
 

@@ -36,6 +36,13 @@ class TrainConfig:
     tbptt_loss: str = "last"  # with tbptt: the loss at each sequence's end, or after "every" chunk
 
 
+@dataclass(frozen=True)
+class Groups:
+    n: int  # ids
+    of: torch.Tensor  # (N,) each row's id, as a position among the sorted ids
+    y: np.ndarray  # (n,) each id's class index, -1 unknown
+
+
 class Batcher:
     """Batches of (x with real steps first, lengths, y) on a device, for fixed-length data
     (sliced from tensors built once) or variable-length data (each batch padded to its own
@@ -45,6 +52,7 @@ class Batcher:
         self.a, self.device = a, device
         self.y = torch.from_numpy(a.y).to(device)
         self.lengths = torch.from_numpy(a.lengths).to(device)
+        self._groups = False  # not yet looked for
         self.x = None  # rows streamed from the file (RowReader): read batch by batch
         if a.offsets is None and not isinstance(a.x, RowReader):
             x = torch.from_numpy(np.ascontiguousarray(a.x)).to(device)
@@ -52,6 +60,18 @@ class Batcher:
 
     def __len__(self) -> int:
         return len(self.y)
+
+    def groups(self) -> "Groups | None":
+        """Where rows share an id: each row's place among the ids, and each id's class."""
+        if self._groups is False:
+            ids = self.a.ids
+            self._groups = None
+            if len(ids) and len(np.unique(ids)) < len(ids):
+                unique, of = np.unique(ids, return_inverse=True)
+                y = np.full(len(unique), -1, dtype=np.int64)
+                y[of] = self.a.y  # the rows of one id share its label
+                self._groups = Groups(len(unique), torch.from_numpy(of.astype(np.int64)), y)
+        return self._groups
 
     def batch(self, rows: torch.Tensor):
         if self.x is not None:
@@ -105,11 +125,16 @@ class Logits(nn.Module):
 @torch.no_grad()
 def validate(model: LSTMClassifier, data: Batcher, batch_size: int, world: World = World()) -> dict:
     """Mean cross-entropy, accuracy and macro-F1 over rows with a known class, in evaluation
-    mode. In a group each process scores every ``size``-th batch and the counts are shared."""
+    mode. Where rows share an id (windows, crops of one sequence), also accuracy and macro-F1
+    per id, each id's rows' probabilities averaged (as ``evaluate`` scores them): the epoch kept
+    is then the best per id. In a group each process scores every ``size``-th batch and the
+    counts are shared."""
     model.eval()
     k = model.cfg.classes
     loss = 0.0
     confusion = torch.zeros(k * k, dtype=torch.float64)
+    groups = data.groups()
+    merged = torch.zeros((groups.n, k), dtype=torch.float64) if groups is not None else None
     for rows in data.in_order(batch_size)[world.rank::world.size]:
         x, lengths, t = data.batch(rows)
         out = model(x, lengths)
@@ -118,14 +143,24 @@ def validate(model: LSTMClassifier, data: Batcher, batch_size: int, world: World
             loss += nn.functional.cross_entropy(out[known].float(), t[known], reduction="sum").item()
             pairs = (t[known] * k + out[known].argmax(1)).cpu()
             confusion += torch.bincount(pairs, minlength=k * k).double()
+        if merged is not None:
+            merged.index_add_(0, groups.of[rows.cpu()], torch.softmax(out.float(), 1).cpu().double())
     model.train()
-    summed = reduced([loss] + confusion.tolist(), world, data.device)
-    loss, confusion = summed[0], np.array(summed[1:], dtype=np.int64).reshape(k, k)
+    summed = reduced([loss] + confusion.tolist() + ([] if merged is None else merged.reshape(-1).tolist()), world,
+                     data.device)
+    loss, confusion = summed[0], np.array(summed[1:1 + k * k], dtype=np.int64).reshape(k, k)
     total = int(confusion.sum())
     if not total:
         return {"val_loss": float("nan"), "val_accuracy": float("nan"), "val_macro_f1": float("nan")}
     s = scores_from(confusion)
-    return {"val_loss": loss / total, "val_accuracy": s["accuracy"], "val_macro_f1": s["macro_f1"]}
+    record = {"val_loss": loss / total, "val_accuracy": s["accuracy"], "val_macro_f1": s["macro_f1"]}
+    if merged is not None:
+        guess = np.array(summed[1 + k * k:]).reshape(groups.n, k).argmax(1)
+        labelled = groups.y >= 0
+        per_id = np.bincount(groups.y[labelled] * k + guess[labelled], minlength=k * k).reshape(k, k)
+        s = scores_from(per_id)
+        record.update(val_accuracy_per_id=s["accuracy"], val_macro_f1_per_id=s["macro_f1"])
+    return record
 
 
 def lr_factor(step: int, total: int, warmup: int, schedule: str) -> float:
@@ -150,10 +185,12 @@ def class_weights(y: np.ndarray, k: int, device: torch.device) -> torch.Tensor:
 
 
 def better(record: dict, best: dict | None) -> bool:
-    """The epoch to keep: the highest validation macro-F1, ties broken by the lower loss."""
+    """The epoch to keep: the highest validation macro-F1 (per id where rows share ids, as
+    windows do), ties broken by the lower loss."""
     if best is None:
         return True
-    f1, best_f1 = record["val_macro_f1"], best["val_macro_f1"]
+    metric = "val_macro_f1_per_id" if "val_macro_f1_per_id" in record else "val_macro_f1"
+    f1, best_f1 = record[metric], best[metric]
     if f1 != best_f1:
         return f1 > best_f1
     return record["val_loss"] < best["val_loss"]

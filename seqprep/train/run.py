@@ -216,7 +216,7 @@ def _train_into(run: str, net, train_data: Arrays, val_data: Arrays | None, tcfg
 
 def plot_curves(history: list[dict], path: Path) -> None:
     """Loss (train and validation) and the scores (train accuracy; validation accuracy and
-    macro-F1, the metric that picks the kept epoch) per epoch, the kept epoch marked, if
+    macro-F1, per id too where rows share ids: the metric that picks the kept epoch) per epoch, the kept epoch marked, if
     matplotlib is there."""
     try:
         plt = pyplot()
@@ -230,7 +230,8 @@ def plot_curves(history: list[dict], path: Path) -> None:
     for ax, series, title, ylabel in (
             (left, (("loss", "train"), ("val_loss", "validation")), "loss", "cross-entropy"),
             (right, (("accuracy", "train accuracy"), ("val_accuracy", "validation accuracy"),
-                     ("val_macro_f1", "validation macro-F1")), "scores", "score")):
+                     ("val_macro_f1", "validation macro-F1"),
+                     ("val_macro_f1_per_id", "validation macro-F1 per id")), "scores", "score")):
         for key, label in series:
             if history and key in history[0]:
                 ax.plot(epochs, [r[key] for r in history], marker="o", markersize=3, label=label)
