@@ -61,5 +61,7 @@ class InputError(SeqprepError, ValueError):
     A ``ValueError``, as the data is at fault rather than the call."""
 
 
-class OutputError(SeqprepError):
-    """The output cannot be written where asked (exists, unwritable, same as the input)."""
+class OutputError(SeqprepError, OSError):
+    """The output cannot be written where asked (exists, unwritable, same as the input). An
+    ``OSError``, as Python's own errors about paths are; its message is the whole line
+    (``errno`` and ``filename`` are None)."""

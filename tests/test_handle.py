@@ -36,8 +36,11 @@ def test_apply_runs_a_step_with_the_cli_contract(ds, tmp_path):
     assert short.padding.to_dict() == {"length": 2, "side": "end", "value": 0}  # as the manifest holds it
     assert read_table(tmp_path / "short").column("seq").to_pylist() == [[3, 4], [5, 0], [6, 7]]
     assert short.lineage[-1]["command"] == "truncate" and short.lineage[-1]["params"]["length"] == 2
-    with pytest.raises(OutputError, match="already exists; pass --overwrite"):
+    with pytest.raises(OSError, match="already exists; pass --overwrite") as refused:  # a path's error
         sp.open(ds).apply(sp.Truncate(2), tmp_path / "short")
+    assert isinstance(refused.value, OutputError) and refused.value.errno is None
+    with pytest.raises(ValueError, match="no such file or directory"):  # bad input: a ValueError (InputError)
+        sp.open(tmp_path / "nothing")
     again = sp.open(ds).apply(sp.Truncate(3, keep="start"), tmp_path / "short", overwrite=True)
     assert again.to_arrow().column("length").to_pylist() == [3, 1, 2]
 
