@@ -28,19 +28,19 @@ demo: install
 	$(SEQPREP) ingest sample_data/reviews/train.jsonl $(DEMO)/reviews --lowercase
 	$(SEQPREP) ingest sample_data/reviews/test.jsonl $(DEMO)/reviews-test --lowercase
 	$(SEQPREP) inspect $(DEMO)/reviews --plot $(DEMO)/reviews-lengths.png
-	$(SEQPREP) compare $(DEMO)/reviews $(DEMO)/reviews-test --length 200 --epochs 6 --budget 4 \
+	$(SEQPREP) compare $(DEMO)/reviews $(DEMO)/reviews-test --length 200 --epochs 6 --budget 500k \
 		--json $(DEMO)/reviews-compare.json --plot $(DEMO)/reviews-compare.png
 	@echo "== sensor traces (.ts, 3 channels)"
 	$(SEQPREP) ingest sample_data/sensors/train.ts $(DEMO)/sensors
 	$(SEQPREP) ingest sample_data/sensors/test.ts $(DEMO)/sensors-test
 	$(SEQPREP) inspect $(DEMO)/sensors
-	$(SEQPREP) compare $(DEMO)/sensors $(DEMO)/sensors-test --length 200 --epochs 6 --budget 4 \
+	$(SEQPREP) compare $(DEMO)/sensors $(DEMO)/sensors-test --length 200 --epochs 6 --budget 500k \
 		--json $(DEMO)/sensors-compare.json --plot $(DEMO)/sensors-compare.png
 	@echo "== DNA (FASTA + labels CSV)"
 	$(SEQPREP) ingest sample_data/dna/train.fasta $(DEMO)/dna --labels sample_data/dna/train_labels.csv
 	$(SEQPREP) ingest sample_data/dna/test.fasta $(DEMO)/dna-test --labels sample_data/dna/test_labels.csv
 	$(SEQPREP) inspect $(DEMO)/dna
-	$(SEQPREP) compare $(DEMO)/dna $(DEMO)/dna-test --length 300 --epochs 6 --budget 4 \
+	$(SEQPREP) compare $(DEMO)/dna $(DEMO)/dna-test --length 300 --epochs 6 --budget 500k \
 		--json $(DEMO)/dna-compare.json --plot $(DEMO)/dna-compare.png
 
 test: install

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,147 +24,220 @@ TECHNIQUES = ("as-is", "truncate-start", "truncate-end", "truncate-both", "summa
               "random-crops", "windows", "windows-features", "tbptt", "segments", "autoencoder")
 
 
+@dataclass(frozen=True)
+class Step:
+    """One ``seqprep`` command of a technique's preparation, as its command-line options
+    (name without ``--`` -> value; True: a flag): run through the library here, printed for a
+    user to run. ``train_only``: run on TRAIN alone (the autoencoder's pre-training), writing
+    ``makes`` beside the data, which goes on from this step's input."""
+
+    command: str  # "encode", "summarize", "sample", "split", or "train" (the autoencoder)
+    options: tuple  # ((name, value), ...)
+    train_only: bool = False
+    makes: str = ""
+
+    def kwargs(self, paths: dict) -> dict:
+        """The library call's keyword arguments: paths filled in, padding flags as a Padding."""
+        renamed = {"normalize": "normalize_with", "as-features": "features"}
+        out: dict = {}
+        for name, value in self.options:
+            value = paths.get(value, value) if isinstance(value, str) else value
+            if name == "pad-side":
+                out["padding"] = Padding(side=value)
+            elif name == "no-pad":
+                out["padding"] = Padding(pad=False)
+            else:
+                out[renamed.get(name, name).replace("-", "_")] = value
+        return out
+
+    def line(self, src: str, out: str, paths: dict) -> str:
+        words = ["seqprep", self.command, src, out]
+        for name, value in self.options:
+            words += [f"--{name}"] if value is True else [f"--{name}", str(paths.get(value, value))]
+        return " ".join(shlex.quote(w) for w in words)
+
+
 @dataclass
 class Plan:
-    """How one technique prepares a split and trains."""
+    """How one technique prepares a split (its steps, in order) and trains."""
 
-    prepare: Callable[[str, str, bool], None]  # (src, out, is_train)
+    steps_list: list  # [Step, ...]
     train: dict  # extra train() options
     steps: int  # steps the LSTM reads per sequence (at most)
 
+    def prepare(self, src: str, out: str, is_train: bool, paths: dict, seed: int, spent: dict, budget) -> None:
+        """Run the steps from ``src`` to ``out`` through the library (intermediate data beside OUT)."""
+        from .train import train
 
-def plans(kind: str, length: int, longest: int, work: Path, seed: int) -> dict[str, Plan]:
-    """The techniques for ``kind`` ("tokens" or "readings"), each as a Plan."""
-    stats = str(work / "stats.json")
+        for i, step, a, b in self._chain(src, out, is_train):
+            if step.command == "train":
+                kw = step.kwargs(paths)
+                result = train(a, paths[step.makes], **kw)
+                spent["autoencoder"] = result["history"][-1].get("steps_read", 0) if result["history"] else 0
+                continue
+            RUN[step.command](a, b, **step.kwargs(paths))
 
-    def to_model(src: str, out: str, **cut) -> None:
+    def lines(self, src: str, out: str, is_train: bool, paths: dict) -> list[str]:
+        """The same steps as command lines."""
+        return [step.line(a, paths[step.makes] if step.train_only else b, paths)
+                for _, step, a, b in self._chain(src, out, is_train)]
+
+    def _chain(self, src: str, out: str, is_train: bool):
+        steps = [s for s in self.steps_list if is_train or not s.train_only]
+        current = src
+        for i, step in enumerate(steps):
+            if step.train_only:
+                yield i, step, current, current
+                continue
+            last = all(t.train_only for t in steps[i + 1:])
+            target = out if last else f"{out}.mid{i}"
+            yield i, step, current, target
+            current = target
+
+
+def _run_encode(src, out, **kw):
+    encode(src, out, **kw)
+
+
+RUN = {"encode": _run_encode, "summarize": summarize, "sample": sample, "split": split}
+
+
+def plans(kind: str, length: int, longest: int, seed: int, budget: int | None = None) -> dict[str, Plan]:
+    """The techniques for ``kind`` ("tokens" or "readings"), each as a Plan. Paths named
+    "STATS" (the statistics fitted on TRAIN) and "AE" (the autoencoder's run) are filled in
+    when a plan runs. With ``budget`` (steps read), the autoencoder's pre-training takes at
+    most half of it."""
+
+    def to_model(**cut) -> Step:
         """Tokens to ids (training-rank vocabulary), readings z-scored; then cut if asked."""
-        if kind == "tokens":
-            encode(src, out, stats=stats, **cut)
-        else:
-            encode(src, out, normalize_with=stats, **cut)
+        first = ("stats", "STATS") if kind == "tokens" else ("normalize", "STATS")
+        return Step("encode", (first,) + tuple(cut.items()))
 
-    def cut(keep: str) -> Callable:
-        return lambda src, out, _: to_model(src, out, length=length, keep=keep, padding=Padding(side="end"))
+    def cut(keep: str) -> list:
+        return [to_model(length=length, keep=keep, **{"pad-side": "end"})]
 
-    def then(first: Callable[[str, str], None]) -> Callable:
-        def run(src: str, out: str, is_train: bool) -> None:
-            mid = out + ".mid"
-            first(src, mid, is_train)
-            to_model(mid, out, length=length, padding=Padding(side="end"))
-        return run
+    def then(*first: Step) -> list:
+        return [*first, to_model(length=length, **{"pad-side": "end"})]
 
-    def summarized(src: str, out: str, _: bool) -> None:
-        if kind == "tokens":
-            summarize(src, out, stats=stats, drop_top=20)
-        else:
-            summarize(src, out, paa=length)
-
-    def features(src: str, out: str, _: bool) -> None:
-        mid = out + ".mid"
-        to_model(src, mid)
-        part = max(1, length // 4)
-        split(mid, out, length=part, features=True, parts=-(-longest // part))
-
-    def autoencoded(src: str, out: str, is_train: bool) -> None:
-        ids = out + ".mid"
-        to_model(src, ids)
-        run = str(work / "ae")
-        if is_train:
-            from .train import train
-
-            train(ids, run, model="autoencoder", chunk=8, latent=8, epochs=3, hidden=32, embed=16, seed=seed)
-        encode(ids, out, autoencoder=run, length=max(1, length // 8), padding=Padding(side="end"))
-
+    summarized = (Step("summarize", (("stats", "STATS"), ("drop-top", 20))) if kind == "tokens"
+                  else Step("summarize", (("paa", length),)))
+    part = max(1, length // 4)
+    ae = Step("train", (("model", "autoencoder"), ("chunk", 8), ("latent", 8), ("epochs", 3), ("hidden", 32),
+                        ("embed", 16), ("seed", seed))
+              + ((("budget-steps", max(1, budget // 2)),) if budget else ()), train_only=True, makes="AE")
     out = {
-        "as-is": Plan(lambda s, o, _: to_model(s, o), {}, longest),
+        "as-is": Plan([to_model()], {}, longest),
         "truncate-start": Plan(cut("start"), {}, length),
         "truncate-end": Plan(cut("end"), {}, length),
         "truncate-both": Plan(cut("both"), {}, length),
         "summarize": Plan(then(summarized), {}, length),
-        "random-steps": Plan(then(lambda s, o, _: sample(s, o, length=length, seed=seed, padding=Padding(pad=False))),
-                             {}, length),
-        "random-crops": Plan(then(lambda s, o, _: sample(s, o, length=length, seed=seed, mode="crop", copies=4,
-                                                        padding=Padding(pad=False))), {}, length),
-        "windows": Plan(then(lambda s, o, _: split(s, o, length=length, last="keep", padding=Padding(pad=False))),
-                        {}, length),
-        "tbptt": Plan(lambda s, o, _: to_model(s, o, length=min(longest, 8 * length), padding=Padding(side="end")),
+        "random-steps": Plan(then(Step("sample", (("length", length), ("seed", seed), ("no-pad", True)))), {}, length),
+        "random-crops": Plan(then(Step("sample", (("length", length), ("seed", seed), ("mode", "crop"), ("copies", 4),
+                                                  ("no-pad", True)))), {}, length),
+        "windows": Plan(then(Step("split", (("length", length), ("last", "keep"), ("no-pad", True)))), {}, length),
+        "tbptt": Plan([to_model(length=min(longest, 8 * length), **{"pad-side": "end"})],
                       {"tbptt": max(1, length // 4)}, min(longest, 8 * length)),
-        "segments": Plan(lambda s, o, _: to_model(s, o, length=min(longest, 4 * length), padding=Padding(side="end")),
+        "segments": Plan([to_model(length=min(longest, 4 * length), **{"pad-side": "end"})],
                          {"model": "segments", "segments": 4}, length),
-        "autoencoder": Plan(autoencoded, {}, max(1, length // 8)),
+        "autoencoder": Plan([to_model(), ae, Step("encode", (("autoencoder", "AE"), ("length", max(1, length // 8)),
+                                                             ("pad-side", "end")))], {}, max(1, length // 8)),
     }
     if kind == "readings":
-        out["windows-features"] = Plan(features, {}, max(1, length // 4))
+        out["windows-features"] = Plan([to_model(), Step("split", (("length", part), ("as-features", True),
+                                                                   ("parts", -(-longest // part))))], {}, part)
     return out
 
 
+MAX_VOCAB = 20_000  # compare's default cap on a token vocabulary: embeddings stay small
+MAX_REPEATS = 100
+WORK = "compare-work"  # where the printed command lines put their files
+
+
 def compare(train_path: str, test_path: str, *, length: int = 500, techniques: list[str] | None = None,
-            exclude: list[str] | None = None, epochs: int = 8, budget: float | None = None, hidden: int = 32,
+            exclude: list[str] | None = None, epochs: int = 8, budget: int | None = None, hidden: int = 32,
             embed: int = 32, lr: float = 0.01, seed: int = 0, val_fraction: float = 0.2, baselines: bool = True,
-            on_result=None) -> list[dict]:
+            repeats: int = 1, max_vocab: int | None = MAX_VOCAB, on_result=None, on_progress=None) -> list[dict]:
     """Run each technique, then the baselines; returns one row per technique and baseline.
 
-    Each technique prepares TRAIN and TEST (statistics fitted on TRAIN only) and trains the same
-    model; the epoch kept is chosen on ``val_fraction`` of TRAIN's sequences (stratified, by id:
-    the windows or crops of one sequence stay together), never on TEST, which is scored once.
-    Each score comes with a 95% bootstrap interval of its macro-F1 over TEST's sequences; the
-    best row (by macro-F1) is marked ``best`` and every row whose interval reaches the best's
-    score ``tie``. Baselines (majority class; TF-IDF + logistic regression for tokens, 1-NN on
-    z-scored series for readings) are scored on the same TEST and marked ``baseline``.
-    ``on_result(row)`` is called as each row is done.
+    Each technique prepares TRAIN and TEST (statistics fitted on TRAIN only; for tokens, a
+    vocabulary of at most ``max_vocab`` ids) and trains the same model ``repeats`` times (seeds
+    ``seed``, ``seed + 1``, ...); the epoch kept is chosen on ``val_fraction`` of TRAIN's
+    sequences (stratified, by id: the windows or crops of one sequence stay together), never on
+    TEST, which is scored once per run. A row's scores are the runs' means, with a 95% bootstrap
+    interval of the macro-F1 over TEST's sequences (and the runs' spread when ``repeats`` > 1);
+    the best row (by macro-F1) is marked ``best`` and every row whose interval reaches the
+    best's score ``tie``. Baselines (majority class; TF-IDF + logistic regression for tokens,
+    1-NN on z-scored series for readings) are scored on the same TEST and marked ``baseline``.
+    ``budget`` caps the steps each run reads in training (each row's real steps, summed over
+    the batches; the autoencoder's pre-training included), so the same options give the same
+    table on any machine. Each row holds ``commands``: the ``seqprep`` command lines that make
+    its first run (work files under ``compare-work/``). ``on_result(row)`` is called as each
+    row is done, ``on_progress(technique, k, n, record)`` after each epoch.
     """
     from .train import train
     from .train.data import TooFewToCarve
     from .train.run import score_run
 
-    positive(("--length", length), ("--epochs", epochs))
-    for flag, names in (("--techniques", techniques), ("--exclude", exclude)):
-        unknown = [t for t in names or [] if t not in TECHNIQUES]
-        if unknown:
-            raise UsageError(f"{flag}: {', '.join(unknown)} unknown; choose from {', '.join(TECHNIQUES)}")
-    if not 0 < val_fraction < 1:
-        raise UsageError(f"--val-fraction {val_fraction} must be between 0 and 1")
+    check_options(length=length, epochs=epochs, budget=budget, repeats=repeats, max_vocab=max_vocab,
+                  techniques=techniques, exclude=exclude, val_fraction=val_fraction)
     source = open_source(train_path)
     step_type = describe_steps(source.schema)["type"]
-    kind = "tokens" if step_type in ("string", "int32", "int64") else "readings"
+    kind = "tokens" if step_type in ("string", "large_string", "int32", "int64") else "readings"
     if source.manifest is None:
         raise InputError(f"{train_path}: compare needs a dataset directory (with _seqprep.json)")
     longest = int(source.manifest["lengths"]["max"] or 1)
     rows = []
+    cap = {"max_size": max_vocab} if kind == "tokens" and max_vocab else {}
     with tempfile.TemporaryDirectory(prefix="seqprep-compare-") as tmp:
         work = Path(tmp)
-        fit(train_path, str(work / "stats.json"))
-        available = plans(kind, length, longest, work, seed)
+        fit(train_path, str(work / "stats.json"), **cap)
+        available = plans(kind, length, longest, seed, budget)
         chosen = [t for t in (techniques or [t for t in TECHNIQUES if t in available]) if t not in (exclude or [])]
-        for name in chosen:
+        for k, name in enumerate(chosen, 1):
             if name not in available:
                 rows.append({"technique": name, "skipped": f"not for {kind}"})
                 continue
             plan = available[name]
             d = work / name
             d.mkdir()
-            plan.prepare(train_path, str(d / "train"), True)
-            plan.prepare(test_path, str(d / "test"), False)
-            options = dict(epochs=epochs, hidden=hidden, embed=embed, seed=seed, lr=lr, budget=budget, **plan.train)
-            try:
-                result = train(str(d / "train"), str(d / "run"), val_fraction=val_fraction, **options)
-                validated = True
-            except TooFewToCarve:
-                result = train(str(d / "train"), str(d / "run"), **options)  # no validation: the last epoch
-                validated = False
-            arrays, probs, _ = score_run(str(d / "run"), str(d / "test"), labelled=True)
-            y, predicted, per = arrays.y, probs.argmax(1), "per row"
-            if len(np.unique(arrays.ids)) < len(arrays.ids):
-                from .train.evaluate import per_id
+            paths = {"STATS": str(work / "stats.json"), "AE": str(d / "ae")}
+            spent: dict = {}
+            plan.prepare(train_path, str(d / "train"), True, paths, seed, spent, budget)
+            plan.prepare(test_path, str(d / "test"), False, paths, seed, spent, budget)
+            left = None if budget is None else max(1, budget - spent.get("autoencoder", 0))
+            runs, validated = [], True
+            for r in range(repeats):
+                options = dict(epochs=epochs, hidden=hidden, embed=embed, seed=seed + r, lr=lr, budget_steps=left,
+                               **plan.train)
+                if on_progress is not None:
+                    options["on_epoch"] = lambda record, r=r: on_progress(name, k, len(chosen), {**record, "run": r})
+                try:
+                    result = train(str(d / "train"), str(d / f"run{r}"), val_fraction=val_fraction, **options)
+                except TooFewToCarve:
+                    result = train(str(d / "train"), str(d / f"run{r}"), **options)  # no validation: the last epoch
+                    validated = False
+                arrays, probs, _ = score_run(str(d / f"run{r}"), str(d / "test"), labelled=True)
+                y, predicted, per = arrays.y, probs.argmax(1), "per row"
+                if len(np.unique(arrays.ids)) < len(arrays.ids):
+                    from .train.evaluate import per_id
 
-                _, y, merged = per_id(arrays.ids, arrays.y, probs)
-                predicted, per = merged.argmax(1), "per id"
-            row = {"technique": name, "steps": plan.steps, "epochs": len(result["history"]),
-                   "kept_epoch": next((r["epoch"] for r in result["history"] if r.get("kept")), None),
+                    _, y, merged = per_id(arrays.ids, arrays.y, probs)
+                    predicted, per = merged.argmax(1), "per id"
+                runs.append((result["history"], predicted))
+            histories = [h for h, _ in runs]
+            kept = [next((e["epoch"] for e in h if e.get("kept")), None) for h in histories]
+            row = {"technique": name, "steps": plan.steps, "epochs": len(histories[0]), "kept_epoch": kept[0],
                    "validated": validated,
-                   "train_seconds": round(sum(r["seconds"] for r in result["history"]), 2),
-                   **_scores(y, predicted, probs.shape[1], seed), "scored": per}
+                   "train_seconds": round(float(np.mean([sum(e["seconds"] for e in h) for h in histories])), 2),
+                   **({"steps_read": spent.get("autoencoder", 0) + histories[0][-1]["steps_read"]}
+                      if budget is not None else {}),
+                   **_scores(y, [p for _, p in runs], probs.shape[1], seed), "scored": per}
+            if repeats > 1:
+                row.update(repeats=repeats, seeds=[seed + r for r in range(repeats)], kept_epochs=kept)
+            row["commands"] = commands(plan, train_path, test_path, name, cap, validated=validated,
+                                       train=dict(epochs=epochs, hidden=hidden, embed=embed, lr=lr, seed=seed,
+                                                  val_fraction=val_fraction if validated else None,
+                                                  budget_steps=left, **plan.train))
             rows.append(row)
             if on_result is not None:
                 on_result(row)
@@ -176,25 +250,89 @@ def compare(train_path: str, test_path: str, *, length: int = 500, techniques: l
     return rows
 
 
+def check_options(*, length: int, epochs: int, budget: int | None, repeats: int, max_vocab: int | None,
+                  techniques: list[str] | None, exclude: list[str] | None, val_fraction: float) -> None:
+    """compare's options, checked before anything runs (one line for the first wrong one)."""
+    positive(("--length", length), ("--epochs", epochs), ("--budget", budget), ("--repeats", repeats),
+             ("--max-vocab", max_vocab))
+    if repeats > MAX_REPEATS:
+        raise UsageError(f"--repeats {repeats} must be at most {MAX_REPEATS}")
+    for flag, names in (("--techniques", techniques), ("--exclude", exclude)):
+        unknown = [t for t in names or [] if t not in TECHNIQUES]
+        if unknown:
+            raise UsageError(f"{flag}: {', '.join(unknown)} unknown; choose from {', '.join(TECHNIQUES)}")
+    if not 0 < val_fraction < 1:
+        raise UsageError(f"--val-fraction {val_fraction} must be between 0 and 1")
+
+
+def commands(plan: Plan, train_path: str, test_path: str, name: str, cap: dict, *, validated: bool,
+             train: dict) -> list[str]:
+    """The command lines that make a technique's first run: fit, prepare TRAIN and TEST, train,
+    evaluate (files under compare-work/)."""
+    d = f"{WORK}/{name}"
+    paths = {"STATS": f"{WORK}/stats.json", "AE": f"{d}/ae"}
+    fit_line = ["seqprep", "fit", train_path, paths["STATS"]] + (["--max-size", str(cap["max_size"])] if cap else [])
+    lines = [" ".join(shlex.quote(w) for w in fit_line)]
+    lines += plan.lines(train_path, f"{d}/train", True, paths)
+    lines += plan.lines(test_path, f"{d}/test", False, paths)
+    words = ["seqprep", "train", f"{d}/train", f"{d}/run"]
+    for key, value in train.items():
+        if value is not None:
+            words += [f"--{key.replace('_', '-')}", str(value)]
+    lines.append(" ".join(shlex.quote(w) for w in words))
+    lines.append(" ".join(shlex.quote(w) for w in ["seqprep", "evaluate", f"{d}/run", f"{d}/test"]))
+    return lines
+
+
 BOOTSTRAP = 1000  # resamples of TEST for each score's interval
 
 
-def _scores(y: np.ndarray, predicted: np.ndarray, k: int, seed: int) -> dict:
+def _scores(y: np.ndarray, predicted: "np.ndarray | list[np.ndarray]", k: int, seed: int) -> dict:
     """Accuracy and macro-F1 over the rows with a known class, with a 95% bootstrap interval of
-    the macro-F1 (TEST's rows resampled with replacement, seeded)."""
-    from .train.metrics import scores, scores_from
+    the macro-F1 (TEST's rows resampled with replacement, seeded). ``predicted`` may hold one
+    prediction per repeat (R runs of different seeds): the scores are then their means, each
+    resample scores every run on the same rows, and the runs' own macro-F1s are listed."""
+    from .train.metrics import macro_f1, scores
 
+    runs = [predicted] if isinstance(predicted, np.ndarray) else list(predicted)
     known = y >= 0
-    y, predicted = y[known], predicted[known]
-    s = scores(y, predicted, k)
+    y = y[known]
+    runs = [p[known] for p in runs]
+    each = [scores(y, p, k) for p in runs]
+    out = {"accuracy": _mean([s["accuracy"] for s in each]), "macro_f1": _mean([s["macro_f1"] for s in each])}
+    if len(runs) > 1:
+        out["macro_f1_runs"] = [s["macro_f1"] for s in each]
+        out["macro_f1_sd"] = float(np.std(out["macro_f1_runs"]))
+    out["macro_f1_interval"] = list(_bootstrap(y, runs, k, seed))
+    return out
+
+
+def _mean(values: list) -> float | None:
+    return None if any(v is None for v in values) else float(np.mean(values))
+
+
+def _bootstrap(y: np.ndarray, runs: list[np.ndarray], k: int, seed: int) -> tuple:
+    """The 2.5th and 97.5th percentiles of the runs' mean macro-F1 over BOOTSTRAP resamples of
+    the rows (drawn in blocks, so memory stays at about 2**22 numbers)."""
+    from .train.metrics import macro_f1
+
+    n = len(y)
+    if not n:
+        return None, None
     rng = np.random.default_rng(seed)
+    block = max(1, min(BOOTSTRAP, (1 << 22) // n))
     draws = []
-    for _ in range(BOOTSTRAP if len(y) else 0):
-        pick = rng.integers(0, len(y), len(y))
-        confusion = np.bincount(y[pick] * k + predicted[pick], minlength=k * k).reshape(k, k)
-        draws.append(scores_from(confusion)["macro_f1"] or 0.0)
-    low, high = (float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))) if draws else (None, None)
-    return {"accuracy": s["accuracy"], "macro_f1": s["macro_f1"], "macro_f1_interval": [low, high]}
+    for start in range(0, BOOTSTRAP, block):
+        b = min(block, BOOTSTRAP - start)
+        pick = rng.integers(0, n, (b, n))
+        offset = (np.arange(b) * k * k)[:, None]
+        f1 = np.zeros(b)
+        for p in runs:
+            codes = (y[pick] * k + p[pick] + offset).ravel()
+            f1 += macro_f1(np.bincount(codes, minlength=b * k * k).reshape(b, k, k))
+        draws.append(f1 / len(runs))
+    draws = np.concatenate(draws)
+    return float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))
 
 
 def mark(rows: list[dict]) -> None:

@@ -23,7 +23,7 @@ TbpttLoss = Literal["last", "every"]  # --tbptt: the loss at a sequence's end, o
 
 __all__ = ["Agg", "Device", "Format", "InfMode", "Keep", "Last", "Model", "Pool", "SampleMode", "Schedule", "Side",
            "TbpttLoss",
-           "choices", "values"]
+           "choices", "count", "values"]
 
 
 def values(literal) -> tuple[str, ...]:
@@ -34,3 +34,27 @@ def values(literal) -> tuple[str, ...]:
 def choices(name: str, literal) -> type[Enum]:
     """A ``str`` Enum of the literal's values, as Typer needs for an option's choices."""
     return Enum(name, [(v, v) for v in values(literal)], type=str)
+
+
+_SUFFIXES = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9}
+
+
+def count(text: str | int, flag: str) -> int:
+    """A positive whole number given as ``2000000``, ``2M``, ``500k`` or ``1.5G``."""
+    from .errors import UsageError
+
+    if isinstance(text, int) and not isinstance(text, bool):
+        number = text
+    else:
+        raw = str(text).strip().replace("_", "").replace(",", "")
+        unit = raw[-1:] if raw[-1:] in _SUFFIXES else ""
+        try:
+            value = float(raw[:len(raw) - len(unit)]) * _SUFFIXES[unit]
+        except ValueError:
+            value = float("nan")
+        if not (value == value and 1 <= value < 2**63) or value != int(value):
+            raise UsageError(f"{flag} {text!s} must be a positive whole number, e.g. 2000000, 500k, 2M or 1.5G")
+        number = int(value)
+    if number < 1:
+        raise UsageError(f"{flag} {number} must be positive")
+    return number

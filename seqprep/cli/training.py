@@ -89,6 +89,7 @@ def train(
     warmup: Annotated[float, typer.Option(help="The share of all steps the warm-up takes.")] = 0.05,
     balance: Annotated[bool, typer.Option("--balance", help="Weight the loss by class (n / (k x class rows)) for skewed labels.")] = False,
     tbptt_loss: Annotated[TbpttLoss, typer.Option(help="With --tbptt: the loss at each sequence's end (last), or after every chunk (every).")] = TbpttLoss.last,
+    budget_steps: Annotated[Optional[str], typer.Option(help="Stop after the batch whose steps read (rows' real steps, summed) reach N, e.g. 2M: the same on every machine.", show_default="no budget")] = None,
     device: Annotated[Device, typer.Option(help="auto takes CUDA when present.")] = Device.auto,
     seed: Annotated[int, typer.Option(help="Seed for weights and batch order (deterministic on CPU).")] = 0,
     overwrite: RunOverwriteOpt = False,
@@ -131,6 +132,7 @@ def train(
                           val_fraction=val_fraction, pool=pool.value, input_dropout=input_dropout, conv=conv,
                           conv_stride=conv_stride, weight_decay=weight_decay, clip=clip if clip != 0 else None,
                           schedule=schedule.value, warmup=warmup, balance=balance, tbptt_loss=tbptt_loss.value,
+                          budget_steps=options.count(budget_steps, "--budget-steps") if budget_steps is not None else None,
                           on_epoch=lambda r: (bar.stop(), show(r)), on_batch=bar.update)
     bar.stop()
     if result.get("rank", 0) != 0:
@@ -191,13 +193,15 @@ def compare(
         "random-steps, random-crops, windows, windows-features (readings only), tbptt, segments, autoencoder.",
         show_default="all that fit the data")] = None,
     epochs: Annotated[int, typer.Option(help="Training epochs per technique.")] = 8,
-    budget: Annotated[Optional[float], typer.Option(help="Seconds of training per technique (fewer epochs then; reported).")] = None,
+    budget: Annotated[Optional[str], typer.Option(help="Steps read per technique (rows' real steps summed over the batches, e.g. 20M), the autoencoder's pre-training included: the same table on every machine.", show_default="--epochs")] = None,
     hidden: Annotated[int, typer.Option(help="LSTM hidden size, the same for every technique.")] = 32,
     embed: Annotated[int, typer.Option(help="Embedding / input projection size, the same for every technique.")] = 32,
     lr: Annotated[float, typer.Option(help="Learning rate (higher than train's 0.001: compare trains few epochs).")] = 0.01,
     val_fraction: Annotated[float, typer.Option(help="The share of TRAIN's sequences that picks each technique's epoch.")] = 0.2,
     exclude: Annotated[Optional[str], typer.Option(help="Comma-separated techniques to leave out.")] = None,
     baselines: Annotated[bool, typer.Option("--baselines/--no-baselines", help="Score the baselines too.")] = True,
+    repeats: Annotated[int, typer.Option(help="Train each technique R times (seeds S, S+1, ...): the table shows the mean and spread.")] = 1,
+    max_vocab: Annotated[int, typer.Option(help="Tokens: the vocabulary's most frequent ids kept (the rest one unknown id).")] = 20_000,
     seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same table.")] = 0,
     json_out: Annotated[Optional[str], typer.Option("--json", help="Also write the table as JSON to this file (row by row).")] = None,
     plot: Annotated[Optional[str], typer.Option(help="Also write a chart of test macro-F1 with intervals and baselines to this PNG.")] = None,
@@ -231,12 +235,21 @@ def compare(
 
     from ..compare import compare as run
     from ..compare import plot as write_plot
-    from ..compare import check_outputs, mark, verdict, write_json
+    from ..compare import check_options, check_outputs, mark, verdict, write_json
 
     check_outputs(json_out, plot)
     chosen = [t.strip() for t in techniques.split(",")] if techniques else None
     left_out = [t.strip() for t in exclude.split(",")] if exclude else None
     done: list[dict] = []
+
+    status = err.status("compare: preparing") if err.is_terminal else None
+
+    def progress(technique: str, k: int, n: int, record: dict) -> None:
+        if status is None:
+            return
+        score = f", validation macro-F1 {record['val_macro_f1']:.3f}" if record.get("val_macro_f1") is not None else ""
+        run = f" run {record['run'] + 1}/{repeats}," if repeats > 1 else ""
+        status.update(f"compare: technique {k}/{n} {technique}:{run} epoch {record['epoch']}/{epochs}{score}")
 
     def finished(r: dict) -> None:
         done.append(r)
@@ -245,16 +258,26 @@ def compare(
         if json_out:
             write_json(done, json_out)  # atomically, row by row: an interrupted run keeps what it finished
 
-    err.print(f"compare: epochs {epochs}, hidden {hidden}, embed {embed}, lr {lr}, validation {val_fraction:g} of "
-              f"TRAIN, seed {seed}", markup=False)
+    steps = options.count(budget, "--budget") if budget is not None else None
+    check_options(length=length, epochs=epochs, budget=steps, repeats=repeats, max_vocab=max_vocab,
+                  techniques=chosen, exclude=left_out, val_fraction=val_fraction)
+    err.print(f"compare: epochs {epochs}{f', budget {steps:,} steps read' if steps else ''}, hidden {hidden}, embed "
+              f"{embed}, lr {lr}, validation {val_fraction:g} of TRAIN, seed {seed}"
+              f"{f', {repeats} runs each' if repeats > 1 else ''}, vocabulary at most {max_vocab:,} tokens",
+              markup=False)
     interrupted = False
     try:
+        if status is not None:
+            status.start()
         rows = run(train_data, test_data, length=length, techniques=chosen, exclude=left_out, epochs=epochs,
-                   budget=budget, hidden=hidden, embed=embed, lr=lr, val_fraction=val_fraction, baselines=baselines,
-                   seed=seed, on_result=finished)
+                   budget=steps, hidden=hidden, embed=embed, lr=lr, val_fraction=val_fraction, baselines=baselines,
+                   seed=seed, repeats=repeats, max_vocab=max_vocab, on_result=finished, on_progress=progress)
     except KeyboardInterrupt:
         rows, interrupted = done, True
         mark(rows)
+    finally:
+        if status is not None:
+            status.stop()
     table = Table(title=f"{train_data} -> {test_data}, length {length}" + (" (interrupted)" if interrupted else ""),
                   title_justify="left")
     for col, justify in (("technique", "left"), ("steps", "right"), ("epochs", "right"),
@@ -271,12 +294,19 @@ def compare(
         table.add_row(r["technique"], f"{r['steps']:,}" if "steps" in r else "",
                       (f"{r['kept_epoch']}/{r['epochs']}" if r.get("kept_epoch") else str(r["epochs"])) if "epochs" in r else "",
                       f"{r['train_seconds']:.1f}" if "train_seconds" in r else "",
-                      f"{r['accuracy']:.3f}", f"{r['macro_f1']:.3f}", interval,
+                      f"{r['accuracy']:.3f}",
+                      f"{r['macro_f1']:.3f}" + (f" ± {r['macro_f1_sd']:.3f}" if "macro_f1_sd" in r else ""), interval,
                       mark_text + (" (per id)" if r.get("scored") == "per id" else ""))
     show(table)
     line = verdict(rows)
     if line:
         err.print(f"compare: {line}", markup=False)
+    best = next((r for r in rows if r.get("best") and r.get("commands")), None)
+    if best is not None:
+        err.print(f"compare: to reproduce {best['technique']} (seed {seed}; every row's commands are in --json):",
+                  markup=False)
+        for command in best["commands"]:
+            err.print(f"  {command}", markup=False, soft_wrap=True)
     if json_out:
         write_json(rows, json_out)
     if interrupted:

@@ -101,11 +101,12 @@ def real_rows(a: Arrays) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def train_autoencoder(data: str, run: str, *, chunk: int, latent: int, val: str | None = None, embed: int = 32,
                       hidden: int = 64, epochs: int = 10, batch_size: int = 64, lr: float = 1e-3, seed: int = 0,
-                      overwrite: bool = False, on_epoch=None) -> dict:
+                      overwrite: bool = False, on_epoch=None, budget_steps: int | None = None) -> dict:
     """Train the chunk autoencoder on the full chunks of ``data``; RUN/model.pt and metrics.jsonl
-    (the reconstruction error per epoch, on ``val`` too when given)."""
+    (the reconstruction error per epoch, on ``val`` too when given). ``budget_steps``: stop after
+    the batch whose steps read (chunks x chunk) reach it."""
     positive(("--chunk", chunk), ("--latent", latent), ("--epochs", epochs), ("--batch-size", batch_size),
-             ("--embed", embed), ("--hidden", hidden))
+             ("--embed", embed), ("--hidden", hidden), ("--budget-steps", budget_steps))
     check_training_floats(lr=lr)
     check_seed(seed)
     if chunk > MAX_CHUNK:
@@ -135,17 +136,24 @@ def train_autoencoder(data: str, run: str, *, chunk: int, latent: int, val: str 
     out = AtomicDir(run, overwrite=overwrite, replaces=RUN_KINDS)
     try:
         with open(out.tmp / "metrics.jsonl", "w") as log:
+            read = 0
             for epoch in range(1, epochs + 1):
                 started = time.perf_counter()
-                total = 0.0
+                total, seen = 0.0, 0
                 for rows in torch.split(torch.randperm(len(x), generator=order_rng), batch_size):
                     loss = model.error(x[rows])
                     optimizer.zero_grad()
                     loss.backward()
                     optimizer.step()
                     total += loss.item() * len(rows)
+                    seen += len(rows)
+                    read += len(rows) * chunk
+                    if budget_steps is not None and read >= budget_steps:
+                        break
                 record = {"epoch": epoch, "seconds": round(time.perf_counter() - started, 4),
-                          "reconstruction_error": total / len(x)}
+                          "reconstruction_error": total / seen}
+                if budget_steps is not None:
+                    record["steps_read"] = read
                 if val_chunks is not None and len(val_chunks):
                     with torch.no_grad():
                         record["val_reconstruction_error"] = model.error(val_chunks).item()
@@ -153,13 +161,15 @@ def train_autoencoder(data: str, run: str, *, chunk: int, latent: int, val: str 
                 log.write(json.dumps(record) + "\n")
                 if on_epoch is not None:
                     on_epoch(record)
+                if budget_steps is not None and read >= budget_steps:
+                    break
         torch.save({"state_dict": model.state_dict(), "model": asdict(cfg), "chunks": int(len(x)),
                     "seqprep_version": __version__}, out.tmp / "model.pt")
         out.commit()
     except BaseException:
         out.abort()
         raise
-    return {"run": run, "epochs": epochs, "history": history, "chunks": int(len(x))}
+    return {"run": run, "epochs": len(history), "history": history, "chunks": int(len(x))}
 
 
 def load_encoder(run: str):

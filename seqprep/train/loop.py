@@ -28,6 +28,7 @@ class TrainConfig:
     patience: int | None = None
     seed: int = 0
     budget: float | None = None  # seconds of training; stop after the epoch that uses them up
+    budget_steps: int | None = None  # steps read (each row's real steps, summed); stop after the batch that reaches it
     weight_decay: float = 0.01  # AdamW's (decoupled) weight decay
     clip: float | None = 1.0  # the gradients' largest norm; None: not clipped
     schedule: str = "cosine"  # the learning rate: "cosine" (warm-up, then cosine decay) or "constant"
@@ -216,7 +217,10 @@ def fit(model: LSTMClassifier, train: Arrays, val: Arrays | None, cfg: TrainConf
     runner = wrap(Logits(model, None if every else cfg.tbptt), world, device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     per_epoch = len(share(data.order(cfg.batch_size, torch.Generator().manual_seed(0)), world))
-    total_steps = max(1, per_epoch * cfg.epochs)
+    epochs = cfg.epochs
+    if cfg.budget_steps is not None:  # as many epochs as the budget reaches into: the schedule spans them
+        epochs = min(epochs, max(1, -(-cfg.budget_steps // max(1, int(train.lengths.sum())))))
+    total_steps = max(1, per_epoch * epochs)
     warmup = max(1, round(cfg.warmup * total_steps))
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: lr_factor(s, total_steps, warmup, cfg.schedule))
@@ -225,8 +229,9 @@ def fit(model: LSTMClassifier, train: Arrays, val: Arrays | None, cfg: TrainConf
     lr = cfg.lr
     best, best_state, waited = None, None, 0
     spent = 0.0
+    read = 0  # steps read so far, for budget_steps
     model.train()
-    for epoch in range(1, cfg.epochs + 1):
+    for epoch in range(1, epochs + 1):
         started = time.perf_counter()
         seen = correct = 0
         total_loss = 0.0
@@ -260,12 +265,17 @@ def fit(model: LSTMClassifier, train: Arrays, val: Arrays | None, cfg: TrainConf
             seen += n
             total_loss += loss_value * n
             correct += (out[known].argmax(1) == target[known]).sum().item()
+            read += int(train.lengths[rows.numpy()].sum())
+            if cfg.budget_steps is not None and read >= cfg.budget_steps:
+                break
         seen, total_loss, correct = reduced([seen, total_loss, correct], world, device)
         seconds = reduced([time.perf_counter() - started], world, device, op="max")[0]
         record = {"epoch": epoch, "seconds": round(seconds, 4),
                   "loss": total_loss / seen if seen else float("nan"),
                   "accuracy": correct / seen if seen else float("nan"),
                   "lr": lr}
+        if cfg.budget_steps is not None:
+            record["steps_read"] = read
         if val_data is not None:
             # The same figures in every process, so they all stop (or not) together.
             record.update(validate(model, val_data, cfg.batch_size, world))
@@ -284,6 +294,8 @@ def fit(model: LSTMClassifier, train: Arrays, val: Arrays | None, cfg: TrainConf
                 if cfg.patience is not None and waited >= cfg.patience:
                     break
         if cfg.budget is not None and spent >= cfg.budget:
+            break
+        if cfg.budget_steps is not None and read >= cfg.budget_steps:
             break
     if best_state is not None:
         model.load_state_dict(best_state)

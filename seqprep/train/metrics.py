@@ -19,11 +19,17 @@ def scores_from(confusion: np.ndarray) -> dict:
     """Accuracy and macro-F1 (over the classes that occur, as truth or prediction) of a (K, K)
     confusion matrix; None when it counts no rows."""
     total = int(confusion.sum())
-    tp = np.diag(confusion).astype(float)
+    return {"accuracy": float(np.trace(confusion) / total) if total else None,
+            "macro_f1": float(macro_f1(confusion[None])[0]) if total else None}
+
+
+def macro_f1(confusions: np.ndarray) -> np.ndarray:
+    """Macro-F1 of each of B (K, K) confusion matrices (B, K, K): per class 2 tp / (2 tp + fp +
+    fn) (the harmonic mean of precision and recall, 0 where tp is 0), averaged over the classes
+    that occur as truth or prediction; 0 for a matrix that counts no rows."""
+    tp = np.diagonal(confusions, axis1=1, axis2=2).astype(float)
+    predicted, true = confusions.sum(axis=1), confusions.sum(axis=2)
+    present = (predicted + true) > 0
     with np.errstate(invalid="ignore", divide="ignore"):
-        precision = tp / confusion.sum(axis=0)
-        recall = tp / confusion.sum(axis=1)
-        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
-    present = (confusion.sum(axis=0) + confusion.sum(axis=1)) > 0
-    return {"accuracy": float(tp.sum() / total) if total else None,
-            "macro_f1": float(np.nan_to_num(f1[present]).mean()) if present.any() else None}
+        f1 = np.where(present, 2 * tp / (predicted + true), 0.0)
+    return f1.sum(axis=1) / np.maximum(present.sum(axis=1), 1)

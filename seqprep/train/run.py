@@ -50,7 +50,7 @@ def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", s
           on_batch=None, pool: str = POOL, input_dropout: float = 0.0, conv: int | None = None,
           conv_stride: int | None = None, weight_decay: float = 0.01, clip: float | None = 1.0,
           schedule: str = "cosine", warmup: float = 0.05, balance: bool = False, tbptt_loss: str = "last",
-          val_fraction: float | None = None) -> dict:
+          val_fraction: float | None = None, budget_steps: int | None = None) -> dict:
     """Train an LSTM classifier on a dataset; writes RUN/model.pt, metrics.jsonl and curves.png.
 
     The recipe: AdamW (``weight_decay``), gradients clipped to norm ``clip``, the learning rate
@@ -60,10 +60,14 @@ def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", s
     pooled (``pool``: last, mean, max, or concat of the three). ``conv`` K puts two 1-D
     convolutions in front that shorten the sequence by ``conv_stride`` (default K // 2).
     With ``val`` (or ``val_fraction`` F: a stratified, seeded split of DATA by id), the epoch
-    with the best validation macro-F1 is kept.
+    with the best validation macro-F1 is kept. ``budget`` stops after the epoch that uses up so
+    many seconds (machine-dependent); ``budget_steps`` after the batch whose steps read (each
+    row's real steps, summed over the batches) reach it, the same on every machine, the
+    schedule spread over the epochs it reaches into.
     """
     positive(("--embed", embed), ("--hidden", hidden), ("--layers", layers), ("--epochs", epochs),
-             ("--batch-size", batch_size), ("--tbptt", tbptt), ("--conv", conv), ("--conv-stride", conv_stride))
+             ("--batch-size", batch_size), ("--tbptt", tbptt), ("--conv", conv), ("--conv-stride", conv_stride),
+             ("--budget-steps", budget_steps))
     for name, value, most in (("--embed", embed, SIZE_LIMIT), ("--hidden", hidden, SIZE_LIMIT),
                               ("--layers", layers, 1024), ("--epochs", epochs, 10**9), ("--conv", conv, SIZE_LIMIT),
                               ("--batch-size", batch_size, 2**31 - 1), ("--tbptt", tbptt, 2**31 - 1)):
@@ -114,7 +118,7 @@ def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", s
             raise UsageError("--model autoencoder trains in one process; run it without torchrun")
         return train_autoencoder(data, run, chunk=chunk, latent=latent, val=val, embed=embed, hidden=hidden,
                                  epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, overwrite=overwrite,
-                                 on_epoch=on_epoch)
+                                 on_epoch=on_epoch, budget_steps=budget_steps)
     if model == "segments" and segments < 1:
         raise UsageError(f"--segments {segments} must be positive")
     if tbptt is not None and model == "segments":
@@ -157,7 +161,9 @@ def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", s
            f"token ids / {train_data.channels} channel(s)", error=UsageError)
     tcfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, tbptt=tbptt, patience=patience, seed=seed,
                        budget=budget, weight_decay=weight_decay, clip=clip, schedule=schedule, warmup=warmup,
-                       balance=balance, tbptt_loss=tbptt_loss)
+                       balance=balance, tbptt_loss=tbptt_loss, budget_steps=budget_steps)
+    if budget_steps is not None and launched().active:
+        raise UsageError("--budget-steps counts the steps one process reads; run it without torchrun")
     if tbptt_loss == "every" and launched().active:
         raise UsageError("--tbptt-loss every back-propagates chunk by chunk in one process; run it without torchrun")
     world = launched()

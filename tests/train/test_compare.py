@@ -58,3 +58,32 @@ def test_same_seed_same_table_and_cli(task, cli, tmp_path):
     assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(UsageError, match="techniques: magic unknown"):
         compare(train, test, techniques=["magic"])
+
+
+def test_repeats_budget_and_the_commands_that_reproduce_a_row(task, cli, tmp_path, monkeypatch):
+    """Each row's command lines, run as a user would, give its first run's score exactly; the
+    budget in steps read stops every run within one batch of it, the autoencoder's pre-training
+    included; repeats give the runs' mean and spread."""
+    import shlex
+
+    train, test = task("tokens-end")
+    rows = compare(train, test, length=20, epochs=50, hidden=8, embed=8, repeats=2, budget=20_000,
+                   techniques=["truncate-end", "windows", "autoencoder"], baselines=False)
+    for r in rows:
+        assert r["repeats"] == 2 and r["seeds"] == [0, 1] and len(r["macro_f1_runs"]) == 2
+        assert r["macro_f1"] == pytest.approx(sum(r["macro_f1_runs"]) / 2)
+        assert r["macro_f1_sd"] == pytest.approx(abs(r["macro_f1_runs"][0] - r["macro_f1_runs"][1]) / 2)
+        assert 20_000 <= r["steps_read"] < 20_000 + 2 * 64 * 20 and r["epochs"] < 50  # within a batch of it
+    assert [r["epochs"] for r in rows] == [6, 1, 26]  # shorter rows, more epochs in the same budget
+    monkeypatch.chdir(tmp_path)
+    for i, r in enumerate(rows):
+        assert r["commands"][0].startswith("seqprep fit ")  # each row's lines stand alone
+        for line in r["commands"][1 if i else 0:]:
+            words = shlex.split(line)
+            assert words[0] == "seqprep"
+            result = cli(*words[1:])
+            assert result.exit_code == 0, (line, result.stderr)
+        scored = json.loads(cli("evaluate", f"compare-work/{r['technique']}/run",
+                                f"compare-work/{r['technique']}/test", "--json").stdout)
+        first = scored["per_id" if r["scored"] == "per id" else "rows"]["macro_f1"]
+        assert first == pytest.approx(r["macro_f1_runs"][0], abs=1e-12), r["technique"]

@@ -255,6 +255,15 @@ CASES = [
      "--val-fraction, --pool, --balance apply to the classifier (--model lstm or segments), not to --model autoencoder"),
     ("tbptt-loss-alone", nothing, "train IN/ids OUT --tbptt-loss every", 2, "--tbptt-loss applies with --tbptt K"),
     ("pool-bogus", nothing, "train IN/ids OUT --pool bogus", 2, "bogus"),
+    # the step budget (issue 18)
+    ("budget-steps-zero", nothing, "train IN/ids OUT --budget-steps 0", 2, "--budget-steps 0 must be a positive whole"),
+    ("budget-steps-word", nothing, "train IN/ids OUT --budget-steps lots", 2,
+     "--budget-steps lots must be a positive whole number, e.g. 2000000, 500k, 2M or 1.5G"),
+    ("budget-steps-fraction", nothing, "train IN/ids OUT --budget-steps 1.5", 2, "--budget-steps 1.5 must be"),
+    ("budget-steps-huge", nothing, "train IN/ids OUT --budget-steps 1e30", 2, "--budget-steps 1e30 must be"),
+    ("compare-budget-nan", nothing, "compare IN/ids IN/ids --budget nanM", 2, "--budget nanM must be"),
+    ("compare-repeats-zero", nothing, "compare IN/ids IN/ids --repeats 0", 2, "--repeats 0 must be positive"),
+    ("compare-vocab-zero", nothing, "compare IN/ids IN/ids --max-vocab 0", 2, "--max-vocab 0 must be positive"),
 ]
 
 
