@@ -94,6 +94,7 @@ def truncate(seqs, length: int, *, keep: str = "end", head: int | None = None):
     if head is not None:
         if keep != "both":
             raise ValueError(f"head={head} applies only with keep='both'")
+        _at_least("head", head, 0)
         if not 0 <= head < length:
             raise ValueError(f"head={head} must be >= 0 and < length={length}")
     r, kind, _ = _ragged(seqs)
@@ -170,8 +171,8 @@ def sample(seqs, length: int, *, seed: int, ids=None, mode: str = "steps", copie
     _at_least("length", length)
     _one_of("mode", mode, ("steps", "crop"))
     _at_least("copies", copies)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed={seed!r} must be an integer >= 0")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
+        raise ValueError(f"seed={seed!r} must be an integer >= 0 and < 2**63 (as the command line takes)")
     r, kind, _ = _ragged(seqs)
     ids = np.arange(r.n_rows, dtype=np.int64) if ids is None else np.asarray(ids, dtype=np.int64)
     if ids.shape != (r.n_rows,):

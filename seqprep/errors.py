@@ -50,8 +50,11 @@ def python_terms(message: str) -> str:
 
 
 def positive(*options: tuple[str, int | None]) -> None:
-    """One line for the first given option (not None) below 1: ``positive(("--length", 0))``."""
+    """One line for the first given option (not None) that is not an int of at least 1:
+    ``positive(("--length", 0))``."""
     for name, value in options:
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            raise UsageError(f"{name} {value!r} must be a whole number (an int)")
         if value is not None and value < 1:
             raise UsageError(f"{name} {value} must be positive")
 

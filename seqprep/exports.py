@@ -52,6 +52,9 @@ def load_npy(p: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, dict]:
     if x.ndim not in (2, 3) or x.dtype.kind not in "iufb" or 0 in x.shape[1:]:
         raise InputError(f"{p / 'X.npy'}: {x.dtype} of shape {x.shape}, but an export is (N, L) token ids or "
                          "(N, L, C) readings, L and C at least 1; export the data again")
+    if not x.flags.c_contiguous:  # rows are read from the file one after another
+        raise InputError(f"{p / 'X.npy'}: stored in Fortran (column-major) order, but an export's rows are stored "
+                         "one after another; save it as np.save(path, np.ascontiguousarray(x))")
     if isinstance(meta.get("rows"), int) and meta["rows"] != len(x):
         raise InputError(f"{p / 'X.npy'}: shape {x.shape}, but meta.json says {meta['rows']} rows; export the data "
                          "again")

@@ -207,7 +207,7 @@ def to_stats(counts: "Counts", *, step_type: str, channels: int | None, params: 
     return stats
 
 
-def check_stats_target(out: str, src: str, overwrite: bool) -> None:
+def check_stats_target(out: str, src: str | None, overwrite: bool) -> None:
     """fit writes one JSON file: refuse a directory, and replace (with ``overwrite``) only a
     stats file seqprep wrote; then the checks every output gets (not the input, a writable place)."""
     if out == "-":
@@ -225,7 +225,7 @@ def check_stats_target(out: str, src: str, overwrite: bool) -> None:
         if not path.is_file():
             raise OutputError(f"{out}: not a regular file (a FIFO or device); give OUT as a new file path")
     # Then what every output gets: not an input, only a stats file replaced, a writable place.
-    check_target(out, inputs=(src,), overwrite=overwrite, replaces=("stats",))
+    check_target(out, inputs=(src,) if src else (), overwrite=overwrite, replaces=("stats",))
 
 
 @dataclass
@@ -507,3 +507,21 @@ def check_stats(stats: dict, path: str) -> None:
                 bad(f"channel {c}: std {std!r} is not a finite number of at least 0")
             if std == 0 and not (_is_number(lo) and lo == hi):
                 bad(f"channel {c}: std is 0 but its readings are not all equal (min {lo!r}, max {hi!r})")
+            if not (_is_number(lo) and _is_number(hi) and lo <= hi):
+                bad(f"channel {c}: min {lo!r} and max {hi!r} are not two finite numbers, min <= max")
+    if not (_is_int(stats.get("rows")) and 0 <= stats["rows"] < 2**63):
+        bad(f"rows {stats.get('rows')!r} is not a non-negative integer")
+    if "params" not in stats:
+        bad("params is missing")
+    stride = params.get("kmer_stride")
+    if stride is not None and not (_is_int(stride) and 1 <= stride <= MAX_KMER):
+        bad(f"params.kmer_stride {stride!r} is not an integer from 1 to {MAX_KMER}")
+    ignored = stats.get("inf_ignored", 0)
+    if not (_is_int(ignored) and 0 <= ignored < 2**63):
+        bad(f"inf_ignored {ignored!r} is not a non-negative integer")
+    if kind == "tokens":
+        distinct = stats.get("distinct_tokens")
+        if not (_is_int(distinct) and len(stats["tokens"]) <= distinct < 2**63):
+            bad(f"distinct_tokens {distinct!r} is not an integer of at least the {len(stats['tokens'])} tokens kept")
+        if len(set(stats["tokens"])) != len(stats["tokens"]):
+            bad("tokens lists a token twice")

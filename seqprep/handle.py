@@ -14,6 +14,7 @@ lineage, one-line errors) and returns the new dataset.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field, fields
 import pyarrow as pa
 
 from .dataset import BATCH_ROWS, open_source
-from .errors import InputError
+from .errors import InputError, UsageError
 from .steps import Padding
 
 __all__ = ["Dataset", "open", "Truncate", "Sample", "Split", "Summarize", "Encode", "Padding"]
@@ -103,6 +104,11 @@ class Dataset:
         returns the new dataset."""
         if not hasattr(step, "_run"):
             raise TypeError(f"step: a seqprep step (Truncate, Sample, Split, Summarize, Encode), not {step!r}")
+        for name, value, hint in (("out", out, "str"), ("format", format, "str"), ("workers", workers, "int"),
+                                  ("scheduler", scheduler, "str | None"), ("overwrite", overwrite, "bool")):
+            _check_option("apply", name, value, hint)
+        if str(out) == "-":
+            raise UsageError("apply: out='-' (a stream on stdout) is for the command line; give a directory")
         step._run(self.path, str(out), format=format, workers=workers, scheduler=scheduler, overwrite=overwrite)
         return Dataset(str(out))
 
@@ -117,8 +123,41 @@ def open(path: str) -> Dataset:  # noqa: A001 - sp.open, as the issue asks
     return Dataset(path)
 
 
+def _check_option(owner: str, name: str, value, hint: str) -> None:
+    """``value`` of the type ``hint`` (an annotation as written: ``int | None``...) names, or
+    one line: a step never runs, let alone commits a dataset, with an option of another type."""
+    kinds = {k.strip() for k in str(hint).split("|")}
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if value is None and "None" in kinds:
+        return
+    if "int" in kinds and number and isinstance(value, int):
+        return
+    if "float" in kinds and number and math.isfinite(value):
+        return
+    if "bool" in kinds and isinstance(value, bool):
+        return
+    if "str" in kinds and isinstance(value, (str, os.PathLike)):
+        return
+    if "dict" in kinds and isinstance(value, dict):
+        return
+    if "Padding" in kinds and isinstance(value, Padding):
+        if not isinstance(value.pad, bool) or not isinstance(value.side, str):
+            raise UsageError(f"{owner}: padding={value!r}: pad is True or False, side 'start' or 'end'")
+        v = value.value
+        if not (v is None or isinstance(v, str) or (isinstance(v, (int, float)) and not isinstance(v, bool)
+                                                   and math.isfinite(v))):
+            raise UsageError(f"{owner}: padding value={v!r} must be a finite number or a string (or None)")
+        return
+    wanted = " or ".join(sorted(k for k in kinds if k != "None")) + (" (or None)" if "None" in kinds else "")
+    raise UsageError(f"{owner}: {name}={value!r} must be {wanted}")
+
+
 class _Step:
     """Calls the library function of the command of the same name with the step's options."""
+
+    def __post_init__(self):
+        for f in fields(self):
+            _check_option(type(self).__name__, f.name, getattr(self, f.name), f.type)
 
     def _options(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -202,6 +241,16 @@ class Encode(_Step):
     options: dict = field(default_factory=dict)
 
     def __init__(self, **options):
+        import inspect
+
+        from .steps import encode
+
+        params = inspect.signature(encode).parameters
+        for name, value in options.items():
+            if name in ("src", "out", "format", "overwrite", "workers", "scheduler", "progress") or name not in params:
+                raise UsageError(f"Encode: no option {name}=; choose from "
+                                 f"{', '.join(p for p in params if p not in ('src', 'out', 'progress'))}")
+            _check_option("Encode", name, value, params[name].annotation)
         object.__setattr__(self, "options", dict(options))
 
     def _run(self, src, out, **how):

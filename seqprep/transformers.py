@@ -29,13 +29,15 @@ from __future__ import annotations
 
 import copy
 import inspect
+import os
 
 import numpy as np
 import pyarrow as pa
 
 from .compute import _back
-from .errors import InputError
-from .fit import FORMAT, Counts, Moments, check_stats, label_type_name, load_stats, to_stats, write_stats
+from .errors import InputError, UsageError
+from .fit import (FORMAT, Counts, Moments, check_stats, check_stats_target, label_type_name, load_stats, to_stats,
+                  write_stats)
 from .kernels.encode import (FIRST_ID, INF_MODES, INT32_MAX, MAX_HASH, MAX_KMER, MAX_ONEHOT, first_infinite, hash_ids, normalize, normalize_rows, onehot, token_rows, vocab_ids)
 from .ragged import Ragged, from_arrow
 
@@ -263,10 +265,16 @@ class _Counted(_Transformer):
         self._state = None
         return self
 
-    def save(self, path) -> None:
+    def save(self, path, *, overwrite: bool = True) -> None:
         """Write the fitted state to ``path`` as the JSON stats file ``seqprep fit`` writes
-        (``-``: stdout), atomically: a reader sees the old file or the new one."""
-        write_stats(str(path), self._fitted())
+        (``-``: stdout), atomically: a reader sees the old file or the new one. An existing
+        stats file is replaced (``overwrite=False``: refused); anything else there (a dataset's
+        file, a directory, a link, a FIFO, a file seqprep did not write) is never replaced."""
+        if not isinstance(path, (str, os.PathLike)):
+            raise UsageError(f"path={path!r} must be a file path (str or os.PathLike)")
+        fitted = self._fitted()
+        check_stats_target(os.fspath(path), None, overwrite)
+        write_stats(os.fspath(path), fitted)
 
     def to_stats(self) -> dict:
         """The fitted state as the stats file's contents (a new dict)."""
@@ -285,7 +293,7 @@ class _Counted(_Transformer):
         if not isinstance(stats, dict) or stats.get("format") != FORMAT:
             raise InputError("stats: not a seqprep stats file; make one with `seqprep fit` or save()")
         check_stats(stats, "stats")
-        return cls._from_checked(stats, "stats", **params)
+        return cls._from_checked(copy.deepcopy(stats), "stats", **params)  # the caller's dict stays theirs
 
     @property
     def classes_(self) -> list:

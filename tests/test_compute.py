@@ -64,6 +64,8 @@ def test_paa_sample_windows():
     (lambda: sp.paa([np.arange(3)], 2), ValueError, "paa works on float readings"),
     (lambda: sp.paa([np.arange(3.0)], 2, agg="median"), ValueError, "agg='median' must be one of"),
     (lambda: sp.sample([np.arange(3)], 2, seed=-1), ValueError, "seed=-1 must be an integer >= 0"),
+    (lambda: sp.sample([np.arange(3)], 2, seed=2**64), ValueError, r"seed=18446744073709551616 must be an integer >= 0 and < 2\*\*63"),
+    (lambda: sp.truncate([np.arange(5)], 3, keep="both", head=1.5), TypeError, "head=1.5 must be an integer"),
     (lambda: sp.sample([np.arange(3)], 2, seed=1, ids=[1, 2]), ValueError, "2 ids for 1 sequences"),
     (lambda: sp.windows([np.arange(3)], 2, stride=0), ValueError, "stride=0 must be >= 1"),
     (lambda: sp.truncate("abc", 2), TypeError, "a pyarrow list array or a list of numpy arrays"),

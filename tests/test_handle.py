@@ -1,6 +1,7 @@
 """sp.open and steps applied from Python (seqprep.handle)."""
 
 import pickle
+import re
 
 import numpy as np
 import pyarrow as pa
@@ -97,3 +98,29 @@ def test_datasets_with_the_old_manifest_name_are_read(ds, tmp_path):
     assert sp.open(ds).rows == 3
     out = sp.open(ds).apply(sp.Truncate(1), tmp_path / "t")
     assert (tmp_path / "t" / "_seqprep.json").exists() and out.rows == 3
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: sp.Truncate(True), "Truncate: length=True must be int"),
+    (lambda: sp.Truncate("10"), "Truncate: length='10' must be int"),
+    (lambda: sp.Truncate(10, keep="both", head=1.5), "Truncate: head=1.5 must be int (or None)"),
+    (lambda: sp.Truncate(10, padding="yes"), "Truncate: padding='yes' must be Padding"),
+    (lambda: sp.Truncate(10, padding=sp.Padding(value=[1])), "padding value=[1] must be a finite number or a string"),
+    (lambda: sp.Truncate(10, padding=sp.Padding(value=float("inf"))), "padding value=inf must be a finite number"),
+    (lambda: sp.Sample(10, seed=None), "Sample: seed=None must be int"),
+    (lambda: sp.Summarize(factor=1.5), "Summarize: factor=1.5 must be int (or None)"),
+    (lambda: sp.Encode(hash=1.5), "Encode: hash=1.5 must be int (or None)"),
+    (lambda: sp.Encode(hash=5, lowercase="x"), "Encode: lowercase='x' must be bool"),
+    (lambda: sp.Encode(bogus=1), "Encode: no option bogus=; choose from stats, hash"),
+])
+def test_steps_refuse_options_of_the_wrong_type_when_made(make, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        make()
+
+
+def test_apply_checks_its_own_options(ds, tmp_path):
+    with pytest.raises(ValueError, match="apply: workers='2' must be int"):
+        sp.open(ds).apply(sp.Truncate(2), tmp_path / "w", workers="2")
+    with pytest.raises(ValueError, match="out='-'"):
+        sp.open(ds).apply(sp.Truncate(2), "-")
+    assert not (tmp_path / "w").exists()

@@ -2,6 +2,7 @@
 
 import doctest
 import json
+import re
 
 import numpy as np
 import pyarrow as pa
@@ -227,6 +228,27 @@ def test_load_refuses_the_wrong_file(tmp_path):
         sp.Vocabulary.from_stats(damaged)
 
 
+def test_crafted_stats_are_refused_field_by_field(tmp_path):
+    good = sp.Vocabulary().fit([["a", "b", "a"]]).to_stats()
+    numbers = sp.Standardizer().fit([np.array([1.0, 2.0])]).to_stats()
+    for stats, message in [
+        ({k: v for k, v in good.items() if k != "rows"}, "rows None is not a non-negative integer"),
+        ({**good, "rows": -5}, "rows -5 is not a non-negative integer"),
+        ({k: v for k, v in good.items() if k != "params"}, "params is missing"),
+        ({k: v for k, v in good.items() if k != "distinct_tokens"}, "distinct_tokens None is not an integer"),
+        ({**good, "tokens": ["a", "a"]}, "tokens lists a token twice"),
+        ({**good, "inf_ignored": "x"}, "inf_ignored 'x' is not a non-negative integer"),
+        ({**good, "params": {**good["params"], "kmer_stride": "x"}}, "params.kmer_stride 'x' is not an integer"),
+        ({**numbers, "channel_stats": [{**numbers["channel_stats"][0], "min": "x"}]}, "min 'x' and max"),
+    ]:
+        with pytest.raises(InputError, match=re.escape(message)):
+            (sp.Standardizer if stats.get("kind") == "numbers" else sp.Vocabulary).from_stats(stats)
+    mine = sp.Vocabulary().fit([["a", "b", "a"]]).to_stats()
+    v = sp.Vocabulary.from_stats(mine)
+    mine["tokens"].append("z")
+    assert v.vocabulary_ == {"a": 2, "b": 3}  # from_stats copied the caller's dict
+
+
 # ---------------------------------------------------------------------------------------------
 # Refusals
 
@@ -328,3 +350,21 @@ def test_encode_normalize_per_row(cli, tmp_path):
     toks = make_dataset(tmp_path / "t", [["a"]])
     result = cli("encode", toks, tmp_path / "y", "--normalize", "per-row")
     assert result.exit_code == 2 and "--normalize works on numeric readings, but seq holds string tokens" in result.stderr
+
+
+def test_save_never_replaces_what_seqprep_did_not_write(tmp_path):
+    Vocabulary = sp.Vocabulary
+    v = Vocabulary().fit([["a", "b"]])
+    mine = tmp_path / "notes.txt"
+    mine.write_text("mine")
+    with pytest.raises(OSError, match="replaces only a stats file, and this is a file seqprep did not write"):
+        v.save(mine)
+    with pytest.raises(OSError, match="is a directory"):
+        v.save(tmp_path)
+    with pytest.raises(ValueError, match="path=None must be a file path"):
+        v.save(None)
+    v.save(tmp_path / "v.json")
+    v.save(tmp_path / "v.json")  # its own stats file: replaced
+    with pytest.raises(OSError, match="already exists"):
+        v.save(tmp_path / "v.json", overwrite=False)
+    assert mine.read_text() == "mine" and Vocabulary.load(tmp_path / "v.json").vocabulary_ == v.vocabulary_

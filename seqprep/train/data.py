@@ -127,9 +127,34 @@ class Shards:
             return (b for _, batches in self.source.shard_batches(self.batch_rows) for b in batches)
         return self.files.batches(i)
 
+    def name(self, i: int) -> str:
+        return self.path if self.files is None else self.files.names[i]
+
     def __iter__(self):
         for i in range(self.n):
             yield from self.batches(i)
+
+    def checked(self):
+        """``(shard name, batch)`` in order, each batch's columns of the types the dataset's
+        schema gives (a shard of other types, or with a null seq, refused in one line)."""
+        schema = self.source.schema
+        for i in range(self.n):
+            for batch in self.batches(i):
+                for f in schema:
+                    if f.name in ("id", "seq", "length", "label") and (
+                            f.name not in batch.schema.names or not _same_type(batch.schema.field(f.name).type, f.type)):
+                        found = batch.schema.field(f.name).type if f.name in batch.schema.names else "missing"
+                        raise InputError(f"{self.name(i)}: column {f.name!r} is {found}, but the dataset's schema "
+                                         f"says {f.type}; the shards disagree: make the dataset again")
+                if batch.column("seq").null_count:
+                    raise InputError(f"{self.name(i)}: {batch.column('seq').null_count} rows have no seq (null); "
+                                     "make the dataset again")
+                yield self.name(i), batch
+
+
+def _same_type(a: pa.DataType, b: pa.DataType) -> bool:
+    """The same type, whatever a list's item is named or whether a field may hold nulls."""
+    return a == b or str(a).replace(" not null", "") == str(b).replace(" not null", "")
 
 
 def _load_parquet(path: str, classes: list | None, stream: bool | None = None) -> Arrays:
@@ -140,7 +165,8 @@ def _load_parquet(path: str, classes: list | None, stream: bool | None = None) -
         # Batches of about READ_BYTES: read ahead, decoded and converted, a few are held at once.
         shards = Shards(path, max(1, min(BATCH_ROWS, READ_BYTES // _row_bytes(seq_type))), source=source)
     if source.padding is None:
-        return _load_ragged(pa.Table.from_batches(list(shards), schema=source.schema), encoding, classes, path)
+        return _load_ragged(pa.Table.from_batches([b for _, b in shards.checked()], schema=source.schema), encoding,
+                            classes, path)
     if not pa.types.is_fixed_size_list(seq_type) or "length" not in source.schema.names:
         raise InputError(f"{path}: padded, but seq is not of fixed size or there is no length column; make the "
                          "dataset again")
@@ -148,9 +174,9 @@ def _load_parquet(path: str, classes: list | None, stream: bool | None = None) -
         raise InputError(f"{path}: seq holds string tokens; map them to ids with `seqprep encode` first")
     if stream is None and source.rows is not None and source.rows * _row_bytes(seq_type) > IN_MEMORY_LIMIT:
         stream = True  # the manifest says it will not be held: to the file from the first batch
-    rows = Rows(path, stream)
+    rows = Rows(path, stream, None if source.rows is None else source.rows * _row_bytes(seq_type))
     small: dict[str, list] = {"id": [], "length": [], "label": []}
-    for batch in shards:
+    for _, batch in shards.checked():
         rows.add(_padded_input(batch.column("seq"), seq_type.list_size))
         for name in small:
             if name in batch.schema.names:
@@ -192,8 +218,8 @@ class Rows:
     to an unlinked temporary file in ``TMPDIR`` and read back a batch at a time
     (:class:`RowReader`): the file goes when the data does, even if the process is killed."""
 
-    def __init__(self, where: str, stream: bool | None):
-        self.where, self.stream = where, stream
+    def __init__(self, where: str, stream: bool | None, expected: int | None = None):
+        self.where, self.stream, self.expected = where, stream, expected  # expected: bytes, when known
         self.held: list[np.ndarray] = []
         self.bytes = 0
         self.spill = None
@@ -208,6 +234,8 @@ class Rows:
                 raise InputError(f"{self.where}: integer data must be (N, L) token ids")
             if x.size:
                 self.low, self.top = min(self.low, int(x.min())), max(self.top, int(x.max()))
+            if self.top > np.iinfo(np.int64).max:
+                raise InputError(f"{self.where}: token id {self.top} does not fit int64; encode the data again")
             return x.astype(np.int64, copy=False)
         x = (x if x.ndim == 3 else x[:, :, None]).astype(np.float32, copy=False)
         self.nans += int(np.isnan(x).sum())
@@ -232,12 +260,21 @@ class Rows:
                 return
             self.spill.write(np.ascontiguousarray(x).data)
         except OSError as e:
-            raise InputError(f"{self.where}: larger than memory, so it is copied to a temporary file in "
-                             f"{tempfile.gettempdir()}, which failed ({e.strerror or e}); set TMPDIR to a disk with "
-                             f"room for {self.bytes / 2**30:.1f}+ GiB") from None
+            self._failed(e)
+
+    def _failed(self, e: OSError):
+        need = max(self.expected or 0, self.bytes)
+        raise InputError(f"{self.where}: larger than memory, so it is copied to a temporary file in "
+                         f"{tempfile.gettempdir()}, which failed ({e.strerror or e}); set TMPDIR to a disk with "
+                         f"room for {need / 2**30:.2f} GiB") from None
 
     def _open_spill(self) -> None:
-        self.spill = tempfile.TemporaryFile(prefix="seqprep-train-")
+        asked = os.environ.get("TMPDIR")
+        if asked and not (os.path.isdir(asked) and os.access(asked, os.W_OK | os.X_OK)):
+            raise InputError(f"{self.where}: larger than memory, so it is copied to a temporary file in TMPDIR, but "
+                             f"TMPDIR={asked} is not a writable directory; set TMPDIR to a disk with room for "
+                             f"{max(self.expected or 0, self.bytes) / 2**30:.2f} GiB")
+        self.spill = tempfile.TemporaryFile(prefix="seqprep-train-", dir=asked or None)
         for x in self.held:
             self.spill.write(np.ascontiguousarray(x).data)
         self.held = []
@@ -247,7 +284,10 @@ class Rows:
         if self.spill is None:
             x = self.held[0] if len(self.held) == 1 else np.concatenate(self.held)
             return x if x.flags.writeable else x.copy()  # Arrow's buffers are read-only
-        self.spill.flush()
+        try:
+            self.spill.flush()
+        except OSError as e:
+            self._failed(e)
         dtype = np.dtype(np.int64) if len(self.shape) == 2 else np.dtype(np.float32)
         return RowReader(RawRows(self.spill, 0, self.shape, dtype, self.where), top=self.top)
 
@@ -282,8 +322,9 @@ def _load_ragged(table: pa.Table, encoding: dict, classes: list | None, path: st
         raise InputError(f"{path}: seq holds string tokens; map them to ids with `seqprep encode` first")
     values = rows.values
     if values.dtype.kind in "iu":
-        if len(values) and values.min() < 0:
-            raise InputError(f"{path}: token id {int(values.min())} is negative; ids start at 0 (the padding id)")
+        checks = Rows(path, stream=False)
+        checks.check(values.reshape(1, -1))  # negative ids, ids past int64
+        checks.verdict()
         values = values.astype(np.int64)
         vocab = _stated_vocab(encoding, path) or (int(values.max()) + 1 if len(values) else 2)
     else:

@@ -32,7 +32,7 @@ from ..errors import InputError
 from ..exports import load_npy
 from ..labels import class_order
 from ..ragged import from_arrow
-from .data import RowReader, Shards
+from .data import Rows, RowReader, Shards, _stated_vocab, no_nan_counts
 
 NPY_PIECE = 4096  # rows of an NPY export dealt as one piece
 
@@ -70,8 +70,16 @@ class SequenceDataset(torch.utils.data.IterableDataset):
 
     def __init__(self, path: str, *, shuffle: bool = False, seed: int = 0, buffer_size: int = 4096,
                  classes: list | None = None, rank: int | None = None, world_size: int | None = None):
-        if buffer_size < 1:
-            raise ValueError(f"buffer_size={buffer_size} must be >= 1")
+        for name, value, low in (("buffer_size", buffer_size, 1), ("seed", seed, 0), ("world_size", world_size, 1),
+                                 ("rank", rank, 0)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                raise ValueError(f"{name}={value!r} must be an integer")
+            if value is not None and value < low:
+                raise ValueError(f"{name}={value} must be >= {low}")
+        if (rank is None) != (world_size is None) or (rank is not None and rank >= world_size):
+            raise ValueError(f"rank={rank}, world_size={world_size}: give both, with 0 <= rank < world_size")
+        if classes is not None and not isinstance(classes, (list, tuple)):
+            raise ValueError(f"classes={classes!r} must be a list of the class labels")
         self.path = str(path)
         self.shuffle, self.seed, self.buffer_size = shuffle, seed, buffer_size
         self.rank, self.world_size = rank, world_size
@@ -146,12 +154,23 @@ def pad_collate(batch: list, *, side: str = "end", value=0) -> tuple[torch.Tenso
     return X, torch.tensor(lengths, dtype=torch.int64), torch.tensor(ys, dtype=torch.int64)
 
 
-def _as_tensor_values(values: np.ndarray, where: str) -> np.ndarray:
+def _as_tensor_values(values: np.ndarray, where: str, vocab_size: int | None = None) -> np.ndarray:
     """int64 token ids or float32 readings, in memory torch may own (Arrow's and a memory map's
-    buffers are read-only)."""
+    buffers are read-only), checked as ``seqprep train`` checks them (:class:`Rows`): ids not
+    negative and within the vocabulary the encoding states, readings neither NaN nor infinite."""
     if not isinstance(values, np.ndarray):
         raise InputError(f"{where}: seq holds string tokens; map them to ids with `seqprep encode` first")
-    values = values.astype(np.int64 if values.dtype.kind in "iu" else np.float32, copy=False)
+    if values.dtype.kind in "iu":
+        checks = Rows(where, stream=False)
+        checks.check(values.reshape(len(values), -1))  # ids: negative, past int64
+        checks.verdict()
+        if vocab_size is not None and checks.top >= vocab_size:
+            raise InputError(f"{where}: token id {checks.top} is beyond the vocabulary size {vocab_size} its encoding "
+                             "states; the data is damaged, encode it again")
+        values = values.astype(np.int64, copy=False)
+    else:
+        values = values.astype(np.float32, copy=False)
+        no_nan_counts(int(np.isnan(values).sum()), int(np.isinf(values).sum()), where)
     return values if values.flags.writeable else values.copy()
 
 
@@ -164,6 +183,7 @@ class _ParquetSource:
         self.where = path
         self.padding = source.padding
         self.n_pieces = self.shards.n
+        self.vocab_size = _stated_vocab(self.shards.encoding, path)
         classes = self.shards.encoding.get("classes")
         if classes is None:
             labels = (source.manifest or {}).get("labels") or {}
@@ -176,7 +196,7 @@ class _ParquetSource:
             padded = self.padding is not None and "length" in batch.schema.names
             rows = from_arrow(batch.column("seq"), batch.column("length") if padded else None,
                               self.padding.side if padded else "end")
-            values = torch.from_numpy(_as_tensor_values(rows.values, self.where))
+            values = torch.from_numpy(_as_tensor_values(rows.values, self.where, self.vocab_size))
             labels = batch.column("label").to_pylist() if "label" in batch.schema.names else [None] * batch.num_rows
             offsets = rows.offsets.tolist()
             for i, label in enumerate(labels):
@@ -190,13 +210,17 @@ class _NpySource:
         self.x, self.lengths, self.y, meta = load_npy(p)
         self.reader = RowReader(self.x)  # read, not mapped: the pages of X never pile up in memory
         self.classes = list(meta.get("classes") or [])
-        self.side = ((meta.get("padding") or {}).get("side")) or "end"
+        padding, encoding = meta.get("padding") or {}, meta.get("encoding") or {}
+        self.side = padding.get("side", "start") if isinstance(padding, dict) else None  # as train reads it
+        if self.side not in ("start", "end") or not isinstance(encoding, dict):
+            raise InputError(f"{p / 'meta.json'}: its encoding or padding entry is damaged; export the data again")
+        self.vocab_size = _stated_vocab(encoding, p / "meta.json")
         self.n_pieces = -(-len(self.x) // NPY_PIECE)
 
     def rows(self, piece: int, index: dict) -> Iterator[tuple[torch.Tensor, int, int]]:
         start = piece * NPY_PIECE
         x = self.reader.block(start, start + NPY_PIECE)
-        x = torch.from_numpy(_as_tensor_values(x, "X.npy"))
+        x = torch.from_numpy(_as_tensor_values(x, str(self.reader.path), self.vocab_size))
         for i, n in enumerate(self.lengths[start:start + NPY_PIECE].tolist()):
             row = x[i, :n] if self.side == "end" else x[i, x.shape[1] - n:]
             yield row, n, int(self.y[start + i]) if self.y is not None else -1

@@ -1,5 +1,7 @@
 """seqprep.torch: SequenceDataset over datasets and NPY exports, in plain PyTorch code."""
 
+import re
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -142,3 +144,25 @@ def test_shards_are_read_with_every_command_s_checks(ds, tmp_path):
     shard.write_bytes(b"PAR1 not parquet")
     with pytest.raises(InputError, match="16 bytes, but _seqprep.json says"):
         rows_of(SequenceDataset(ds))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(world_size=0, rank=0), "world_size=0 must be >= 1"),
+    (dict(world_size=2, rank=5), "rank=5, world_size=2: give both, with 0 <= rank < world_size"),
+    (dict(world_size=2, rank=-1), "rank=-1 must be >= 0"),
+    (dict(world_size=2), "give both"),
+    (dict(classes="c0"), "classes='c0' must be a list"),
+    (dict(buffer_size=1.5), "buffer_size=1.5 must be an integer"),
+])
+def test_options_are_checked(ds, kwargs, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        SequenceDataset(ds, **kwargs)
+
+
+def test_values_are_checked_as_train_checks_them(tmp_path):
+    bad = make_dataset(tmp_path / "neg", [[1, -2, 3]], labels=["a"], seq_type=pa.int32())
+    with pytest.raises(InputError, match="token id -2 is negative"):
+        rows_of(SequenceDataset(str(bad)))
+    nan = make_dataset(tmp_path / "nan", [[1.0, float("nan")]], labels=["a"], seq_type=pa.float32())
+    with pytest.raises(InputError, match="1 readings are NaN"):
+        rows_of(SequenceDataset(str(nan)))

@@ -141,3 +141,74 @@ def test_parquet_checks_count_over_every_batch(exports, tmp_path):
         rows.finish()
     with pytest.raises(InputError, match="integer data must be"):
         rows.add(np.zeros((1, 2, 2), dtype=np.int64))
+
+
+def add_shard(dst, shard):
+    """Add ``shard`` (a Parquet file) to dst as its second shard, the manifest updated to match
+    it (as a crafted dataset would be): only the shard's own types give it away."""
+    import hashlib
+
+    data = shard.read_bytes()
+    manifest = json.loads((dst / "_seqprep.json").read_text())
+    (dst / "part-00001.parquet").write_bytes(data)
+    rows = manifest["shards"][0]["rows"]
+    manifest["shards"].append({"path": "part-00001.parquet", "rows": rows, "bytes": len(data),
+                               "sha256": hashlib.sha256(data).hexdigest()})
+    manifest["rows"] += rows
+    (dst / "_seqprep.json").write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_shard_of_other_types_than_the_schema_is_refused(exports, tmp_path, stream):
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    bad = tmp_path / "bad"
+    shutil.copytree(exports / "tokens-parquet", bad)
+    table = pq.read_table(exports / "tokens-parquet" / "part-00000.parquet")
+    seq = table.column("seq").combine_chunks()
+    floats = pa.FixedSizeListArray.from_arrays(pa.array(seq.flatten().to_numpy().astype(np.float32)), 24)
+    pq.write_table(table.set_column(table.schema.get_field_index("seq"), "seq", floats), tmp_path / "f.parquet")
+    add_shard(bad, tmp_path / "f.parquet")
+    with pytest.raises(InputError, match=r"part-00001.parquet: column 'seq' is fixed_size_list<element: float>\[24\], but "
+                                         r"the dataset's schema says fixed_size_list<element: int\w*>\[24\]"):
+        load(str(bad), stream=stream)
+
+
+def test_fortran_ordered_x_is_refused(exports, tmp_path):
+    bad = tmp_path / "fortran"
+    copy_export(exports / "readings-npy", bad)
+    np.save(bad / "X.npy", np.asfortranarray(np.load(bad / "X.npy")))
+    meta = json.loads((bad / "meta.json").read_text())
+    meta.pop("files", None)
+    (bad / "meta.json").write_text(json.dumps(meta))
+    for stream in (False, True):
+        with pytest.raises(InputError, match="stored in Fortran"):
+            load(str(bad), stream=stream)
+
+
+def test_ids_past_int64_and_a_bad_tmpdir_are_refused(monkeypatch, tmp_path):
+    rows = train_data.Rows("data", stream=False)
+    with pytest.raises(InputError, match="data: token id 18446744073709551615 does not fit int64"):
+        rows.add(np.array([[1, 2**64 - 1]], dtype=np.uint64))
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "missing"))
+    rows = train_data.Rows("data", stream=True, expected=3 * 2**30)
+    with pytest.raises(InputError, match=r"TMPDIR=.*missing is not a writable directory; .* room for 3.00 GiB"):
+        rows.add(np.zeros((2, 3), dtype=np.int64))
+
+
+def test_a_full_disk_at_the_last_flush_is_one_line(monkeypatch):
+    class FullAtFlush:
+        def write(self, data):
+            return None
+
+        def flush(self):
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(train_data.tempfile, "TemporaryFile", lambda **kw: FullAtFlush())
+    rows = train_data.Rows("data", stream=True)
+    rows.add(np.zeros((2, 3), dtype=np.int64))
+    with pytest.raises(InputError, match="No space left on device.*room for 0.00 GiB"):
+        rows.finish()
