@@ -111,7 +111,7 @@ def pad(seqs, length: int | None = None, *, side: str = "start", value=0, keep: 
     side : {"start", "end"}, default "start"
         Where the padding goes (keras ``padding="pre"`` / ``"post"``).
     value : default 0
-        The padding value.
+        The padding value (string tokens: null, unless a string is given).
     keep : {"end", "start", "both"}, default "end"
         Which steps longer sequences keep (see :func:`truncate`).
 
@@ -130,6 +130,11 @@ def pad(seqs, length: int | None = None, *, side: str = "start", value=0, keep: 
             return np.zeros((r.n_rows, 0) + r.values.shape[1:], dtype=r.values.dtype), np.zeros(r.n_rows, np.int32)
     _at_least("length", length)
     _one_of("keep", keep, KEEPS)
+    if not isinstance(r.values, np.ndarray):  # string tokens: null unless a string is given, as the CLI pads
+        if type(value) is int and value == 0:
+            value = None
+        elif value is not None and not isinstance(value, str):
+            raise ValueError(f"value={value!r}: string tokens pad with a string (or None for null)")
     if isinstance(r.values, np.ndarray) and len(r.values):
         try:
             fill = np.asarray(value).astype(r.values.dtype, casting="same_kind" if r.values.dtype.kind == "f" else "unsafe")
@@ -174,7 +179,10 @@ def sample(seqs, length: int, *, seed: int, ids=None, mode: str = "steps", copie
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
         raise ValueError(f"seed={seed!r} must be an integer >= 0 and < 2**63 (as the command line takes)")
     r, kind, _ = _ragged(seqs)
-    ids = np.arange(r.n_rows, dtype=np.int64) if ids is None else np.asarray(ids, dtype=np.int64)
+    try:
+        ids = np.arange(r.n_rows, dtype=np.int64) if ids is None else np.asarray(ids, dtype=np.int64)
+    except (OverflowError, TypeError, ValueError):
+        raise ValueError("ids: one int64 integer per sequence") from None
     if ids.shape != (r.n_rows,):
         raise ValueError(f"ids: {ids.shape[0] if ids.ndim else 0} ids for {r.n_rows} sequences")
     if mode == "steps":

@@ -76,8 +76,11 @@ def _flag(name: str, value) -> None:
 
 
 def _number(name: str, value) -> None:
+    """A finite number a float32 holds (the CLI refuses the rest too)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name}={value!r} must be a number")
+    if not (np.isfinite(value) and abs(value) <= np.finfo(np.float32).max):
+        raise ValueError(f"{name}={value!r} must be a finite number a float32 holds")
 
 
 def _rows(seqs) -> tuple[Ragged, str]:
@@ -117,8 +120,8 @@ def _labels(y, n: int) -> pa.Array | None:
         y = y.combine_chunks()
     try:
         labels = y if isinstance(y, pa.Array) else pa.array(np.asarray(y) if isinstance(y, np.ndarray) else list(y))
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError) as e:
-        raise ValueError(f"y: labels must be integers or strings ({e})") from None
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError) as e:
+        raise ValueError(f"y: labels must be int64 integers or strings ({e})") from None
     if len(labels) != n:
         raise ValueError(f"y: {len(labels)} labels for {n} sequences")
     if pa.types.is_integer(labels.type) and labels.type != pa.int64():

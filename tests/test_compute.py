@@ -66,6 +66,8 @@ def test_paa_sample_windows():
     (lambda: sp.sample([np.arange(3)], 2, seed=-1), ValueError, "seed=-1 must be an integer >= 0"),
     (lambda: sp.sample([np.arange(3)], 2, seed=2**64), ValueError, r"seed=18446744073709551616 must be an integer >= 0 and < 2\*\*63"),
     (lambda: sp.truncate([np.arange(5)], 3, keep="both", head=1.5), TypeError, "head=1.5 must be an integer"),
+    (lambda: sp.sample([np.arange(3), np.arange(2)], 2, seed=1, ids=[2**70, 1]), ValueError, "ids: one int64 integer"),
+    (lambda: sp.pad(pa.array([["a"], ["d"]]), 3, value=1.5), ValueError, "string tokens pad with a string"),
     (lambda: sp.sample([np.arange(3)], 2, seed=1, ids=[1, 2]), ValueError, "2 ids for 1 sequences"),
     (lambda: sp.windows([np.arange(3)], 2, stride=0), ValueError, "stride=0 must be >= 1"),
     (lambda: sp.truncate("abc", 2), TypeError, "a pyarrow list array or a list of numpy arrays"),
@@ -107,3 +109,8 @@ def test_pad_values_and_other_edges_are_checked():
     assert sp.pad([np.arange(5.0)], 6, value=1.5)[0].tolist() == [[1.5, 0, 1, 2, 3, 4]]
     with pytest.raises(TypeError, match="path: a dataset directory"):
         sp.open(None)
+
+
+def test_string_tokens_pad_with_null_by_default():
+    x, lengths = sp.pad(pa.array([["a", "b", "c"], ["d"]]), 3)
+    assert x.tolist() == [["a", "b", "c"], [None, None, "d"]] and lengths.tolist() == [3, 1]

@@ -289,6 +289,9 @@ def test_unfitted_transform_is_refused(make, tmp_path):
     (lambda: sp.OneHot("AC").transform([[1, 2]]), ValueError, "OneHot needs string tokens"),
     (lambda: sp.Vocabulary().fit("abc"), TypeError, "seqs: a pyarrow list array or a list of sequences, not str"),
     (lambda: sp.Vocabulary().fit([["a"]], y=[1.5]), ValueError, "y: labels must be integers or strings, not double"),
+    (lambda: sp.Vocabulary().fit([["a"], ["b"]], y=[2**70, 1]), ValueError, "y: labels must be int64 integers or strings"),
+    (lambda: sp.Standardizer(nan_value=float("inf")).fit([np.array([1.0])]), ValueError,
+     "nan_value=inf must be a finite number a float32 holds"),
     (lambda: sp.Standardizer().fit([np.ones(2)]).transform([np.ones((2, 3))]), ValueError,
      r"seqs has 3 channel\(s\), but this Standardizer was fitted on 1"),
     (lambda: sp.Vocabulary().fit([["a"]]).transform([[1]]), ValueError,
@@ -368,3 +371,7 @@ def test_save_never_replaces_what_seqprep_did_not_write(tmp_path):
     with pytest.raises(OSError, match="already exists"):
         v.save(tmp_path / "v.json", overwrite=False)
     assert mine.read_text() == "mine" and Vocabulary.load(tmp_path / "v.json").vocabulary_ == v.vocabulary_
+
+
+def test_a_null_token_hashes_to_the_padding_id():
+    assert sp.Hasher(1000).transform([["a", None, "b"]])[0].tolist()[1] == 0

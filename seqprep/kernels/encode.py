@@ -86,8 +86,9 @@ def hash_ids(values, buckets: int) -> np.ndarray:
     if len(arr) == 0:
         return np.zeros(0, dtype=np.int32)
     encoded = pc.dictionary_encode(arr.cast(pa.string()) if not pa.types.is_string(arr.type) else arr)
-    table = np.array([stable_hash(t, buckets) for t in encoded.dictionary.to_pylist()], dtype=np.int32)
-    return table[encoded.indices.to_numpy(zero_copy_only=False)]
+    # A null token (string padding) takes the padding id, the last entry of the table.
+    table = np.array([stable_hash(t, buckets) for t in encoded.dictionary.to_pylist()] + [PAD_ID], dtype=np.int32)
+    return table[encoded.indices.fill_null(len(table) - 1).to_numpy(zero_copy_only=False)]
 
 
 def onehot(values: pa.Array, alphabet: str) -> np.ndarray:
