@@ -21,7 +21,7 @@ from .plotting import check_image_target, pyplot, save
 from .steps import Padding, encode, sample, split, summarize
 
 TECHNIQUES = ("as-is", "truncate-start", "truncate-end", "truncate-both", "summarize", "random-steps",
-              "random-crops", "windows", "windows-features", "tbptt", "segments", "autoencoder")
+              "random-crops", "windows", "windows-features", "tbptt", "segments", "autoencoder", "conv")
 
 
 @dataclass(frozen=True)
@@ -122,6 +122,9 @@ def plans(kind: str, length: int, longest: int, seed: int, budget: int | None = 
     summarized = (Step("summarize", (("stats", "STATS"), ("drop-top", 20))) if kind == "tokens"
                   else Step("summarize", (("paa", length),)))
     part = max(1, length // 4)
+    stride = max(2, -(-longest // length))
+    kernel = max(1, min(2 * stride, longest))
+    stride = min(stride, kernel)
     ae = Step("train", (("model", "autoencoder"), ("chunk", 8), ("latent", 8), ("epochs", 3), ("hidden", 32),
                         ("embed", 16), ("seed", seed))
               + ((("budget-steps", max(1, budget // 2)),) if budget else ()), train_only=True, makes="AE")
@@ -141,6 +144,9 @@ def plans(kind: str, length: int, longest: int, seed: int, budget: int | None = 
                          {"model": "segments", "segments": 4}, length),
         "autoencoder": Plan([to_model(), ae, Step("encode", (("autoencoder", "AE"), ("length", max(1, length // 8)),
                                                              ("pad-side", "end")))], {}, max(1, length // 8)),
+        # The whole sequence, shortened by a learned convolutional front-end whose stride
+        # brings the longest to about --length steps (train --conv, LSTM-FCN style).
+        "conv": Plan([to_model()], {"conv": kernel, "conv_stride": stride}, -(-longest // stride)),
     }
     if kind == "readings":
         out["windows-features"] = Plan([to_model(), Step("split", (("length", part), ("as-features", True),

@@ -190,7 +190,7 @@ def compare(
     length: Annotated[int, typer.Option("--length", "-l", help="The length the techniques shorten to.")] = 500,
     techniques: Annotated[Optional[str], typer.Option(
         help="Comma-separated techniques to run: as-is, truncate-start, truncate-end, truncate-both, summarize, "
-        "random-steps, random-crops, windows, windows-features (readings only), tbptt, segments, autoencoder.",
+        "random-steps, random-crops, windows, windows-features (readings only), tbptt, segments, autoencoder, conv.",
         show_default="all that fit the data")] = None,
     epochs: Annotated[int, typer.Option(help="Training epochs per technique.")] = 8,
     budget: Annotated[Optional[str], typer.Option(help="Steps read per technique (rows' real steps summed over the batches, e.g. 20M), the autoencoder's pre-training included: the same table on every machine.", show_default="--epochs")] = None,
@@ -229,6 +229,7 @@ def compare(
     tbptt             up to 8 x --length steps, back-propagated in chunks of --length / 4
     segments          up to 4 x --length steps in 4 segments, one shared LSTM over each
     autoencoder       an encoder-decoder's codes of 8-step chunks
+    conv              the whole sequences, a convolutional front-end striding them to about --length
     """
     _train_module()
     from rich.table import Table

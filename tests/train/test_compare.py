@@ -25,7 +25,7 @@ def test_signal_at_the_start_every_technique(task):
     rows = compare(train, test, length=30, epochs=8, hidden=16, embed=16)
     assert [r["technique"] for r in rows] == ["as-is", "truncate-start", "truncate-end", "truncate-both", "summarize",
                                               "random-steps", "random-crops", "windows", "tbptt", "segments",
-                                              "autoencoder", "majority", "tf-idf + logistic"]
+                                              "autoencoder", "conv", "majority", "tf-idf + logistic"]
     assert [r["technique"] for r in rows if r.get("baseline")] == ["majority", "tf-idf + logistic"]
     assert all(r["macro_f1_interval"][0] <= r["macro_f1"] <= r["macro_f1_interval"][1] for r in rows)
     assert all(r["validated"] for r in rows if not r.get("baseline"))  # epochs picked on TRAIN's share

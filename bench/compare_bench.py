@@ -1,0 +1,92 @@
+"""compare as a user runs it: time and peak memory on synthetic data, tables on real data.
+
+    python bench/compare_bench.py synth [--dir bench_out/compare]
+    python bench/compare_bench.py real OUTDIR [--sets ACSF1 code] [--budget 20M] [--length L]
+
+``synth``: 500 training sequences of 1,500 steps (and 200 test sequences), tokens and 3-channel
+readings (`seqprep synth`, the class signal at the end), then `seqprep compare TRAIN TEST` with
+its default options, in a fresh process; prints the wall time and the process's peak RSS (the
+issue's target: under 5 minutes on the 2-core machine).
+
+``real``: the sets `python bench/real_data.py build OUTDIR` made; each is ingested as a user
+would (readings z-scored per row by compare itself), then `seqprep compare` with every
+technique, `--budget` steps read per run, and the baselines; the table, the verdict line and
+the JSON (OUTDIR/<set>/compare.json) are what the README reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SEQPREP = str(Path(sys.executable).with_name("seqprep"))
+
+
+def run(*argv: str) -> tuple[float, int]:
+    """Run seqprep in a fresh process; its wall time and peak RSS (VmHWM, polled)."""
+    print("$ seqprep " + " ".join(argv), flush=True)
+    started = time.perf_counter()
+    child = subprocess.Popen([SEQPREP, *argv])
+    peak = 0
+    while child.poll() is None:
+        try:
+            for line in Path(f"/proc/{child.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]) * 1024)
+        except OSError:
+            pass
+        time.sleep(0.2)
+    if child.returncode:
+        sys.exit(child.returncode)
+    return time.perf_counter() - started, peak
+
+
+def cmd_synth(args) -> None:
+    d = Path(args.dir)
+    for task in ("tokens-end", "readings-end"):
+        train, test = d / f"{task}-train", d / f"{task}-test"
+        subprocess.run([SEQPREP, "synth", str(train), "--task", task, "--n", "500", "--length", "1500", "--seed",
+                        "1", "--overwrite"], check=True)
+        subprocess.run([SEQPREP, "synth", str(test), "--task", task, "--n", "200", "--length", "1500", "--seed",
+                        "2", "--overwrite"], check=True)
+        seconds, peak = run("compare", str(train), str(test), "--json", str(d / f"{task}-compare.json"))
+        print(f"compare {task}, 500 x 1,500 steps, default options: {seconds:.0f} s, peak RSS "
+              f"{peak / 2**20:.0f} MiB (target: under 300 s)", flush=True)
+
+
+def cmd_real(args) -> None:
+    out = Path(args.outdir)
+    for name in args.sets:
+        src = out / name
+        text = (src / "train.jsonl").exists()
+        ext = "jsonl" if text else "ts"
+        work = src / "seqprep"
+        for split in ("train", "test"):
+            subprocess.run([SEQPREP, "ingest", str(src / f"{split}.{ext}"), str(work / split), "--overwrite"],
+                           check=True)
+        seconds, peak = run("compare", str(work / "train"), str(work / "test"), "--length", str(args.length),
+                            "--budget", args.budget, "--json", str(src / "compare.json"))
+        print(f"compare {name}: {seconds:.0f} s, peak RSS {peak / 2**20:.0f} MiB", flush=True)
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("synth")
+    s.add_argument("--dir", default="bench_out/compare")
+    s.set_defaults(func=cmd_synth)
+    r = sub.add_parser("real")
+    r.add_argument("outdir")
+    r.add_argument("--sets", nargs="+", default=["ACSF1", "OSULeaf", "PLAID", "code"])
+    r.add_argument("--budget", default="20M")
+    r.add_argument("--length", type=int, default=256)
+    r.set_defaults(func=cmd_real)
+    args = p.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()
