@@ -315,8 +315,8 @@ RECIPES = {
     "last": ["--pool", "last"],
     "concat": ["--pool", "concat"],
     "conv+concat": ["--pool", "concat", "--conv", "{kernel}", "--conv-stride", "{stride}"],
-    # Text only: every document cut into windows of 256 tokens (`seqprep split`), each a
-    # training row; a test document is scored by its windows' mean probabilities.
+    # Text only: every document cut into windows of 256 tokens every 128 (`seqprep split`),
+    # each a training row; a test document is scored by its windows' mean probabilities.
     "windows": ["--pool", "concat", "--hidden", "128", "--lr", "0.005", "--epochs", "12"],
 }
 
@@ -347,7 +347,7 @@ def cmd_lstm(args) -> None:
         results[name] = {}
         if text and (not args.recipes or "windows" in args.recipes):
             for split in ("train", "test"):
-                seqprep("split", str(w / split), str(w / f"{split}-win"), "--length", "256", *ow)
+                seqprep("split", str(w / split), str(w / f"{split}-win"), "--length", "256", "--stride", "128", *ow)
                 seqprep("encode", str(w / f"{split}-win"), str(w / f"{split}-win-enc"), "--stats",
                         str(w / "stats.json"), *ow)
         for recipe, options in RECIPES.items():
