@@ -22,6 +22,9 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from train_memory import peak_rss  # noqa: E402
+
 SEQPREP = str(Path(sys.executable).with_name("seqprep"))
 
 
@@ -29,18 +32,7 @@ def run(*argv: str) -> tuple[float, int]:
     """Run seqprep in a fresh process; its wall time and peak RSS (VmHWM, polled)."""
     print("$ seqprep " + " ".join(argv), flush=True)
     started = time.perf_counter()
-    child = subprocess.Popen([SEQPREP, *argv])
-    peak = 0
-    while child.poll() is None:
-        try:
-            for line in Path(f"/proc/{child.pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peak = max(peak, int(line.split()[1]) * 1024)
-        except OSError:
-            pass
-        time.sleep(0.2)
-    if child.returncode:
-        sys.exit(child.returncode)
+    peak = peak_rss([SEQPREP, *argv])
     return time.perf_counter() - started, peak
 
 

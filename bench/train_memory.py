@@ -74,6 +74,25 @@ def write_parquet(out: Path, export: Path) -> None:
         sink.finish()
 
 
+def peak_rss(cmd: list[str]) -> int:
+    """Run ``cmd``; its peak RSS in bytes (exits with its status if it fails)."""
+    child = subprocess.Popen(cmd)
+    peak = 0
+    while child.poll() is None:
+        # VmHWM: the child's own peak since exec. (getrusage's RUSAGE_CHILDREN would count the
+        # pages a forked child shares with this process, which wrote the 6 GiB file, before exec.)
+        try:
+            for line in Path(f"/proc/{child.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]) * 1024)
+        except OSError:
+            pass
+        time.sleep(0.1)
+    if child.returncode:
+        sys.exit(child.returncode)
+    return peak
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--gib", type=float, default=6.0)
@@ -98,21 +117,8 @@ def main() -> None:
               flush=True)
     seqprep = str(Path(sys.executable).with_name("seqprep"))
     started = time.perf_counter()
-    child = subprocess.Popen([seqprep, "train", str(data), str(out / "run"), "--epochs", "1", "--hidden",
-                              "16", "--embed", "16", "--batch-size", "64", "--overwrite"])
-    peak = 0
-    while child.poll() is None:
-        # VmHWM: the child's own peak since exec. (getrusage's RUSAGE_CHILDREN would count the
-        # pages a forked child shares with this process, which wrote the 6 GiB file, before exec.)
-        try:
-            for line in Path(f"/proc/{child.pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peak = max(peak, int(line.split()[1]) * 1024)
-        except OSError:
-            pass
-        time.sleep(0.1)
-    if child.returncode:
-        sys.exit(child.returncode)
+    peak = peak_rss([seqprep, "train", str(data), str(out / "run"), "--epochs", "1", "--hidden", "16", "--embed",
+                     "16", "--batch-size", "64", "--overwrite"])
     print(f"seqprep train, one epoch: {time.perf_counter() - started:.0f} s, peak RSS {peak / 2**30:.2f} GiB "
           f"for {size / 2**30:.2f} GiB of model input as {a.format} (target < 1.5 GB)")
 

@@ -65,11 +65,11 @@ class Plan:
     train: dict  # extra train() options
     steps: int  # steps the LSTM reads per sequence (at most)
 
-    def prepare(self, src: str, out: str, is_train: bool, paths: dict, seed: int, spent: dict, budget) -> None:
+    def prepare(self, src: str, out: str, is_train: bool, paths: dict, spent: dict) -> None:
         """Run the steps from ``src`` to ``out`` through the library (intermediate data beside OUT)."""
         from .train import train
 
-        for i, step, a, b in self._chain(src, out, is_train):
+        for step, a, b in self._chain(src, out, is_train):
             if step.command == "train":
                 kw = step.kwargs(paths)
                 result = train(a, paths[step.makes], **kw)
@@ -80,26 +80,22 @@ class Plan:
     def lines(self, src: str, out: str, is_train: bool, paths: dict) -> list[str]:
         """The same steps as command lines."""
         return [step.line(a, paths[step.makes] if step.train_only else b, paths)
-                for _, step, a, b in self._chain(src, out, is_train)]
+                for step, a, b in self._chain(src, out, is_train)]
 
     def _chain(self, src: str, out: str, is_train: bool):
         steps = [s for s in self.steps_list if is_train or not s.train_only]
         current = src
         for i, step in enumerate(steps):
             if step.train_only:
-                yield i, step, current, current
+                yield step, current, current
                 continue
             last = all(t.train_only for t in steps[i + 1:])
             target = out if last else f"{out}.mid{i}"
-            yield i, step, current, target
+            yield step, current, target
             current = target
 
 
-def _run_encode(src, out, **kw):
-    encode(src, out, **kw)
-
-
-RUN = {"encode": _run_encode, "summarize": summarize, "sample": sample, "split": split}
+RUN = {"encode": encode, "summarize": summarize, "sample": sample, "split": split}
 
 
 def plans(kind: str, length: int, longest: int, seed: int, budget: int | None = None) -> dict[str, Plan]:
@@ -182,6 +178,7 @@ def compare(train_path: str, test_path: str, *, length: int = 500, techniques: l
     """
     from .train import train
     from .train.data import TooFewToCarve
+    from .train.metrics import per_id, shares_ids
     from .train.run import score_run
 
     check_options(length=length, epochs=epochs, budget=budget, repeats=repeats, max_vocab=max_vocab,
@@ -208,8 +205,8 @@ def compare(train_path: str, test_path: str, *, length: int = 500, techniques: l
             d.mkdir()
             paths = {"STATS": str(work / "stats.json"), "AE": str(d / "ae")}
             spent: dict = {}
-            plan.prepare(train_path, str(d / "train"), True, paths, seed, spent, budget)
-            plan.prepare(test_path, str(d / "test"), False, paths, seed, spent, budget)
+            plan.prepare(train_path, str(d / "train"), True, paths, spent)
+            plan.prepare(test_path, str(d / "test"), False, paths, spent)
             left = None if budget is None else max(1, budget - spent.get("autoencoder", 0))
             runs, validated = [], True
             for r in range(repeats):
@@ -224,9 +221,7 @@ def compare(train_path: str, test_path: str, *, length: int = 500, techniques: l
                     validated = False
                 arrays, probs, _ = score_run(str(d / f"run{r}"), str(d / "test"), labelled=True)
                 y, predicted, per = arrays.y, probs.argmax(1), "per row"
-                if len(np.unique(arrays.ids)) < len(arrays.ids):
-                    from .train.evaluate import per_id
-
+                if shares_ids(arrays.ids):
                     _, y, merged = per_id(arrays.ids, arrays.y, probs)
                     predicted, per = merged.argmax(1), "per id"
                 runs.append((result["history"], predicted))

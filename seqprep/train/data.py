@@ -158,12 +158,14 @@ def _same_type(a: pa.DataType, b: pa.DataType) -> bool:
 
 
 def _load_parquet(path: str, classes: list | None, stream: bool | None = None) -> Arrays:
-    shards = Shards(path)
-    source, encoding = shards.source, shards.encoding
+    source = open_source(path)
     seq_type = source.schema.field("seq").type
+    batch_rows = BATCH_ROWS
     if source.padding is not None and pa.types.is_fixed_size_list(seq_type):
         # Batches of about READ_BYTES: read ahead, decoded and converted, a few are held at once.
-        shards = Shards(path, max(1, min(BATCH_ROWS, READ_BYTES // _row_bytes(seq_type))), source=source)
+        batch_rows = max(1, min(BATCH_ROWS, READ_BYTES // _row_bytes(seq_type)))
+    shards = Shards(path, batch_rows, source=source)
+    encoding = shards.encoding
     if source.padding is None:
         return _load_ragged(pa.Table.from_batches([b for _, b in shards.checked()], schema=source.schema), encoding,
                             classes, path)
@@ -323,9 +325,8 @@ def _load_ragged(table: pa.Table, encoding: dict, classes: list | None, path: st
     values = rows.values
     if values.dtype.kind in "iu":
         checks = Rows(path, stream=False)
-        checks.check(values.reshape(1, -1))  # negative ids, ids past int64
+        values = checks.check(values.reshape(1, -1)).reshape(-1)  # as int64; negative ids, ids past int64
         checks.verdict()
-        values = values.astype(np.int64)
         vocab = _stated_vocab(encoding, path) or (int(values.max()) + 1 if len(values) else 2)
     else:
         values = no_nan(values.astype(np.float32), path)

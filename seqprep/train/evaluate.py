@@ -7,7 +7,7 @@ import torch
 
 from .data import Arrays
 from .loop import Batcher
-from .metrics import scores  # noqa: F401 - evaluate's scores, as before
+from .metrics import per_id, scores  # noqa: F401 - evaluate's scores and per-id merge, as before
 from .model import LSTMClassifier
 
 
@@ -34,14 +34,3 @@ def probabilities(model: LSTMClassifier, data: Arrays, device: torch.device, bat
         out[rows] = torch.softmax(model(x, lengths).float(), dim=1).cpu().numpy()
         i += size
     return out
-
-
-def per_id(ids: np.ndarray, y: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rows of one id (windows, crops) merged: the mean of their probabilities; ids in order."""
-    unique, inverse = np.unique(ids, return_inverse=True)
-    sums = np.zeros((len(unique), probs.shape[1]))
-    np.add.at(sums, inverse, probs)
-    counts = np.bincount(inverse, minlength=len(unique))[:, None]
-    labels = np.full(len(unique), -1, dtype=np.int64)
-    labels[inverse] = y  # rows of one id share its label
-    return unique, labels, sums / counts

@@ -15,7 +15,7 @@ from torch import nn
 from ..errors import SeqprepError
 from .data import Arrays, RowReader
 from .distributed import World, reduced, share, wrap
-from .metrics import scores_from
+from .metrics import per_id, scores, scores_from, shares_ids
 from .model import LSTMClassifier, real_steps_first, tbptt_every, tbptt_logits
 
 
@@ -37,13 +37,6 @@ class TrainConfig:
     tbptt_loss: str = "last"  # with tbptt: the loss at each sequence's end, or after "every" chunk
 
 
-@dataclass(frozen=True)
-class Groups:
-    n: int  # ids
-    of: torch.Tensor  # (N,) each row's id, as a position among the sorted ids
-    y: np.ndarray  # (n,) each id's class index, -1 unknown
-
-
 class Batcher:
     """Batches of (x with real steps first, lengths, y) on a device, for fixed-length data
     (sliced from tensors built once) or variable-length data (each batch padded to its own
@@ -53,7 +46,7 @@ class Batcher:
         self.a, self.device = a, device
         self.y = torch.from_numpy(a.y).to(device)
         self.lengths = torch.from_numpy(a.lengths).to(device)
-        self._groups = False  # not yet looked for
+        self._shares_ids = None  # not yet looked for
         self.x = None  # rows streamed from the file (RowReader): read batch by batch
         if a.offsets is None and not isinstance(a.x, RowReader):
             x = torch.from_numpy(np.ascontiguousarray(a.x)).to(device)
@@ -62,17 +55,12 @@ class Batcher:
     def __len__(self) -> int:
         return len(self.y)
 
-    def groups(self) -> "Groups | None":
-        """Where rows share an id: each row's place among the ids, and each id's class."""
-        if self._groups is False:
-            ids = self.a.ids
-            self._groups = None
-            if len(ids) and len(np.unique(ids)) < len(ids):
-                unique, of = np.unique(ids, return_inverse=True)
-                y = np.full(len(unique), -1, dtype=np.int64)
-                y[of] = self.a.y  # the rows of one id share its label
-                self._groups = Groups(len(unique), torch.from_numpy(of.astype(np.int64)), y)
-        return self._groups
+    @property
+    def shares_ids(self) -> bool:
+        """Whether rows share ids (windows, crops): validation then scores per id too."""
+        if self._shares_ids is None:
+            self._shares_ids = bool(len(self.a.ids)) and shares_ids(self.a.ids)
+        return self._shares_ids
 
     def batch(self, rows: torch.Tensor):
         if self.x is not None:
@@ -134,8 +122,7 @@ def validate(model: LSTMClassifier, data: Batcher, batch_size: int, world: World
     k = model.cfg.classes
     loss = 0.0
     confusion = torch.zeros(k * k, dtype=torch.float64)
-    groups = data.groups()
-    merged = torch.zeros((groups.n, k), dtype=torch.float64) if groups is not None else None
+    probs = np.zeros((len(data), k)) if data.shares_ids else None  # each row's, for the per-id scores
     for rows in data.in_order(batch_size)[world.rank::world.size]:
         x, lengths, t = data.batch(rows)
         out = model(x, lengths)
@@ -144,10 +131,10 @@ def validate(model: LSTMClassifier, data: Batcher, batch_size: int, world: World
             loss += nn.functional.cross_entropy(out[known].float(), t[known], reduction="sum").item()
             pairs = (t[known] * k + out[known].argmax(1)).cpu()
             confusion += torch.bincount(pairs, minlength=k * k).double()
-        if merged is not None:
-            merged.index_add_(0, groups.of[rows.cpu()], torch.softmax(out.float(), 1).cpu().double())
+        if probs is not None:
+            probs[rows.cpu().numpy()] = torch.softmax(out.float(), 1).cpu().numpy()
     model.train()
-    summed = reduced([loss] + confusion.tolist() + ([] if merged is None else merged.reshape(-1).tolist()), world,
+    summed = reduced([loss] + confusion.tolist() + ([] if probs is None else probs.reshape(-1).tolist()), world,
                      data.device)
     loss, confusion = summed[0], np.array(summed[1:1 + k * k], dtype=np.int64).reshape(k, k)
     total = int(confusion.sum())
@@ -155,11 +142,9 @@ def validate(model: LSTMClassifier, data: Batcher, batch_size: int, world: World
         return {"val_loss": float("nan"), "val_accuracy": float("nan"), "val_macro_f1": float("nan")}
     s = scores_from(confusion)
     record = {"val_loss": loss / total, "val_accuracy": s["accuracy"], "val_macro_f1": s["macro_f1"]}
-    if merged is not None:
-        guess = np.array(summed[1 + k * k:]).reshape(groups.n, k).argmax(1)
-        labelled = groups.y >= 0
-        per_id = np.bincount(groups.y[labelled] * k + guess[labelled], minlength=k * k).reshape(k, k)
-        s = scores_from(per_id)
+    if probs is not None:  # as evaluate scores them
+        _, y, merged = per_id(data.a.ids, data.a.y, np.array(summed[1 + k * k:]).reshape(-1, k))
+        s = scores(y, merged.argmax(1), k)
         record.update(val_accuracy_per_id=s["accuracy"], val_macro_f1_per_id=s["macro_f1"])
     return record
 
@@ -265,9 +250,10 @@ def fit(model: LSTMClassifier, train: Arrays, val: Arrays | None, cfg: TrainConf
             seen += n
             total_loss += loss_value * n
             correct += (out[known].argmax(1) == target[known]).sum().item()
-            read += int(train.lengths[rows.numpy()].sum())
-            if cfg.budget_steps is not None and read >= cfg.budget_steps:
-                break
+            if cfg.budget_steps is not None:
+                read += int(train.lengths[rows.numpy()].sum())
+                if read >= cfg.budget_steps:
+                    break
         seen, total_loss, correct = reduced([seen, total_loss, correct], world, device)
         seconds = reduced([time.perf_counter() - started], world, device, op="max")[0]
         record = {"epoch": epoch, "seconds": round(seconds, 4),

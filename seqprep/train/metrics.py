@@ -33,3 +33,19 @@ def macro_f1(confusions: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         f1 = np.where(present, 2 * tp / (predicted + true), 0.0)
     return f1.sum(axis=1) / np.maximum(present.sum(axis=1), 1)
+
+
+def shares_ids(ids: np.ndarray) -> bool:
+    """Whether rows share ids (windows or crops of one sequence): then they are scored per id too."""
+    return len(np.unique(ids)) < len(ids)
+
+
+def per_id(ids: np.ndarray, y: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows of one id (windows, crops) merged: the mean of their probabilities; ids in order."""
+    unique, inverse = np.unique(ids, return_inverse=True)
+    sums = np.zeros((len(unique), probs.shape[1]))
+    np.add.at(sums, inverse, probs)
+    counts = np.bincount(inverse, minlength=len(unique))[:, None]
+    labels = np.full(len(unique), -1, dtype=np.int64)
+    labels[inverse] = y  # rows of one id share its label
+    return unique, labels, sums / counts

@@ -21,6 +21,7 @@ from .checkpoint import CHECKPOINT, DAMAGED, check_seed, check_training_floats, 
 from .data import Arrays, TooFewToCarve, carve, check_fits, check_labels, load
 from .distributed import join, launched, leave
 from .evaluate import per_id, probabilities, scores
+from .metrics import shares_ids
 from .loop import TrainConfig, fit
 from .model import POOLS, LSTMClassifier, ModelConfig, build
 
@@ -290,7 +291,7 @@ def evaluate(run: str, data: str) -> dict:
     k = len(ckpt["classes"])
     result = {"classes": ckpt["classes"], "rows": scores(arrays.y, probs.argmax(1), k),
               "unlabelled": int((arrays.y < 0).sum())}  # rows scored by nothing: said, not hidden
-    if len(np.unique(arrays.ids)) < len(arrays.ids):
+    if shares_ids(arrays.ids):
         ids, y, merged = per_id(arrays.ids, arrays.y, probs)
         result["per_id"] = scores(y, merged.argmax(1), k)
     return result
