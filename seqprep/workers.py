@@ -25,6 +25,8 @@ def check_workers(workers: int, scheduler: str | None) -> None:
     if scheduler is not None and workers != 1:
         raise UsageError("give --workers (processes on this machine) or --scheduler (a Dask cluster), not both")
     check_scheduler(scheduler)
+    if workers > 1:
+        spare_cores()  # a malformed SEQPREP_CORES is refused before any work
 
 
 _ADDRESS = re.compile(r"(?:(?P<scheme>tcp|tls|ucx|ws|wss|inproc)://)?(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)"
@@ -46,12 +48,72 @@ def check_scheduler(address: str | None) -> None:
 
 def open_pool(workers: int = 1, scheduler: str | None = None, *, shards: int):
     """A pool for ``shards`` shards, or None where one process does as well (one worker, one
-    shard). The caller has checked the options (:func:`check_workers`) before any work."""
+    shard, no spare cores for more). The caller has checked the options (:func:`check_workers`)
+    before any work. Fewer workers than asked are started where the cores are not there for
+    them; a :class:`WorkersNote` warning says so."""
     if scheduler is not None:
         return DaskPool(scheduler)
-    if workers == 1 or shards < 2:
+    n, note = worker_count(workers, shards)
+    if note:
+        import warnings
+
+        warnings.warn(note, WorkersNote, stacklevel=2)
+    return None if n == 1 else ProcessPool(n)
+
+
+class WorkersNote(UserWarning):
+    """Fewer worker processes ran than --workers asked (the output is the same bytes)."""
+
+
+# One worker process keeps about this many cores busy: Arrow decodes the next batch on its
+# threads while the worker computes. On 2 cores, 2 workers ran 0.8-0.95x the speed of one on
+# the benchmark's data (bench/bench.py), so a worker is started only where 1.5 cores are spare.
+CORES_PER_WORKER = 1.5
+
+
+def worker_count(asked: int, shards: int) -> tuple[int, str | None]:
+    """How many worker processes to start for ``asked`` workers and ``shards`` shards, and a
+    note where that is fewer than asked for want of cores (not of shards)."""
+    n = max(1, min(asked, shards))
+    spare = spare_cores()
+    fits = max(1, int(spare / CORES_PER_WORKER))
+    if n <= fits:
+        return n, None
+    return fits, (f"--workers {asked}: running {fits}, as {spare} spare core{'s' * (spare != 1)} keep{'s' * (spare == 1)} "
+                  f"{'only ' if fits > 1 else ''}{fits} worker{'s' * (fits != 1)} busy (one takes about "
+                  f"{CORES_PER_WORKER:g}); the output is the same. SEQPREP_CORES=N says how many cores to use")
+
+
+def spare_cores() -> int:
+    """The cores this process may use (its CPU affinity and cgroup quota; SEQPREP_CORES=N, a
+    count the user gives, wins) less the machine's load over the last minute, at least 1."""
+    given = os.environ.get("SEQPREP_CORES")
+    if given is not None:
+        if not given.isdigit() or int(given) < 1:
+            raise UsageError(f"SEQPREP_CORES={given!r} must be a whole number of cores, at least 1")
+        return int(given)
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    quota = _cgroup_cores()
+    if quota is not None:
+        cores = min(cores, quota)
+    try:
+        busy = int(os.getloadavg()[0])  # whole cores busy; a core at 0.9 is still spare
+    except (OSError, AttributeError):
+        busy = 0
+    return max(1, cores - busy)
+
+
+def _cgroup_cores(path: str = "/sys/fs/cgroup/cpu.max") -> int | None:
+    """The cores a cgroup v2 CPU quota allows ("200000 100000": 2), rounded up; None: no quota."""
+    try:
+        with open(path) as f:
+            quota, period = f.read().split()[:2]
+        return None if quota == "max" else max(1, -(-int(quota) // int(period)))
+    except (OSError, ValueError):
         return None
-    return ProcessPool(min(workers, shards))
 
 
 # ---------------------------------------------------------------------------------------------

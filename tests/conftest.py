@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
+
+# The worker tests start pools on any machine: seqprep would otherwise run fewer workers where
+# the cores are not spare (tests/test_workers.py tests that choice with this unset).
+os.environ["SEQPREP_CORES"] = "8"
 
 from seqprep.cli import app
 from seqprep.output import DatasetSink

@@ -1,6 +1,7 @@
 """--workers and --scheduler: shards run at once in other processes, to the same bytes."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -187,3 +188,63 @@ def test_dask_task_error_is_the_step_error(tmp_path, cluster):
         truncate(str(src), str(tmp_path / "out"), length=2, scheduler=cluster)
     assert not (tmp_path / "out").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["src"]
+
+
+# ---------------------------------------------------------------------------------------------
+# How many workers start: no more than the spare cores keep busy
+
+
+@pytest.fixture
+def machine(monkeypatch):
+    """A machine of ``cores`` cores at ``load`` (1-minute load average), no cgroup quota."""
+    import seqprep.workers as w
+
+    monkeypatch.delenv("SEQPREP_CORES")
+
+    def set_(cores: int, load: float, quota: int | None = None):
+        monkeypatch.setattr(w.os, "sched_getaffinity", lambda pid: set(range(cores)))
+        monkeypatch.setattr(w.os, "getloadavg", lambda: (load, load, load))
+        monkeypatch.setattr(w, "_cgroup_cores", lambda: quota)
+    return set_
+
+
+@pytest.mark.parametrize("cores, load, quota, asked, shards, started", [
+    (2, 0.0, None, 2, 10, 1),   # 2 cores: one worker keeps 1.5 busy, a second would slow it
+    (4, 0.0, None, 4, 10, 2),
+    (8, 0.0, None, 4, 10, 4),   # enough cores: as asked
+    (8, 0.0, None, 4, 3, 3),    # fewer shards than workers: one per shard, no note
+    (8, 4.7, None, 4, 10, 2),   # 4 cores busy elsewhere: 4 spare
+    (8, 0.0, 3, 4, 10, 2),      # a cgroup quota of 3 cores
+    (1, 3.0, None, 2, 10, 1),
+])
+def test_workers_never_outnumber_the_spare_cores(machine, cores, load, quota, asked, shards, started):
+    from seqprep.workers import worker_count
+
+    machine(cores, load, quota)
+    n, note = worker_count(asked, shards)
+    assert n == started
+    assert (note is not None) == (started < min(asked, shards))
+    if note:
+        assert note.startswith(f"--workers {asked}: running {started}, as ") and "the output is the same" in note
+
+
+def test_fewer_workers_are_said_once_and_write_the_same_bytes(tmp_path):
+    src = make_dataset(tmp_path / "src", [[1, 2, 3], [4], []] * 4, seq_type=pa.int32(), shard_rows=2)
+    run = [sys.executable, "-m", "seqprep", "truncate", str(src)]
+    env = {**os.environ, "SEQPREP_CORES": "1"}
+    one = subprocess.run(run + [str(tmp_path / "a"), "-l", "1"], env=env, capture_output=True, text=True)
+    two = subprocess.run(run + [str(tmp_path / "b"), "-l", "1", "--workers", "2"], env=env, capture_output=True,
+                         text=True)
+    assert one.returncode == two.returncode == 0, two.stderr
+    notes = [line for line in two.stderr.splitlines() if line.startswith("seqprep: --workers 2: running 1")]
+    assert len(notes) == 1 and "Warning" not in two.stderr
+    assert files(tmp_path / "a") == files(tmp_path / "b")
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-1", ""])
+def test_a_bad_core_count_is_refused_before_any_work(tmp_path, value):
+    src = make_dataset(tmp_path / "src", [[1, 2]] * 4, seq_type=pa.int32(), shard_rows=2)
+    r = subprocess.run([sys.executable, "-m", "seqprep", "truncate", str(src), str(tmp_path / "out"), "-l", "1",
+                        "--workers", "2"], env={**os.environ, "SEQPREP_CORES": value}, capture_output=True, text=True)
+    assert r.returncode == 2 and r.stderr.strip().count("\n") == 0 and "SEQPREP_CORES" in r.stderr
+    assert not (tmp_path / "out").exists()

@@ -150,8 +150,24 @@ def _on_signal(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+def _show_notes() -> None:
+    """Library notes (a :class:`~seqprep.workers.WorkersNote`) as one plain line on stderr."""
+    import warnings
+
+    shown = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if category.__name__ == "WorkersNote":
+            err.print(f"seqprep: {message}", markup=False, highlight=False)
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+
+
 def main() -> None:
     memory.tune()
+    _show_notes()
     # SIGTERM (kill, timeout, a CI job cancelled) unwinds like Ctrl-C, so temporaries go too.
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
@@ -232,7 +248,8 @@ OutArg = Annotated[str, typer.Argument(metavar="OUT", help="Output: a directory 
 LengthOpt = Annotated[int, typer.Option("--length", "-l", help="Steps per output row.")]
 WorkersOpt = Annotated[int, typer.Option(
     "--workers", "-w", help="Processes that run shards at once on this machine; the output is byte-identical to one. "
-    "A stream or a one-shard input runs in one.")]
+    "A stream or a one-shard input runs in one; no more start than the spare cores keep busy (about 1.5 each; "
+    "SEQPREP_CORES=N sets the cores), and seqprep says so.")]
 SchedulerOpt = Annotated[Optional[str], typer.Option(
     "--scheduler", metavar="ADDRESS", help="Run the shards as tasks on this Dask cluster (tcp://host:8786; needs "
     "seqprep\\[dask] on every worker and IN and OUT on a file system they all see); byte-identical output.")]
