@@ -98,15 +98,17 @@ class Plan:
 RUN = {"encode": encode, "summarize": summarize, "sample": sample, "split": split}
 
 
-def plans(kind: str, length: int, longest: int, seed: int, budget: int | None = None) -> dict[str, Plan]:
+def plans(kind: str, length: int, longest: int, seed: int, budget: int | None = None,
+          normalize: str = "per-row") -> dict[str, Plan]:
     """The techniques for ``kind`` ("tokens" or "readings"), each as a Plan. Paths named
     "STATS" (the statistics fitted on TRAIN) and "AE" (the autoencoder's run) are filled in
     when a plan runs. With ``budget`` (steps read), the autoencoder's pre-training takes at
-    most half of it."""
+    most half of it. Readings are z-scored ``normalize``: "per-row" (each row over its own
+    steps) or "global" (with TRAIN's mean and std)."""
 
     def to_model(**cut) -> Step:
         """Tokens to ids (training-rank vocabulary), readings z-scored; then cut if asked."""
-        first = ("stats", "STATS") if kind == "tokens" else ("normalize", "STATS")
+        first = ("stats", "STATS") if kind == "tokens" else ("normalize", "STATS" if normalize == "global" else "per-row")
         return Step("encode", (first,) + tuple(cut.items()))
 
     def cut(keep: str) -> list:
@@ -150,19 +152,23 @@ def plans(kind: str, length: int, longest: int, seed: int, budget: int | None = 
     return out
 
 
+BUDGET = 3_000_000  # the CLI's --budget: steps each run reads (see compare's time in the README)
+NORMALIZE = ("per-row", "global")  # how compare z-scores readings
 MAX_VOCAB = 20_000  # compare's default cap on a token vocabulary: embeddings stay small
 MAX_REPEATS = 100
 WORK = "compare-work"  # where the printed command lines put their files
 
 
 def compare(train_path: str, test_path: str, *, length: int = 500, techniques: list[str] | None = None,
-            exclude: list[str] | None = None, epochs: int = 8, budget: int | None = None, hidden: int = 32,
-            embed: int = 32, lr: float = 0.01, seed: int = 0, val_fraction: float = 0.2, baselines: bool = True,
-            repeats: int = 1, max_vocab: int | None = MAX_VOCAB, on_result=None, on_progress=None) -> list[dict]:
+            exclude: list[str] | None = None, epochs: int = 100, budget: int | None = None, hidden: int = 32,
+            embed: int = 32, lr: float = 0.005, seed: int = 0, val_fraction: float = 0.2, baselines: bool = True,
+            repeats: int = 1, max_vocab: int | None = MAX_VOCAB, normalize: str = "per-row", on_result=None,
+            on_progress=None) -> list[dict]:
     """Run each technique, then the baselines; returns one row per technique and baseline.
 
     Each technique prepares TRAIN and TEST (statistics fitted on TRAIN only; for tokens, a
-    vocabulary of at most ``max_vocab`` ids) and trains the same model ``repeats`` times (seeds
+    vocabulary of at most ``max_vocab`` ids; readings z-scored ``normalize``: "per-row", as the
+    1-NN baseline sees them, or "global", with TRAIN's mean and std) and trains the same model ``repeats`` times (seeds
     ``seed``, ``seed + 1``, ...); the epoch kept is chosen on ``val_fraction`` of TRAIN's
     sequences (stratified, by id: the windows or crops of one sequence stay together), never on
     TEST, which is scored once per run. A row's scores are the runs' means, with a 95% bootstrap
@@ -172,7 +178,8 @@ def compare(train_path: str, test_path: str, *, length: int = 500, techniques: l
     1-NN on z-scored series for readings) are scored on the same TEST and marked ``baseline``.
     ``budget`` caps the steps each run reads in training (each row's real steps, summed over
     the batches; the autoencoder's pre-training included), so the same options give the same
-    table on any machine. Each row holds ``commands``: the ``seqprep`` command lines that make
+    table on any machine; ``epochs`` caps the epochs (the CLI's defaults, 3M steps read and 100
+    epochs: a small TRAIN gets many epochs, a large one part of one). Each row holds ``commands``: the ``seqprep`` command lines that make
     its first run (work files under ``compare-work/``). ``on_result(row)`` is called as each
     row is done, ``on_progress(technique, k, n, record)`` after each epoch.
     """
@@ -182,7 +189,7 @@ def compare(train_path: str, test_path: str, *, length: int = 500, techniques: l
     from .train.run import score_run
 
     check_options(length=length, epochs=epochs, budget=budget, repeats=repeats, max_vocab=max_vocab,
-                  techniques=techniques, exclude=exclude, val_fraction=val_fraction)
+                  techniques=techniques, exclude=exclude, val_fraction=val_fraction, normalize=normalize)
     source = open_source(train_path)
     step_type = describe_steps(source.schema)["type"]
     kind = "tokens" if step_type in ("string", "large_string", "int32", "int64") else "readings"
@@ -194,7 +201,7 @@ def compare(train_path: str, test_path: str, *, length: int = 500, techniques: l
     with tempfile.TemporaryDirectory(prefix="seqprep-compare-") as tmp:
         work = Path(tmp)
         fit(train_path, str(work / "stats.json"), **cap)
-        available = plans(kind, length, longest, seed, budget)
+        available = plans(kind, length, longest, seed, budget, normalize)
         chosen = [t for t in (techniques or [t for t in TECHNIQUES if t in available]) if t not in (exclude or [])]
         for k, name in enumerate(chosen, 1):
             if name not in available:
@@ -252,7 +259,8 @@ def compare(train_path: str, test_path: str, *, length: int = 500, techniques: l
 
 
 def check_options(*, length: int, epochs: int, budget: int | None, repeats: int, max_vocab: int | None,
-                  techniques: list[str] | None, exclude: list[str] | None, val_fraction: float) -> None:
+                  techniques: list[str] | None, exclude: list[str] | None, val_fraction: float,
+                  normalize: str = "per-row") -> None:
     """compare's options, checked before anything runs (one line for the first wrong one)."""
     positive(("--length", length), ("--epochs", epochs), ("--budget", budget), ("--repeats", repeats),
              ("--max-vocab", max_vocab))
@@ -264,6 +272,8 @@ def check_options(*, length: int, epochs: int, budget: int | None, repeats: int,
             raise UsageError(f"{flag}: {', '.join(unknown)} unknown; choose from {', '.join(TECHNIQUES)}")
     if not 0 < val_fraction < 1:
         raise UsageError(f"--val-fraction {val_fraction} must be between 0 and 1")
+    if normalize not in NORMALIZE:
+        raise UsageError(f"--normalize {normalize!r}: choose from {', '.join(NORMALIZE)}")
 
 
 def commands(plan: Plan, train_path: str, test_path: str, name: str, cap: dict, *, validated: bool,
@@ -273,7 +283,8 @@ def commands(plan: Plan, train_path: str, test_path: str, name: str, cap: dict, 
     d = f"{WORK}/{name}"
     paths = {"STATS": f"{WORK}/stats.json", "AE": f"{d}/ae"}
     fit_line = ["seqprep", "fit", train_path, paths["STATS"]] + (["--max-size", str(cap["max_size"])] if cap else [])
-    lines = [" ".join(shlex.quote(w) for w in fit_line)]
+    uses_stats = any(value == "STATS" for step in plan.steps_list for _, value in step.options)
+    lines = [" ".join(shlex.quote(w) for w in fit_line)] if uses_stats else []
     lines += plan.lines(train_path, f"{d}/train", True, paths)
     lines += plan.lines(test_path, f"{d}/test", False, paths)
     words = ["seqprep", "train", f"{d}/train", f"{d}/run"]

@@ -192,16 +192,17 @@ def compare(
         help="Comma-separated techniques to run: as-is, truncate-start, truncate-end, truncate-both, summarize, "
         "random-steps, random-crops, windows, windows-features (readings only), tbptt, segments, autoencoder, conv.",
         show_default="all that fit the data")] = None,
-    epochs: Annotated[int, typer.Option(help="Training epochs per technique.")] = 8,
-    budget: Annotated[Optional[str], typer.Option(help="Steps read per technique (rows' real steps summed over the batches, e.g. 20M), the autoencoder's pre-training included: the same table on every machine.", show_default="--epochs")] = None,
+    epochs: Annotated[int, typer.Option(help="At most this many epochs per run (--budget usually stops it first).")] = 100,
+    budget: Annotated[str, typer.Option(help="Steps each run reads (rows' real steps summed over the batches, e.g. 500k, 20M), the autoencoder's pre-training included: a small TRAIN gets many epochs, a large one part of one; the same table on every machine.")] = "3M",
     hidden: Annotated[int, typer.Option(help="LSTM hidden size, the same for every technique.")] = 32,
     embed: Annotated[int, typer.Option(help="Embedding / input projection size, the same for every technique.")] = 32,
-    lr: Annotated[float, typer.Option(help="Learning rate (higher than train's 0.001: compare trains few epochs).")] = 0.01,
+    lr: Annotated[float, typer.Option(help="Learning rate (higher than train's 0.001: each run has a budget of steps).")] = 0.005,
     val_fraction: Annotated[float, typer.Option(help="The share of TRAIN's sequences that picks each technique's epoch.")] = 0.2,
     exclude: Annotated[Optional[str], typer.Option(help="Comma-separated techniques to leave out.")] = None,
     baselines: Annotated[bool, typer.Option("--baselines/--no-baselines", help="Score the baselines too.")] = True,
     repeats: Annotated[int, typer.Option(help="Train each technique R times (seeds S, S+1, ...): the table shows the mean and spread.")] = 1,
     max_vocab: Annotated[int, typer.Option(help="Tokens: the vocabulary's most frequent ids kept (the rest one unknown id).")] = 20_000,
+    normalize: Annotated[str, typer.Option(help="Readings: z-score each row over its own steps (per-row, as the 1-NN baseline sees them) or with TRAIN's mean and std (global).")] = "per-row",
     seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same table.")] = 0,
     json_out: Annotated[Optional[str], typer.Option("--json", help="Also write the table as JSON to this file (row by row).")] = None,
     plot: Annotated[Optional[str], typer.Option(help="Also write a chart of test macro-F1 with intervals and baselines to this PNG.")] = None,
@@ -250,7 +251,8 @@ def compare(
             return
         score = f", validation macro-F1 {record['val_macro_f1']:.3f}" if record.get("val_macro_f1") is not None else ""
         run = f" run {record['run'] + 1}/{repeats}," if repeats > 1 else ""
-        status.update(f"compare: technique {k}/{n} {technique}:{run} epoch {record['epoch']}/{epochs}{score}")
+        spent = f" ({record['steps_read'] / steps:.0%} of the budget)" if record.get("steps_read") else ""
+        status.update(f"compare: technique {k}/{n} {technique}:{run} epoch {record['epoch']}{spent}{score}")
 
     def finished(r: dict) -> None:
         done.append(r)
@@ -259,9 +261,9 @@ def compare(
         if json_out:
             write_json(done, json_out)  # atomically, row by row: an interrupted run keeps what it finished
 
-    steps = options.count(budget, "--budget") if budget is not None else None
+    steps = options.count(budget, "--budget")
     check_options(length=length, epochs=epochs, budget=steps, repeats=repeats, max_vocab=max_vocab,
-                  techniques=chosen, exclude=left_out, val_fraction=val_fraction)
+                  techniques=chosen, exclude=left_out, val_fraction=val_fraction, normalize=normalize)
     err.print(f"compare: epochs {epochs}{f', budget {steps:,} steps read' if steps else ''}, hidden {hidden}, embed "
               f"{embed}, lr {lr}, validation {val_fraction:g} of TRAIN, seed {seed}"
               f"{f', {repeats} runs each' if repeats > 1 else ''}, vocabulary at most {max_vocab:,} tokens",
@@ -272,7 +274,8 @@ def compare(
             status.start()
         rows = run(train_data, test_data, length=length, techniques=chosen, exclude=left_out, epochs=epochs,
                    budget=steps, hidden=hidden, embed=embed, lr=lr, val_fraction=val_fraction, baselines=baselines,
-                   seed=seed, repeats=repeats, max_vocab=max_vocab, on_result=finished, on_progress=progress)
+                   seed=seed, repeats=repeats, max_vocab=max_vocab, normalize=normalize, on_result=finished,
+                   on_progress=progress)
     except KeyboardInterrupt:
         rows, interrupted = done, True
         mark(rows)

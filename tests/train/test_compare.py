@@ -56,6 +56,7 @@ def test_same_seed_same_table_and_cli(task, cli, tmp_path):
     assert [r["technique"] for r in json.loads((tmp_path / "c.json").read_text())] == ["truncate-end", "summarize",
                                                                                  "majority", "1-nn euclidean"]
     assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
+    assert "epochs 1, budget 3,000,000 steps read" in result.stderr and "lr 0.005" in result.stderr  # the defaults
     with pytest.raises(UsageError, match="techniques: magic unknown"):
         compare(train, test, techniques=["magic"])
 
@@ -87,3 +88,19 @@ def test_repeats_budget_and_the_commands_that_reproduce_a_row(task, cli, tmp_pat
                                 f"compare-work/{r['technique']}/test", "--json").stdout)
         first = scored["per_id" if r["scored"] == "per id" else "rows"]["macro_f1"]
         assert first == pytest.approx(r["macro_f1_runs"][0], abs=1e-12), r["technique"]
+
+
+def test_readings_are_z_scored_per_row_as_the_baseline_sees_them_or_globally(task, cli, tmp_path):
+    """--normalize per-row (the default) z-scores each row over its own steps, as the 1-NN
+    baseline does, and needs no fitted statistics; global uses TRAIN's mean and std."""
+    train, test = task("readings-end")
+    options = dict(length=24, epochs=1, hidden=8, embed=8, techniques=["truncate-end"], baselines=False)
+    per_row = compare(train, test, **options)[0]["commands"]
+    assert not any(line.startswith("seqprep fit") for line in per_row)
+    assert "--normalize per-row" in per_row[0] and "--length 24" in per_row[0]
+    glob = compare(train, test, normalize="global", **options)[0]["commands"]
+    assert glob[0].startswith("seqprep fit ") and "--normalize compare-work/stats.json" in glob[1]
+    with pytest.raises(UsageError, match="normalize 'row': choose from per-row, global"):
+        compare(train, test, normalize="row", **options)
+    result = cli("compare", train, test, "--normalize", "row", "--techniques", "truncate-end")
+    assert result.exit_code == 2 and "--normalize 'row': choose from per-row, global" in result.stderr
