@@ -15,7 +15,6 @@ reads files or keeps state; every function is deterministic for its inputs (and 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 
 import numpy as np
 
@@ -297,25 +296,135 @@ def nearest_neighbour(x_train, y_train, x_test, *, length: int | None = None, bl
 # --------------------------------------------------------------------------- TF-IDF + linear
 
 
-def _tokens(doc) -> np.ndarray:
-    """A document as a 1-D array of str tokens (ints become their decimal strings)."""
-    arr = np.asarray(doc)
-    if arr.ndim != 1 and arr.size:
-        raise ValueError(f"a document must be a 1-D sequence of tokens, got shape {arr.shape}")
-    return arr.ravel().astype(str)
+class _Terms:
+    """The documents of one split as term ids: ``terms[i]`` is a term of document ``doc[i]``
+    (each token's id, and where ``bigrams`` each adjacent pair's id after them)."""
+
+    def __init__(self, terms: np.ndarray, doc: np.ndarray, n: int):
+        self.terms, self.doc, self.n = terms, doc, n
 
 
-def _with_bigrams(tokens: np.ndarray, bigrams: bool) -> np.ndarray:
-    if not bigrams or len(tokens) < 2:
-        return tokens
-    # "\x1f" (unit separator) cannot be produced by whitespace tokenization
-    return np.concatenate([tokens, np.char.add(np.char.add(tokens[:-1], "\x1f"), tokens[1:])])
+def _flat_tokens(docs) -> tuple:
+    """(flat tokens as an Arrow string array, lengths) of a sequence of token sequences or of
+    an Arrow list array / chunked array of tokens (ints become their decimal strings; a null
+    document is empty; a null token stays null)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(docs, pa.ChunkedArray):
+        docs = docs.combine_chunks() if docs.num_chunks else pa.array([], docs.type)
+    if isinstance(docs, pa.Array):
+        if not (pa.types.is_list(docs.type) or pa.types.is_large_list(docs.type)):
+            raise ValueError(f"documents must be lists of tokens, got Arrow type {docs.type}")
+        lengths = pc.list_value_length(docs).fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+        flat = docs.flatten()  # the values of the non-null lists, in order
+    else:
+        parts, lengths = [], np.zeros(len(docs), dtype=np.int64)
+        for i, d in enumerate(docs):
+            arr = np.asarray(d if d is not None else [])
+            if arr.ndim != 1 and arr.size:
+                raise ValueError(f"a document must be a 1-D sequence of tokens, got shape {arr.shape}")
+            arr = arr.ravel()
+            lengths[i] = len(arr)
+            parts.append(pa.array(arr.astype(str) if arr.dtype.kind not in "iuU" else arr))
+        flat = pa.concat_arrays([p.cast(pa.string()) for p in parts]) if parts else pa.array([], pa.string())
+    if not (pa.types.is_string(flat.type) or pa.types.is_large_string(flat.type)):
+        flat = flat.cast(pa.string())
+    return flat, lengths
+
+
+def _term_splits(train, test, bigrams: bool) -> tuple[_Terms, _Terms]:
+    """Both splits as term ids. Tokens get ids in their string order over both splits (a
+    null token one id of its own, last); a bigram (a, b) of one document is V + a * V + b,
+    V the number of token ids, so terms sort as unigrams first, then bigrams by their tokens."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    (flat_tr, len_tr), (flat_te, len_te) = _flat_tokens(train), _flat_tokens(test)
+    both = pa.chunked_array([flat_tr, flat_te], type=pa.string()) if len(flat_tr) + len(flat_te) else None
+    if both is None:
+        ids, v = np.zeros(0, dtype=np.int64), 1
+    else:
+        coded = pc.dictionary_encode(both).combine_chunks()
+        dictionary = coded.dictionary
+        rank = np.empty(len(dictionary), dtype=np.int64)
+        rank[pc.sort_indices(dictionary).to_numpy()] = np.arange(len(dictionary), dtype=np.int64)
+        v = len(dictionary) + 1
+        index = coded.indices.fill_null(len(dictionary)).to_numpy(zero_copy_only=False).astype(np.int64)
+        ids = np.append(rank, len(dictionary))[index]
+    out = []
+    for lengths, part in ((len_tr, ids[:len(flat_tr)]), (len_te, ids[len(flat_tr):])):
+        n = len(lengths)
+        doc = np.repeat(np.arange(n, dtype=np.int64), lengths)
+        terms = [part]
+        docs = [doc]
+        if bigrams and len(part) > 1:
+            same = doc[1:] == doc[:-1]  # a pair within one document
+            terms.append(v + part[:-1][same] * v + part[1:][same])
+            docs.append(doc[:-1][same])
+        out.append(_Terms(np.concatenate(terms), np.concatenate(docs), n))
+    return out[0], out[1]
+
+
+class _Tfidf:
+    """Sparse TF-IDF rows (CSR: ``indptr``, ``cols``, ``vals``) over a fitted vocabulary."""
+
+    def __init__(self, x: _Terms, vocab: np.ndarray, idf: np.ndarray | None = None):
+        f = len(vocab)
+        pos, known = _index_in(vocab, x.terms) if f else (x.terms[:0], np.zeros(len(x.terms), dtype=bool))
+        codes, counts = np.unique(x.doc[known] * f + pos[known], return_counts=True)  # sorted by doc, then term
+        rows, self.cols = codes // max(f, 1), codes % max(f, 1)
+        self.n, self.f = x.n, f
+        self.indptr = np.searchsorted(rows, np.arange(x.n + 1), side="left")
+        self.df = np.bincount(self.cols, minlength=f)
+        if idf is None:
+            idf = (np.log((1.0 + x.n) / (1.0 + self.df)) + 1.0)
+        self.idf = idf
+        vals = (1.0 + np.log(counts)) * idf[self.cols]
+        norm = np.sqrt(np.bincount(rows, weights=vals * vals, minlength=x.n))
+        self.vals = (vals / norm[rows]).astype(np.float32) if len(vals) else vals.astype(np.float32)
+        self.rows = rows
+        order = np.argsort(self.cols, kind="stable")  # the same entries by term, for X.T @ G
+        self._t_rows, self._t_vals = rows[order], self.vals[order]
+        self._t_ptr = np.searchsorted(self.cols[order], np.arange(f + 1), side="left")
+
+    def dot(self, w: np.ndarray) -> np.ndarray:
+        """X @ w, (n, k)."""
+        return _segment_sum(self.vals[:, None] * w[self.cols], self.indptr, self.n)
+
+    def t_dot(self, g: np.ndarray) -> np.ndarray:
+        """X.T @ g, (f, k)."""
+        return _segment_sum(self._t_vals[:, None] * g[self._t_rows], self._t_ptr, self.f)
+
+    def dense(self) -> np.ndarray:
+        out = np.zeros((self.n, self.f), dtype=np.float32)
+        out[self.rows, self.cols] = self.vals
+        return out
+
+
+def _segment_sum(values: np.ndarray, ptr: np.ndarray, n: int) -> np.ndarray:
+    """Row sums of ``values`` over the segments ptr[i]:ptr[i + 1] (empty ones 0)."""
+    out = np.zeros((n, values.shape[1]), dtype=values.dtype)
+    nonempty = ptr[:-1] < ptr[1:]
+    if nonempty.any():
+        out[nonempty] = np.add.reduceat(values, ptr[:-1][nonempty], axis=0)
+    return out
+
+
+def _vocabulary(x: _Terms, max_features: int) -> np.ndarray:
+    """The ``max_features`` terms most frequent in the training split (by total count, ties by
+    term id), sorted."""
+    terms, total = np.unique(x.terms, return_counts=True)
+    if len(terms) > max_features:
+        order = np.lexsort((terms, -total))[:max_features]
+        terms = terms[np.sort(order)]
+    return terms
 
 
 def tfidf_linear(
-    docs_train: Sequence,
+    docs_train,
     y_train,
-    docs_test: Sequence,
+    docs_test,
     *,
     max_features: int = 20000,
     bigrams: bool = True,
@@ -326,19 +435,21 @@ def tfidf_linear(
     """TF-IDF (sublinear tf, l2 norm, unigrams + bigrams) and a multinomial logistic regression.
 
     The vocabulary and the IDF weights are fitted on ``docs_train`` only: the ``max_features``
-    terms most frequent in the training documents (by total count, ties by term), idf = ln((1 + n) / (1 + df)) + 1,
+    terms most frequent in the training documents (by total count; ties: unigrams before
+    bigrams, then by the tokens' string order), idf = ln((1 + n) / (1 + df)) + 1,
     tf = 1 + ln(count), each row l2-normalized (scikit-learn's ``TfidfVectorizer`` with
-    ``sublinear_tf=True``).
+    ``sublinear_tf=True``). Tokens become integer ids first and the matrices are sparse, so
+    memory stays a small multiple of the tokens (a 20M-token split: well under 2 GiB).
 
     Parameters
     ----------
-    docs_train, docs_test : sequence of token sequences
-        Each document is already tokenized: a list of str, or an int array of token ids.
+    docs_train, docs_test : sequence of token sequences, or an Arrow list array
+        Each document is already tokenized: a list of str, an int array of token ids (read as
+        their decimal strings), or the rows of an Arrow ``list<string>`` / ``list<int>`` column.
     y_train : array_like of shape (n_train,)
         Training labels.
     max_features : int
-        Vocabulary cap (unigrams and bigrams together). The numpy backend holds dense
-        (n_docs, max_features) float32 matrices.
+        Vocabulary cap (unigrams and bigrams together).
     bigrams : bool
         Add adjacent token pairs as terms.
     c : float
@@ -347,8 +458,9 @@ def tfidf_linear(
         Passed to scikit-learn's ``random_state``; the numpy backend starts from zeros and is
         deterministic regardless.
     backend : {"auto", "sklearn", "numpy"}
-        ``auto`` uses scikit-learn (``TfidfVectorizer`` + ``LogisticRegression(lbfgs)``) when
-        it is importable, else the numpy fallback (full-batch Adam on the softmax loss).
+        The solver: ``auto`` uses scikit-learn's ``LogisticRegression(lbfgs)`` when it is
+        importable, else the numpy fallback (full-batch Adam on the softmax loss). Both take
+        the same TF-IDF matrix.
 
     Returns
     -------
@@ -369,8 +481,12 @@ def tfidf_linear(
     classes, yi = np.unique(y_train, return_inverse=True)
     if len(classes) == 1:
         return np.full(len(docs_test), classes[0], dtype=y_train.dtype)
-    tr = [_with_bigrams(_tokens(d), bigrams) for d in docs_train]
-    te = [_with_bigrams(_tokens(d), bigrams) for d in docs_test]
+    tr_terms, te_terms = _term_splits(docs_train, docs_test, bigrams)
+    vocab = _vocabulary(tr_terms, max_features)
+    xtr = _Tfidf(tr_terms, vocab)
+    del tr_terms
+    xte = _Tfidf(te_terms, vocab, idf=xtr.idf)
+    del te_terms
     if backend != "numpy":
         try:
             import sklearn  # noqa: F401
@@ -378,66 +494,38 @@ def tfidf_linear(
             if backend == "sklearn":
                 raise
         else:
-            return classes[_sklearn_fit_predict(tr, yi, te, max_features, c, seed)]
-    return classes[_numpy_fit_predict(tr, yi, te, max_features, c)]
+            return classes[_sklearn_fit_predict(xtr, yi, xte, c, seed)]
+    return classes[_numpy_fit_predict(xtr, yi, xte, c)]
 
 
-def _identity(doc):
-    return doc
-
-
-def _sklearn_fit_predict(tr, yi, te, max_features, c, seed):
-    from sklearn.feature_extraction.text import TfidfVectorizer
+def _sklearn_fit_predict(xtr: _Tfidf, yi, xte: _Tfidf, c, seed):
+    from scipy.sparse import csr_matrix
     from sklearn.linear_model import LogisticRegression
 
-    vec = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, norm="l2", max_features=max_features, dtype=np.float64)
-    xtr = vec.fit_transform(tr)
-    xte = vec.transform(te)
+    def csr(x: _Tfidf):
+        return csr_matrix((x.vals.astype(np.float64), x.cols, x.indptr), shape=(x.n, x.f))
+
     clf = LogisticRegression(C=c, max_iter=2000, random_state=seed)
-    clf.fit(xtr, yi)
-    return clf.predict(xte)
+    clf.fit(csr(xtr), yi)
+    return clf.predict(csr(xte))
 
 
-def _tfidf_dense(docs, vocab, idf):
-    """Dense (n_docs, V) float32 TF-IDF rows of ``docs`` over the sorted ``vocab``."""
-    n, v = len(docs), len(vocab)
-    lens = np.array([len(d) for d in docs], dtype=np.int64)
-    flat = np.concatenate(docs) if n and lens.sum() else np.zeros(0, dtype=str)
-    doc_of = np.repeat(np.arange(n, dtype=np.int64), lens)
-    term, known = _index_in(vocab, flat)
-    counts = np.bincount(doc_of[known] * v + term[known], minlength=n * v).reshape(n, v).astype(np.float32)
-    tf = np.where(counts > 0, 1.0 + np.log(np.maximum(counts, 1.0)), 0.0).astype(np.float32)
-    x = tf * idf[None, :]
-    norm = np.sqrt((x * x).sum(axis=1, keepdims=True))
-    return np.divide(x, norm, out=np.zeros_like(x), where=norm > 0)
-
-
-def _numpy_fit_predict(tr, yi, te, max_features, c, *, steps: int = 300, lr: float = 0.05):
-    n = len(tr)
-    terms, total = np.unique(np.concatenate(tr), return_counts=True)  # sorted terms, corpus counts
-    if len(terms) > max_features:
-        order = np.lexsort((terms, -total))[:max_features]  # most frequent first, ties by term
-        terms = terms[np.sort(order)]
-    # document frequency: each term once per document
-    uniq, df = np.unique(np.concatenate([np.unique(d) for d in tr]), return_counts=True)
-    df = df[np.searchsorted(uniq, terms)]
-    idf = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
-    xtr = _tfidf_dense(tr, terms, idf)
-    xte = _tfidf_dense(te, terms, idf)
+def _numpy_fit_predict(xtr: _Tfidf, yi, xte: _Tfidf, c, *, steps: int = 300, lr: float = 0.05):
+    n = xtr.n
     k = int(yi.max()) + 1
     onehot = np.eye(k, dtype=np.float32)[yi]
-    w = np.zeros((xtr.shape[1], k), dtype=np.float32)
+    w = np.zeros((xtr.f, k), dtype=np.float32)
     b = np.zeros(k, dtype=np.float32)
     mw, vw, mb, vb = np.zeros_like(w), np.zeros_like(w), np.zeros_like(b), np.zeros_like(b)
     beta1, beta2, eps = 0.9, 0.999, 1e-8
     l2 = 1.0 / (c * n)  # scikit-learn's objective C * sum(loss) + |w|^2 / 2, divided by C * n
     for t in range(1, steps + 1):  # full-batch Adam on the mean softmax cross-entropy
-        z = xtr @ w + b
+        z = xtr.dot(w) + b
         z -= z.max(axis=1, keepdims=True)
         p = np.exp(z)
         p /= p.sum(axis=1, keepdims=True)
         g = (p - onehot) / n
-        gw = xtr.T @ g + l2 * w
+        gw = xtr.t_dot(g) + l2 * w
         gb = g.sum(axis=0)
         mw = beta1 * mw + (1 - beta1) * gw
         vw = beta2 * vw + (1 - beta2) * gw * gw
@@ -446,4 +534,4 @@ def _numpy_fit_predict(tr, yi, te, max_features, c, *, steps: int = 300, lr: flo
         corr1, corr2 = 1 - beta1**t, 1 - beta2**t
         w -= lr * (mw / corr1) / (np.sqrt(vw / corr2) + eps)
         b -= lr * (mb / corr1) / (np.sqrt(vb / corr2) + eps)
-    return np.argmax(xte @ w + b, axis=1)
+    return np.argmax(xte.dot(w) + b, axis=1)

@@ -184,3 +184,67 @@ def test_tfidf_numpy_vocabulary_cap():
     # with max_features=2 and no bigrams the vocabulary is {a, c}: b and d are unknown
     pred = bl.tfidf_linear(docs, [0, 1], [["b"], ["a"], ["c"]], max_features=2, bigrams=False, backend="numpy")
     assert pred[1:].tolist() == [0, 1]
+
+
+def _reference_tfidf(train, test, max_features, bigrams):
+    """The documented TF-IDF, counted term by term in Python: rows of TRAIN and TEST."""
+    from collections import Counter
+
+    def terms(doc):
+        toks = [str(t) for t in doc]
+        return [(0, t) for t in toks] + ([(1, a, b) for a, b in zip(toks, toks[1:])] if bigrams else [])
+
+    total = Counter(t for d in train for t in terms(d))
+    vocab = sorted(sorted(total, key=lambda t: (-total[t], t))[:max_features])
+    df = Counter(t for d in train for t in set(terms(d)))
+    idf = np.array([np.log((1 + len(train)) / (1 + df[t])) + 1 for t in vocab])
+
+    def rows(docs):
+        out = np.zeros((len(docs), len(vocab)))
+        for i, d in enumerate(docs):
+            counts = Counter(terms(d))
+            out[i] = [(1 + np.log(counts[t])) if counts[t] else 0.0 for t in vocab] * idf
+            norm = np.sqrt((out[i] ** 2).sum())
+            out[i] = out[i] / norm if norm else 0.0
+        return out
+    return rows(train), rows(test)
+
+
+@pytest.mark.parametrize("max_features, bigrams", [(1000, True), (7, True), (5, False), (1, True)])
+def test_tfidf_matrix_matches_a_term_by_term_reference(max_features, bigrams):
+    """Sparse TF-IDF over integer term ids equals the documented formula counted in Python,
+    vocabulary cap and its tie order (unigrams first, then by the tokens' string order) included;
+    empty documents, a document of one token and unknown test tokens too."""
+    rng = np.random.default_rng(5)
+    words = ["a", "b", "ab", "b a", "é", "Z", "10", "9"]
+    train = [list(rng.choice(words, rng.integers(0, 9))) for _ in range(12)] + [[], ["a"]]
+    test = [list(rng.choice(words + ["new"], rng.integers(0, 9))) for _ in range(5)] + [[]]
+    tr, te = bl._term_splits(train, test, bigrams)
+    vocab = bl._vocabulary(tr, max_features)
+    xtr = bl._Tfidf(tr, vocab)
+    xte = bl._Tfidf(te, vocab, idf=xtr.idf)
+    ref_tr, ref_te = _reference_tfidf(train, test, max_features, bigrams)
+    np.testing.assert_allclose(xtr.dense(), ref_tr, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(xte.dense(), ref_te, rtol=1e-6, atol=1e-7)
+    w = rng.standard_normal((len(vocab), 3)).astype(np.float32)
+    np.testing.assert_allclose(xtr.dot(w), xtr.dense() @ w, rtol=1e-5, atol=1e-6)
+    g = rng.standard_normal((xtr.n, 3)).astype(np.float32)
+    np.testing.assert_allclose(xtr.t_dot(g), xtr.dense().T @ g, rtol=1e-5, atol=1e-6)
+
+
+def test_tfidf_linear_reads_arrow_columns_as_it_reads_lists():
+    """An Arrow list<string> (or list<int>) column, null documents and tokens included, gives
+    the predictions of the same documents as Python lists (a null document is empty)."""
+    import pyarrow as pa
+
+    docs, y = _toy_docs(8, seed=6)
+    test_docs, _ = _toy_docs(3, seed=7)
+    test_docs = test_docs + [None, ["alpha", None, "beta"]]
+    as_lists = bl.tfidf_linear(docs, y, [d if d is not None else [] for d in test_docs], backend="numpy")
+    as_arrow = bl.tfidf_linear(pa.array(docs), y, pa.chunked_array([pa.array(test_docs)]), backend="numpy")
+    assert as_lists.tolist() == as_arrow.tolist()
+    ids = {t: i for i, t in enumerate(sorted({t for d in docs for t in d}))}
+    int_docs = pa.array([[ids[t] for t in d] for d in docs], pa.list_(pa.int64()))
+    listed = [np.array([ids[t] for t in d]) for d in docs]
+    assert bl.tfidf_linear(int_docs, y, int_docs, backend="numpy").tolist() == \
+        bl.tfidf_linear(listed, y, listed, backend="numpy").tolist()
