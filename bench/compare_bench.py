@@ -1,7 +1,7 @@
 """compare as a user runs it: time and peak memory on synthetic data, tables on real data.
 
     python bench/compare_bench.py synth [--dir bench_out/compare]
-    python bench/compare_bench.py real OUTDIR [--sets ACSF1 code] [--budget 20M] [--length L]
+    python bench/compare_bench.py real OUTDIR [--sets ACSF1 code] [--budget STEPS] [--length L]
 
 ``synth``: 500 training sequences of 1,500 steps (and 200 test sequences), tokens and 3-channel
 readings (`seqprep synth`, the class signal at the end), then `seqprep compare TRAIN TEST` with
@@ -10,7 +10,7 @@ issue's target: under 5 minutes on the 2-core machine).
 
 ``real``: the sets `python bench/real_data.py build OUTDIR` made; each is ingested as a user
 would (readings z-scored per row by compare itself), then `seqprep compare` with every
-technique, `--budget` steps read per run, and the baselines; the table, the verdict line and
+technique at its defaults (or `--budget` steps read per run), and the baselines; the table, the verdict line and
 the JSON (OUTDIR/<set>/compare.json) are what the README reports.
 """
 
@@ -59,9 +59,21 @@ def cmd_real(args) -> None:
         for split in ("train", "test"):
             subprocess.run([SEQPREP, "ingest", str(src / f"{split}.{ext}"), str(work / split), "--overwrite"],
                            check=True)
+        budget = ["--budget", args.budget] if args.budget else []
         seconds, peak = run("compare", str(work / "train"), str(work / "test"), "--length", str(args.length),
-                            "--budget", args.budget, "--json", str(src / "compare.json"))
-        print(f"compare {name}: {seconds:.0f} s, peak RSS {peak / 2**20:.0f} MiB", flush=True)
+                            *budget, "--json", str(src / "compare.json"))
+        held = padded_bytes(work / "train")
+        print(f"compare {name}: {seconds:.0f} s, peak RSS {peak / 2**20:.0f} MiB; TRAIN as one padded float32 array "
+              f"(the largest split a technique holds: as-is, conv) {held / 2**20:.1f} MiB", flush=True)
+
+
+def padded_bytes(dataset: Path) -> int:
+    """TRAIN's rows x its longest row x channels x 4 bytes: the model input of as-is."""
+    import json
+
+    manifest = json.loads((dataset / "_seqprep.json").read_text())
+    channels = (manifest.get("steps") or {}).get("channels") or 1
+    return manifest["rows"] * int(manifest["lengths"]["max"] or 1) * channels * 4
 
 
 def main(argv=None) -> None:
@@ -73,7 +85,7 @@ def main(argv=None) -> None:
     r = sub.add_parser("real")
     r.add_argument("outdir")
     r.add_argument("--sets", nargs="+", default=["ACSF1", "OSULeaf", "PLAID", "code"])
-    r.add_argument("--budget", default="20M")
+    r.add_argument("--budget", default=None, help="default: compare's own")
     r.add_argument("--length", type=int, default=256)
     r.set_defaults(func=cmd_real)
     args = p.parse_args(argv)
