@@ -2,11 +2,13 @@
 
     python bench/bench.py            # the foundation data: 100,000 sequences, ~91M int32 tokens
     python bench/bench.py --quick    # a tenth of that, for smoke runs
+    python bench/bench.py --parts workers,scale   # some of the tables only
 
 For each data command: its end-to-end time (the CLI as a user runs it, in a fresh process)
 over the floor (pyarrow alone reading the same shards and writing the same result with the
-same writer settings). Then truncate's peak RSS on a dataset 10x larger over its peak RSS
-on the 1x dataset.
+same writer settings); the keras pipeline; --workers 2, two forced processes and a Dask
+LocalCluster against one worker; then every data command's and fit's time and peak RSS on
+the 1x data and on a dataset 10x larger.
 """
 
 from __future__ import annotations
@@ -252,6 +254,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a tenth of the data")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--dir", default=str(ROOT / "bench_out"))
+    parser.add_argument("--parts", default="floor,keras,workers,scale",
+                        help="comma-separated: floor, keras, workers, scale (default: all)")
     args = parser.parse_args()
     rows = 10_000 if args.quick else 100_000
     work = Path(args.dir)
@@ -260,9 +264,8 @@ def main() -> None:
     compileall.compile_dir(ROOT / "seqprep", quiet=1)
     work.mkdir(exist_ok=True)
 
-    print(f"making data: {rows:,} and {10 * rows:,} sequences (cached in {work})", flush=True)
+    print(f"making data: {rows:,} sequences, and {10 * rows:,} for the scale table (cached in {work})", flush=True)
     data = make_data(work / f"data-{rows}", rows)
-    data10 = make_data(work / f"data-{10 * rows}", 10 * rows, seed=1)
     values = json.loads(next(p for p in (data / "_seqprep.json", data / "seqprep.json") if p.exists()).read_text())["lengths"]["total"]
 
     stats = work / f"stats-{rows}.json"
@@ -274,11 +277,35 @@ def main() -> None:
     if not string_stats.exists():
         run_child(["fit", str(strings), str(string_stats)])
 
+    parts = set(args.parts.split(","))
+    if "floor" in parts:
+        floor_table(data, work, args.repeat, rows, values, stats, floats, strings, string_stats)
+    if "keras" in parts:
+        print("\nthe same arrays the usual way / seqprep truncate --length 500 --format npy")
+        print(f"  {'':<44} {'usual':>9} {'seqprep':>11} {'speed-up':>9}")
+        versus_keras(data, work, args.repeat)
+    if "workers" in parts:
+        workers_table(work, args.repeat, floats, strings, string_stats)
+    if "scale" in parts:
+        data10 = make_data(work / f"data-{10 * rows}", 10 * rows, seed=1)
+        print(f"\ntime and peak RSS on 1x and 10x the data ({rows:,} and {10 * rows:,} sequences; one run each; "
+              f"a batch of {BATCH_ROWS:,} rows holds about {BATCH_ROWS * values / rows * 4 / 2**20:.0f} MiB of tokens)")
+        scale_table([
+            ("truncate --length 500", ["truncate", "--length", "500"]),
+            ("truncate --length 500 --format npy", ["truncate", "--length", "500", "--format", "npy"]),
+            ("summarize --drop-top 50", ["summarize", "--stats", str(stats), "--drop-top", "50"]),
+            ("sample --length 500", ["sample", "--length", "500", "--seed", "1"]),
+            ("split --length 500", ["split", "--length", "500"]),
+            ("fit", ["fit"]),
+        ], data, data10, work)
+
+
+def floor_table(data, work, repeat, rows, values, stats, floats, strings, string_stats) -> None:
     print(f"\n{rows:,} sequences, {values / 1e6:.1f}M steps, {len(list(data.glob('part-*.parquet')))} shards; "
-          f"median of {args.repeat}, runs alternating")
+          f"median of {repeat}, runs alternating")
     print(f"  {'':<40} {'':>9} {'':>11} {'':>9} {'floor in its':>11}")
     print(f"  {'command':<40} {'floor':>9} {'seqprep':>11} {'ratio':>9} {'own process':>11} {'ratio':>9}")
-    versus_floor("truncate --length 500", ["truncate", "--length", "500"], data, work, args.repeat)
+    versus_floor("truncate --length 500", ["truncate", "--length", "500"], data, work, repeat)
     for name, command, src in [
         ("summarize --drop-top 50", ["summarize", "--stats", str(stats), "--drop-top", "50"], data),
         ("sample --length 500 (steps)", ["sample", "--length", "500", "--seed", "1"], data),
@@ -287,13 +314,11 @@ def main() -> None:
         ("summarize --paa 100 (float32)", ["summarize", "--paa", "100"], floats),
         ("encode --stats --length 500 (strings)", ["encode", "--stats", str(string_stats), "--length", "500"], strings),
     ]:
-        versus_floor(name, command, src, work, args.repeat)
+        versus_floor(name, command, src, work, repeat)
     print("  targets: truncate <= 1.30x; summarize, sample, split, --paa <= 1.50x; encode <= 2.00x")
 
-    print("\nthe same arrays the usual way / seqprep truncate --length 500 --format npy")
-    print(f"  {'':<44} {'usual':>9} {'seqprep':>11} {'speed-up':>9}")
-    versus_keras(data, work, args.repeat)
 
+def workers_table(work, repeat, floats, strings, string_stats) -> None:
     print(f"\n--workers 2 against one worker (this machine: {os.cpu_count()} cores)")
     print("  --workers 2 as seqprep chooses (no more than the spare cores keep busy); two processes forced\n"
           "  (SEQPREP_CORES=4); a Dask LocalCluster of two single-threaded workers. Time, speed-up over one:")
@@ -301,25 +326,14 @@ def main() -> None:
     cluster = start_cluster()
     try:
         address = cluster.scheduler_address if cluster is not None else None
-        versus_workers("summarize --paa 100 (float32)", ["summarize", "--paa", "100"], floats, work, args.repeat,
+        versus_workers("summarize --paa 100 (float32)", ["summarize", "--paa", "100"], floats, work, repeat,
                        address)
         versus_workers("encode --stats --length 500 (strings)",
-                       ["encode", "--stats", str(string_stats), "--length", "500"], strings, work, args.repeat, address)
+                       ["encode", "--stats", str(string_stats), "--length", "500"], strings, work, repeat, address)
     finally:
         if cluster is not None:
             cluster.close()
     print("  target: --workers 2 as chosen never more than 10% slower than one worker (>= 0.91x)")
-
-    print(f"\ntime and peak RSS on 1x and 10x the data ({rows:,} and {10 * rows:,} sequences; one run each; "
-          f"a batch of {BATCH_ROWS:,} rows holds about {BATCH_ROWS * values / rows * 4 / 2**20:.0f} MiB of tokens)")
-    scale_table([
-        ("truncate --length 500", ["truncate", "--length", "500"]),
-        ("truncate --length 500 --format npy", ["truncate", "--length", "500", "--format", "npy"]),
-        ("summarize --drop-top 50", ["summarize", "--stats", str(stats), "--drop-top", "50"]),
-        ("sample --length 500", ["sample", "--length", "500", "--seed", "1"]),
-        ("split --length 500", ["split", "--length", "500"]),
-        ("fit", ["fit"]),
-    ], data, data10, work)
 
 
 if __name__ == "__main__":
