@@ -249,6 +249,9 @@ def nearest_neighbour(x_train, y_train, x_test, *, length: int | None = None, bl
     given, so equal-length data is used as it is. Then each series is z-scored per channel
     (:func:`zscore_rows`: constant series become zeros, NaN becomes 0), flattened, and each
     test row takes the label of its closest training row (ties: the first training row).
+    Training series constant in every channel (empty, flat) are no one's neighbour unless all
+    are: all zeros once z-scored, such a series is nearer than any real shape correlated below
+    0.5 with the test row.
     Distances are computed ``block_rows`` test rows at a time, so memory stays at about
     ``block_rows * n_train`` floats beyond the data itself.
 
@@ -284,6 +287,12 @@ def nearest_neighbour(x_train, y_train, x_test, *, length: int | None = None, bl
     if a.shape[1] != b.shape[1]:
         raise ValueError(f"train and test series differ in channels ({a.shape[1] // m} vs {b.shape[1] // m})")
     a_sq = np.einsum("ij,ij->i", a, a)
+    shaped = a_sq > 0
+    if shaped.any() and not shaped.all():
+        # A series constant in every channel is all zeros once z-scored, and a zero vector is
+        # nearer to a z-scored test row than any training row correlated with it below 0.5:
+        # one empty or flat training row would otherwise take most predictions.
+        a, a_sq, y_train = a[shaped], a_sq[shaped], y_train[shaped]
     nearest = np.empty(len(b), dtype=np.int64)
     for lo in range(0, len(b), block_rows):  # one loop per block, not per row
         blk = b[lo : lo + block_rows]

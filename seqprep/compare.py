@@ -17,7 +17,7 @@ from .dataset import open_source
 from .errors import InputError, OutputError, UsageError, positive
 from .fit import fit
 from .output import describe_steps
-from .plotting import check_image_target, pyplot, save
+from .plotting import check_folder, check_image_target, pyplot, save
 from .steps import Padding, encode, sample, split, summarize
 
 TECHNIQUES = ("as-is", "truncate-start", "truncate-end", "truncate-both", "summarize", "random-steps",
@@ -196,6 +196,11 @@ def compare(train_path: str, test_path: str, *, length: int = 500, techniques: l
     if source.manifest is None:
         raise InputError(f"{train_path}: compare needs a dataset directory (with _seqprep.json)")
     longest = int(source.manifest["lengths"]["max"] or 1)
+    counts = (source.manifest.get("labels") or {}).get("counts")
+    if isinstance(counts, dict) and len(counts) < 2:
+        raise InputError(f"{train_path}: compare needs at least two classes in TRAIN, and it has "
+                         f"{len(counts)}{' (' + ', '.join(map(str, counts)) + ')' if counts else ''}: every technique "
+                         "would score 1.0; give a TRAIN with labels of two classes or more")
     rows = []
     cap = {"max_size": max_vocab} if kind == "tokens" and max_vocab else {}
     with tempfile.TemporaryDirectory(prefix="seqprep-compare-") as tmp:
@@ -446,6 +451,8 @@ def check_outputs(json_out: str | None, plot_out: str | None) -> None:
     write (a compare table, a plot)."""
     if plot_out:
         check_image_target(plot_out)
+    if json_out:
+        check_folder(json_out, "--json")
     if json_out and os.path.lexists(json_out):
         try:
             old = json.loads(Path(json_out).read_bytes()) if Path(json_out).is_file() else None

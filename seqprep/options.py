@@ -36,7 +36,7 @@ def choices(name: str, literal) -> type[Enum]:
     return Enum(name, [(v, v) for v in values(literal)], type=str)
 
 
-_SUFFIXES = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9}
+_SUFFIXES = {"": 1, "k": 10**3, "K": 10**3, "m": 10**6, "M": 10**6, "g": 10**9, "G": 10**9}
 
 
 def count(text: str | int, flag: str) -> int:
@@ -52,7 +52,9 @@ def count(text: str | int, flag: str) -> int:
             value = float(raw[:len(raw) - len(unit)]) * _SUFFIXES[unit]
         except ValueError:
             value = float("nan")
-        if not (value == value and 1 <= value < 2**63) or value != int(value):
+        if value == value and value >= 2**63:
+            raise UsageError(f"{flag} {text!s} is too large: at most {2**63 - 1:,}")
+        if not (value == value and 1 <= value) or value != int(value):
             raise UsageError(f"{flag} {text!s} must be a positive whole number, e.g. 2000000, 500k, 2M or 1.5G")
         number = int(value)
     if number < 1:

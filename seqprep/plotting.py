@@ -27,8 +27,19 @@ def pyplot(option: str = "--plot"):
 def check_image_target(path: str, option: str = "--plot") -> None:
     """Refuse, before any work, to write a plot over a file that is not one seqprep wrote."""
     p = Path(path)
+    check_folder(path, option)
     if os.path.lexists(p) and not made_by_seqprep(p):
         raise OutputError(f"{path}: exists and is not a plot seqprep wrote; remove it or give {option} another path")
+
+
+def check_folder(path: str, option: str) -> None:
+    """Refuse, before any work, a file path whose folder is missing, or that is a folder."""
+    p = Path(path)
+    if p.is_dir():
+        raise OutputError(f"{path}: is a directory; give {option} a file path")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise OutputError(f"{path}: the folder {parent} does not exist; create it or give {option} another path")
 
 
 def made_by_seqprep(p: Path) -> bool:

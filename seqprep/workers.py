@@ -80,15 +80,16 @@ def worker_count(asked: int, shards: int) -> tuple[int, str | None]:
     if n <= fits:
         return n, None
     return fits, (f"--workers {asked}: running {fits}, as {spare} spare core{'s' * (spare != 1)} keep{'s' * (spare == 1)} "
-                  f"{'only ' if fits > 1 else ''}{fits} worker{'s' * (fits != 1)} busy (one takes about "
-                  f"{CORES_PER_WORKER:g}); the output is the same. SEQPREP_CORES=N says how many cores to use")
+                  f"{'only ' if fits > 1 else ''}{fits} worker{'s' * (fits != 1)} busy (a worker keeps about "
+                  f"{CORES_PER_WORKER:g} cores busy); the output is the same. SEQPREP_CORES=N says how many cores "
+                  "to use")
 
 
 def spare_cores() -> int:
     """The cores this process may use (its CPU affinity and cgroup quota; SEQPREP_CORES=N, a
     count the user gives, wins) less the machine's load over the last minute, at least 1."""
-    given = os.environ.get("SEQPREP_CORES")
-    if given is not None:
+    given = os.environ.get("SEQPREP_CORES", "").strip()
+    if given:
         if not given.isdigit() or int(given) < 1:
             raise UsageError(f"SEQPREP_CORES={given!r} must be a whole number of cores, at least 1")
         return int(given)

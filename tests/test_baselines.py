@@ -248,3 +248,17 @@ def test_tfidf_linear_reads_arrow_columns_as_it_reads_lists():
     listed = [np.array([ids[t] for t in d]) for d in docs]
     assert bl.tfidf_linear(int_docs, y, int_docs, backend="numpy").tolist() == \
         bl.tfidf_linear(listed, y, listed, backend="numpy").tolist()
+
+
+def test_nearest_neighbour_ignores_flat_training_series_unless_all_are():
+    """An empty or constant training series (all zeros once z-scored) is nearer than any shape
+    correlated below 0.5 with the test row; it must not take the predictions."""
+    t = np.linspace(0, 6, 40)
+    x_train = [np.sin(t), np.sin(t + 0.3), np.cos(2 * t), np.cos(2 * t + 0.3), np.full(40, 7.0), np.zeros(1)]
+    y_train = np.array([0, 0, 1, 1, 2, 2])
+    rng = np.random.default_rng(0)
+    x_test = [np.sin(t + 1.2) + rng.normal(0, 0.6, 40), np.cos(2 * t + 1.0) + rng.normal(0, 0.6, 40)]
+    assert bl.nearest_neighbour(x_train, y_train, x_test, length=40).tolist() == [0, 1]
+    assert bl.nearest_neighbour(x_train[:4], y_train[:4], x_test, length=40).tolist() == [0, 1]  # as without them
+    flat = [np.full(40, 1.0), np.full(40, 2.0)]
+    assert bl.nearest_neighbour(flat, [5, 6], x_test, length=40).tolist() == [5, 5]  # all flat: the first

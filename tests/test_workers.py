@@ -241,7 +241,7 @@ def test_fewer_workers_are_said_once_and_write_the_same_bytes(tmp_path):
     assert files(tmp_path / "a") == files(tmp_path / "b")
 
 
-@pytest.mark.parametrize("value", ["0", "two", "-1", ""])
+@pytest.mark.parametrize("value", ["0", "two", "-1", "2.5"])
 def test_a_bad_core_count_is_refused_before_any_work(tmp_path, value):
     src = make_dataset(tmp_path / "src", [[1, 2]] * 4, seq_type=pa.int32(), shard_rows=2)
     r = subprocess.run([sys.executable, "-m", "seqprep", "truncate", str(src), str(tmp_path / "out"), "-l", "1",

@@ -206,10 +206,11 @@ class RichProgress:
 
 
 def show(renderable) -> None:
-    """Print a rich table (or any renderable) to stdout. A terminal gets its own width; a pipe
-    or a file has none, and rich's 80-column default would cut columns, so there the table
-    gets the width it needs (COLUMNS, when set, still wins)."""
-    if out.is_terminal or os.environ.get("COLUMNS", "").isdigit():
+    """Print a rich table (or any renderable) to stdout at the width it needs, never cut: a
+    pipe or a file has no width (rich would cut at 80 columns), and on a narrow terminal a cell
+    cut to "1.000-1.0…" says nothing; the terminal wraps a long line instead (COLUMNS, when
+    set, still wins)."""
+    if os.environ.get("COLUMNS", "").isdigit():
         out.print(renderable)
         return
     from rich.measure import Measurement

@@ -266,7 +266,8 @@ def compare(
                   techniques=chosen, exclude=left_out, val_fraction=val_fraction, normalize=normalize)
     err.print(f"compare: epochs {epochs}{f', budget {steps:,} steps read' if steps else ''}, hidden {hidden}, embed "
               f"{embed}, lr {lr}, validation {val_fraction:g} of TRAIN, seed {seed}"
-              f"{f', {repeats} runs each' if repeats > 1 else ''}, vocabulary at most {max_vocab:,} tokens",
+              f"{f', {repeats} runs each' if repeats > 1 else ''}; readings z-scored {normalize}, token vocabulary "
+              f"at most {max_vocab:,}",
               markup=False)
     interrupted = False
     try:
@@ -300,7 +301,7 @@ def compare(
                       f"{r['train_seconds']:.1f}" if "train_seconds" in r else "",
                       f"{r['accuracy']:.3f}",
                       f"{r['macro_f1']:.3f}" + (f" ± {r['macro_f1_sd']:.3f}" if "macro_f1_sd" in r else ""), interval,
-                      mark_text + (" (per id)" if r.get("scored") == "per id" else ""))
+                      " ".join(w for w in (mark_text, "(per id)" if r.get("scored") == "per id" else "") if w))
     show(table)
     line = verdict(rows)
     if line:

@@ -104,3 +104,29 @@ def test_readings_are_z_scored_per_row_as_the_baseline_sees_them_or_globally(tas
         compare(train, test, normalize="row", **options)
     result = cli("compare", train, test, "--normalize", "row", "--techniques", "truncate-end")
     assert result.exit_code == 2 and "--normalize 'row': choose from per-row, global" in result.stderr
+
+
+def test_outputs_are_checked_and_one_class_refused_before_any_training(task, cli, tmp_path):
+    """--json or --plot into a missing folder, or at a folder, and a TRAIN of one class: one
+    line, before anything trains (nothing is left behind)."""
+    import pyarrow as pa
+
+    from seqprep.errors import InputError
+    from seqprep.output import DatasetSink
+
+    train, test = task("readings-end")
+    for flag, path, message in (("--json", tmp_path / "no" / "t.json", "the folder .* does not exist"),
+                                ("--plot", tmp_path / "no" / "t.png", "the folder .* does not exist"),
+                                ("--json", tmp_path, "is a directory")):
+        result = cli("compare", train, test, flag, path, "--techniques", "truncate-end")
+        assert result.exit_code == 1 and result.stderr.count("\n") == 1, result.stderr
+        assert "compare: epochs" not in result.stderr  # refused before the settings, before training
+    one = tmp_path / "one"
+    with DatasetSink(str(one), lineage=[]) as sink:
+        sink.write(pa.RecordBatch.from_pydict({"id": [0, 1], "seq": [[1.0, 2.0], [3.0, 1.0]], "label": ["a", "a"]}))
+        sink.finish()
+    with pytest.raises(InputError, match="at least two classes in TRAIN, and it has 1 \\(a\\)"):
+        compare(str(one), str(one))
+    result = cli("compare", train, test, "--normalize", "global", "--techniques", "truncate-end", "--epochs", "1",
+                 "--hidden", "4")
+    assert "readings z-scored global, token vocabulary at most 20,000" in result.stderr
