@@ -1,14 +1,16 @@
 """Peak memory of `seqprep train` on data larger than the memory it may use.
 
-    python bench/train_memory.py [--gib 6] [--format npy|parquet] [--dir bench_out/train-memory]
+    python bench/train_memory.py [--gib 6] [--format npy|parquet|ragged] [--dir bench_out/train-memory]
 
 Writes an NPY export of about --gib GiB (float32 readings, N x 100 steps x 750 channels, two
 classes told apart by the mean of the last steps), or with ``--format parquet`` the same rows
-as a padded Parquet dataset (written through seqprep's own dataset sink), then trains one epoch
+as a padded Parquet dataset (written through seqprep's own dataset sink), or with ``--format
+ragged`` as a variable-length (unpadded) one, then trains one epoch
 on it in a fresh process (`seqprep train ... --epochs 1`) and reports that process's peak RSS.
 An export is read batch by batch from X.npy (rows by pread, after one pass of checks a chunk at
 a time); a Parquet dataset is read shard by shard into an unlinked temporary file in TMPDIR,
-then read the same way. The peak must stay bounded (target: under 1.5 GB for 6 GB) instead of
+then read the same way; a variable-length one's steps are copied to such a file and mapped,
+each batch's pages handed back once read. The peak must stay bounded (target: under 1.5 GB for 6 GB) instead of
 holding X.
 """
 
@@ -48,8 +50,9 @@ def write_export(out: Path, rows: int) -> None:
     (out / "meta.json").write_text(json.dumps(meta))
 
 
-def write_parquet(out: Path, export: Path) -> None:
-    """The export's rows as a padded Parquet dataset (id, seq, length, label), 1,000 rows a batch."""
+def write_parquet(out: Path, export: Path, padded: bool = True) -> None:
+    """The export's rows as a padded Parquet dataset (id, seq, length, label), 1,000 rows a
+    batch; ``padded=False``: as variable-length rows (id, seq, label)."""
     import pyarrow as pa
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -61,11 +64,18 @@ def write_parquet(out: Path, export: Path) -> None:
     x = np.load(export / "X.npy", mmap_mode="r")
     y = np.load(export / "y.npy")
     with DatasetSink(str(out), lineage=[{"command": "bench/train_memory.py"}],
-                     padding=PadSpec(STEPS, "start", 0.0)) as sink:
+                     padding=PadSpec(STEPS, "start", 0.0) if padded else None) as sink:
         for start in range(0, len(x), 1000):
             part = np.ascontiguousarray(x[start:start + 1000])
             steps = pa.FixedSizeListArray.from_arrays(pa.array(part.reshape(-1)), CHANNELS)
             n = len(part)
+            if not padded:
+                offsets = pa.array(np.arange(n + 1, dtype=np.int32) * STEPS)
+                sink.write(pa.RecordBatch.from_pydict({
+                    "id": pa.array(np.arange(start, start + n, dtype=np.int64)),
+                    "seq": pa.ListArray.from_arrays(offsets, steps),
+                    "label": pa.array(["ab"[int(v)] for v in y[start:start + n]])}))
+                continue
             sink.write(pa.RecordBatch.from_pydict({
                 "id": pa.array(np.arange(start, start + n, dtype=np.int64)),
                 "seq": pa.FixedSizeListArray.from_arrays(steps, STEPS),
@@ -96,7 +106,7 @@ def peak_rss(cmd: list[str]) -> int:
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--gib", type=float, default=6.0)
-    p.add_argument("--format", choices=("npy", "parquet"), default="npy")
+    p.add_argument("--format", choices=("npy", "parquet", "ragged"), default="npy")
     p.add_argument("--dir", default="bench_out/train-memory")
     a = p.parse_args()
     out = Path(a.dir)
@@ -107,13 +117,13 @@ def main() -> None:
     print(f"export: {rows:,} rows x {STEPS} steps x {CHANNELS} channels, X.npy {size / 2**30:.2f} GiB "
           f"(written in {time.perf_counter() - started:.0f} s)", flush=True)
     data = out / "export"
-    if a.format == "parquet":
+    if a.format in ("parquet", "ragged"):
         started = time.perf_counter()
-        data = out / "parquet"
-        write_parquet(data, out / "export")
+        data = out / a.format
+        write_parquet(data, out / "export", padded=a.format == "parquet")
         shutil.rmtree(out / "export")  # the disk holds the dataset and train's temporary copy
         on_disk = sum(f.stat().st_size for f in data.iterdir())
-        print(f"parquet: {on_disk / 2**30:.2f} GiB on disk (written in {time.perf_counter() - started:.0f} s)",
+        print(f"{a.format}: {on_disk / 2**30:.2f} GiB on disk (written in {time.perf_counter() - started:.0f} s)",
               flush=True)
     seqprep = str(Path(sys.executable).with_name("seqprep"))
     started = time.perf_counter()

@@ -308,7 +308,7 @@ def compare(
         err.print(f"compare: {line}", markup=False)
     best = next((r for r in rows if r.get("best") and r.get("commands")), None)
     if best is not None:
-        err.print(f"compare: to reproduce {best['technique']} (seed {seed}; every row's commands are in --json):",
+        err.print(f"compare: to reproduce {best['technique']} (seed {seed}), run from this directory (every row's commands are in --json):",
                   markup=False)
         for command in best["commands"]:
             err.print(f"  {command}", markup=False, soft_wrap=True)

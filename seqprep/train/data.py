@@ -29,7 +29,9 @@ class Arrays:
     classes: list
     vocab_size: int | None  # None for readings
     pad_side: str  # where the padding is: "start" or "end"
-    offsets: np.ndarray | None = None  # variable-length data: row i is x[offsets[i]:offsets[i + 1]]
+    # variable-length data: row i is x[offsets[i]:offsets[i] + lengths[i]] (N + 1 entries; held in
+    # memory the rows lie one after another; a subset of steps mapped from a file keeps the file's)
+    offsets: np.ndarray | None = None
     unknown: dict = field(default_factory=dict)  # labels not among the classes asked for: rows of each
 
     @property
@@ -167,8 +169,7 @@ def _load_parquet(path: str, classes: list | None, stream: bool | None = None) -
     shards = Shards(path, batch_rows, source=source)
     encoding = shards.encoding
     if source.padding is None:
-        return _load_ragged(pa.Table.from_batches([b for _, b in shards.checked()], schema=source.schema), encoding,
-                            classes, path)
+        return _load_ragged(shards, source.schema, encoding, classes, path, stream)
     if not pa.types.is_fixed_size_list(seq_type) or "length" not in source.schema.names:
         raise InputError(f"{path}: padded, but seq is not of fixed size or there is no length column; make the "
                          "dataset again")
@@ -315,25 +316,85 @@ def _labels(table: pa.Table, encoding: dict, classes: list | None, path: str) ->
     return list(classes), np.array([index.get(v, -1) if v is not None else -1 for v in labels], dtype=np.int64), unknown
 
 
-def _load_ragged(table: pa.Table, encoding: dict, classes: list | None, path: str) -> Arrays:
-    """Variable-length rows, used as they are: flat steps + offsets."""
+def _load_ragged(shards: "Shards", schema: pa.Schema, encoding: dict, classes: list | None, path: str,
+                 stream: bool | None) -> Arrays:
+    """Variable-length rows, used as they are: flat steps + offsets, gathered batch by batch and
+    checked as they come (:class:`Steps`): held in memory up to ``IN_MEMORY_LIMIT`` bytes, else
+    (or with ``stream=True``) copied to an unlinked temporary file and mapped from it."""
     from ..ragged import from_arrow
 
-    rows = from_arrow(table.column("seq"))
-    if not isinstance(rows.values, np.ndarray):
-        raise InputError(f"{path}: seq holds string tokens; map them to ids with `seqprep encode` first")
-    values = rows.values
+    steps = Steps(path, stream)
+    lengths: list[np.ndarray] = []
+    small: dict[str, list] = {"id": [], "label": []}
+    for _, batch in shards.checked():
+        rows = from_arrow(batch.column("seq"))
+        if not isinstance(rows.values, np.ndarray):
+            raise InputError(f"{path}: seq holds string tokens; map them to ids with `seqprep encode` first")
+        steps.add(rows.values)
+        lengths.append(np.diff(rows.offsets).astype(np.int64))
+        for name in small:
+            if name in batch.schema.names:
+                small[name].append(batch.column(name))
+    if steps.shape is None:  # no rows: the empty steps of the stored type
+        empty = from_arrow(pa.array([], schema.field("seq").type)).values
+        if not isinstance(empty, np.ndarray):
+            raise InputError(f"{path}: seq holds string tokens; map them to ids with `seqprep encode` first")
+        steps.add(empty)
+    values = steps.finish()
+    table = pa.table({name: pa.chunked_array(chunks, schema.field(name).type)
+                      for name, chunks in small.items() if name in schema.names})
+    length = np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)
     if values.dtype.kind in "iu":
-        checks = Rows(path, stream=False)
-        values = checks.check(values.reshape(1, -1)).reshape(-1)  # as int64; negative ids, ids past int64
-        checks.verdict()
-        vocab = _stated_vocab(encoding, path) or (int(values.max()) + 1 if len(values) else 2)
+        vocab = _stated_vocab(encoding, path) or (steps.top + 1 if len(values) else 2)
     else:
-        values = no_nan(values.astype(np.float32), path)
         vocab = None
     classes, y, unknown = _labels(table, encoding, classes, path)
-    return Arrays(values, np.diff(rows.offsets), y, table.column("id").to_numpy().astype(np.int64), classes,
-                  vocab, "end", offsets=rows.offsets, unknown=unknown)
+    offsets = np.concatenate([[0], np.cumsum(length)]).astype(np.int64)
+    return Arrays(values, length, y, table.column("id").to_numpy().astype(np.int64), classes, vocab, "end",
+                  offsets=offsets, unknown=unknown)
+
+
+class Steps(Rows):
+    """A variable-length split's steps (flat: ``(n,)`` ids or readings, ``(n, C)`` channels),
+    gathered and checked as :class:`Rows` gathers padded rows; past ``IN_MEMORY_LIMIT`` bytes
+    (or with ``stream=True``) written to an unlinked temporary file and mapped read-only from it
+    (:func:`release` hands the pages a batch read back to the kernel)."""
+
+    def check(self, x: np.ndarray) -> np.ndarray:
+        if x.dtype.kind in "iu":
+            return super().check(x.reshape(1, -1)).reshape(-1)  # int64; negative ids, ids past int64
+        x = x.astype(np.float32, copy=False)
+        self.nans += int(np.isnan(x).sum())
+        self.infs += int(np.isinf(x).sum())
+        return x
+
+    def finish(self) -> np.ndarray:
+        self.verdict()
+        if self.spill is None:
+            x = self.held[0] if len(self.held) == 1 else np.concatenate(self.held)
+            return x if x.flags.writeable else x.copy()  # Arrow's buffers are read-only
+        try:
+            self.spill.flush()
+        except OSError as e:
+            self._failed(e)
+        dtype = np.dtype(np.int64) if self.ids else np.dtype(np.float32)
+        if not self.shape[0]:
+            return np.zeros(self.shape, dtype=dtype)
+        return np.memmap(self.spill, dtype=dtype, mode="r", shape=self.shape)
+
+    def add(self, x: np.ndarray) -> None:
+        self.ids = x.dtype.kind in "iu"
+        super().add(x)
+
+
+def release(x: np.ndarray) -> None:
+    """Steps mapped from a file: drop the pages read so far from this process (they stay in
+    the page cache), so memory holds a batch, not the split. In memory: nothing to do."""
+    mm = getattr(x, "_mmap", None)
+    if mm is not None and hasattr(mm, "madvise"):
+        import mmap
+
+        mm.madvise(mmap.MADV_DONTNEED)
 
 
 def _as_model_input(x: np.ndarray, where: str) -> np.ndarray:
@@ -400,6 +461,9 @@ def subset(a: Arrays, keep: np.ndarray) -> Arrays:
     elif a.offsets is None:
         x = a.x[keep]
         offsets = None
+    elif isinstance(a.x, np.memmap):  # steps in a file: the rows' starts in it, nothing read
+        rows = np.flatnonzero(keep)
+        x, offsets = a.x, np.append(a.offsets[rows], a.offsets[-1])
     else:
         from ..ragged import Ragged, segment_indices
 

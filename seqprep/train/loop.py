@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from ..errors import SeqprepError
-from .data import Arrays, RowReader
+from .data import Arrays, RowReader, release
 from .distributed import World, reduced, share, wrap
 from .metrics import per_id, scores, scores_from, shares_ids
 from .model import LSTMClassifier, real_steps_first, tbptt_every, tbptt_logits
@@ -76,6 +76,7 @@ class Batcher:
         for_rows = np.repeat(np.arange(len(idx)), lengths)
         pos = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
         out[for_rows, pos] = self.a.x[np.repeat(starts, lengths) + pos]
+        release(self.a.x)  # steps mapped from a file: this batch's pages go back
         x = torch.from_numpy(out).to(self.device)
         if x.dtype.is_floating_point and x.dim() == 2:
             x = x[:, :, None]  # one channel

@@ -260,7 +260,7 @@ CASES = [
     ("budget-steps-word", nothing, "train IN/ids OUT --budget-steps lots", 2,
      "--budget-steps lots must be a positive whole number, e.g. 2000000, 500k, 2M or 1.5G"),
     ("budget-steps-fraction", nothing, "train IN/ids OUT --budget-steps 1.5", 2, "--budget-steps 1.5 must be"),
-    ("budget-steps-huge", nothing, "train IN/ids OUT --budget-steps 1e30", 2, "--budget-steps 1e30 must be"),
+    ("budget-steps-huge", nothing, "train IN/ids OUT --budget-steps 1e30", 2, "--budget-steps 1e30 is too large"),
     ("compare-budget-nan", nothing, "compare IN/ids IN/ids --budget nanM", 2, "--budget nanM must be"),
     ("compare-repeats-zero", nothing, "compare IN/ids IN/ids --repeats 0", 2, "--repeats 0 must be positive"),
     ("compare-vocab-zero", nothing, "compare IN/ids IN/ids --max-vocab 0", 2, "--max-vocab 0 must be positive"),

@@ -212,3 +212,54 @@ def test_a_full_disk_at_the_last_flush_is_one_line(monkeypatch):
     rows.add(np.zeros((2, 3), dtype=np.int64))
     with pytest.raises(InputError, match="No space left on device.*room for 0.00 GiB"):
         rows.finish()
+
+
+@pytest.mark.parametrize("kind, options", [("readings", {"val_fraction": 0.25}), ("tokens-ids", {"pool": "max"}),
+                                           ("tokens-ids", {"tbptt": 5, "val_fraction": 0.25})])
+def test_variable_length_steps_mapped_from_a_file_train_as_held(exports, tmp_path, monkeypatch, kind, options):
+    """Variable-length (unpadded) data past the limit: its steps are copied to an unlinked
+    temporary file and mapped; training, validation carving and evaluation give exactly what
+    the steps held in memory give."""
+    from seqprep.steps import encode
+
+    src = str(tmp_path / kind)
+    if kind == "readings":
+        encode(str(exports / "readings"), src, normalize_with="per-row")
+    else:
+        encode(str(exports / "tokens"), src, hash=50)
+    held_data = load(src)
+    assert held_data.offsets is not None and not isinstance(held_data.x, np.memmap)
+    held = train(src, str(tmp_path / "held"), epochs=3, hidden=8, embed=4, seed=2, **options)
+    monkeypatch.setattr(train_data, "IN_MEMORY_LIMIT", 0)
+    mapped = load(src)
+    assert isinstance(mapped.x, np.memmap) and not mapped.x.flags.writeable
+    np.testing.assert_array_equal(np.asarray(mapped.x), held_data.x)
+    assert mapped.vocab_size == held_data.vocab_size and mapped.classes == held_data.classes
+    np.testing.assert_array_equal(mapped.offsets, held_data.offsets)
+    streamed = train(src, str(tmp_path / "streamed"), epochs=3, hidden=8, embed=4, seed=2, **options)
+
+    def strip(history):
+        return [{k: v for k, v in r.items() if k != "seconds"} for r in history]
+
+    assert strip(streamed["history"]) == strip(held["history"])
+    a = torch.load(tmp_path / "held" / "model.pt", weights_only=True)["state_dict"]
+    b = torch.load(tmp_path / "streamed" / "model.pt", weights_only=True)["state_dict"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert evaluate(str(tmp_path / "streamed"), src) == evaluate(str(tmp_path / "held"), src)
+
+
+def test_variable_length_checks_hold_when_mapped(exports, tmp_path, monkeypatch):
+    """NaN readings and negative ids in variable-length data are refused whether held or mapped."""
+    import pyarrow as pa
+
+    from seqprep.output import DatasetSink
+
+    monkeypatch.setattr(train_data, "IN_MEMORY_LIMIT", 0)
+    for name, seq, message in (("nan", [[1.0, float("nan")], [2.0]], "NaN"),
+                               ("neg", [[1, -3], [2]], "token id -3 is negative")):
+        d = tmp_path / name
+        with DatasetSink(str(d), lineage=[]) as sink:
+            sink.write(pa.RecordBatch.from_pydict({"id": [0, 1], "seq": seq, "label": ["a", "b"]}))
+            sink.finish()
+        with pytest.raises(InputError, match=message):
+            load(str(d))
