@@ -161,7 +161,7 @@ WORK = "compare-work"  # where the printed command lines put their files
 
 def compare(train_path: str, test_path: str, *, length: int = 500, techniques: list[str] | None = None,
             exclude: list[str] | None = None, epochs: int = 100, budget: int | None = None, hidden: int = 32,
-            embed: int = 32, lr: float = 0.005, seed: int = 0, val_fraction: float = 0.2, baselines: bool = True,
+            embed: int = 32, lr: float = 0.01, seed: int = 0, val_fraction: float = 0.2, baselines: bool = True,
             repeats: int = 1, max_vocab: int | None = MAX_VOCAB, normalize: str = "per-row", on_result=None,
             on_progress=None) -> list[dict]:
     """Run each technique, then the baselines; returns one row per technique and baseline.

@@ -196,7 +196,7 @@ def compare(
     budget: Annotated[str, typer.Option(help="Steps each run reads (rows' real steps summed over the batches, e.g. 500k, 20M), the autoencoder's pre-training included: a small TRAIN gets many epochs, a large one part of one; the same table on every machine.")] = "3M",
     hidden: Annotated[int, typer.Option(help="LSTM hidden size, the same for every technique.")] = 32,
     embed: Annotated[int, typer.Option(help="Embedding / input projection size, the same for every technique.")] = 32,
-    lr: Annotated[float, typer.Option(help="Learning rate (higher than train's 0.001: each run has a budget of steps).")] = 0.005,
+    lr: Annotated[float, typer.Option(help="Learning rate (higher than train's 0.001: each run has a budget of steps).")] = 0.01,
     val_fraction: Annotated[float, typer.Option(help="The share of TRAIN's sequences that picks each technique's epoch.")] = 0.2,
     exclude: Annotated[Optional[str], typer.Option(help="Comma-separated techniques to leave out.")] = None,
     baselines: Annotated[bool, typer.Option("--baselines/--no-baselines", help="Score the baselines too.")] = True,

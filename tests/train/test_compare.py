@@ -56,7 +56,7 @@ def test_same_seed_same_table_and_cli(task, cli, tmp_path):
     assert [r["technique"] for r in json.loads((tmp_path / "c.json").read_text())] == ["truncate-end", "summarize",
                                                                                  "majority", "1-nn euclidean"]
     assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
-    assert "epochs 1, budget 3,000,000 steps read" in result.stderr and "lr 0.005" in result.stderr  # the defaults
+    assert "epochs 1, budget 3,000,000 steps read" in result.stderr and "lr 0.01" in result.stderr  # the defaults
     with pytest.raises(UsageError, match="techniques: magic unknown"):
         compare(train, test, techniques=["magic"])
 
