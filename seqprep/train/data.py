@@ -166,10 +166,21 @@ def _load_parquet(path: str, classes: list | None, stream: bool | None = None) -
     if source.padding is not None and pa.types.is_fixed_size_list(seq_type):
         # Batches of about READ_BYTES: read ahead, decoded and converted, a few are held at once.
         batch_rows = max(1, min(BATCH_ROWS, READ_BYTES // _row_bytes(seq_type)))
+    steps_bytes = None
+    if source.padding is None:  # the same for variable-length rows, sized by the longest
+        lengths = (source.manifest or {}).get("lengths") or {}
+        step = _step_bytes(seq_type)
+        longest, total = lengths.get("max"), lengths.get("total")
+        if isinstance(longest, int) and longest > 0:
+            batch_rows = max(1, min(BATCH_ROWS, READ_BYTES // (longest * step)))
+        if isinstance(total, int) and total >= 0:
+            steps_bytes = total * step
     shards = Shards(path, batch_rows, source=source)
     encoding = shards.encoding
     if source.padding is None:
-        return _load_ragged(shards, source.schema, encoding, classes, path, stream)
+        if stream is None and steps_bytes is not None and steps_bytes > IN_MEMORY_LIMIT:
+            stream = True  # the manifest says they will not be held: to the file from the first batch
+        return _load_ragged(shards, source.schema, encoding, classes, path, stream, steps_bytes)
     if not pa.types.is_fixed_size_list(seq_type) or "length" not in source.schema.names:
         raise InputError(f"{path}: padded, but seq is not of fixed size or there is no length column; make the "
                          "dataset again")
@@ -204,6 +215,15 @@ def _row_bytes(seq_type: pa.DataType) -> int:
     if pa.types.is_fixed_size_list(t):
         steps, t = steps * t.list_size, t.value_type
     return max(1, steps * (8 if pa.types.is_integer(t) else 4))
+
+
+def _step_bytes(seq_type: pa.DataType) -> int:
+    """The model input one step of a variable-length seq takes: an int64 id or float32 readings."""
+    t = seq_type.value_type if hasattr(seq_type, "value_type") else seq_type
+    channels = 1
+    if pa.types.is_fixed_size_list(t):
+        channels, t = t.list_size, t.value_type
+    return max(1, channels * (8 if pa.types.is_integer(t) else 4))
 
 
 def _padded_input(seq: pa.Array, width: int) -> np.ndarray:
@@ -317,13 +337,13 @@ def _labels(table: pa.Table, encoding: dict, classes: list | None, path: str) ->
 
 
 def _load_ragged(shards: "Shards", schema: pa.Schema, encoding: dict, classes: list | None, path: str,
-                 stream: bool | None) -> Arrays:
+                 stream: bool | None, expected: int | None = None) -> Arrays:
     """Variable-length rows, used as they are: flat steps + offsets, gathered batch by batch and
     checked as they come (:class:`Steps`): held in memory up to ``IN_MEMORY_LIMIT`` bytes, else
     (or with ``stream=True``) copied to an unlinked temporary file and mapped from it."""
     from ..ragged import from_arrow
 
-    steps = Steps(path, stream)
+    steps = Steps(path, stream, expected)
     lengths: list[np.ndarray] = []
     small: dict[str, list] = {"id": [], "label": []}
     for _, batch in shards.checked():

@@ -263,3 +263,34 @@ def test_variable_length_checks_hold_when_mapped(exports, tmp_path, monkeypatch)
             sink.finish()
         with pytest.raises(InputError, match=message):
             load(str(d))
+
+
+def test_variable_length_batches_and_spill_are_sized_from_the_manifest(exports, tmp_path, monkeypatch):
+    """Batches of variable-length rows hold about READ_BYTES (sized by the longest row), and
+    where the manifest's step total passes the limit the steps go to the file from the first
+    batch: nothing is held first."""
+    from seqprep.steps import encode
+
+    src = str(tmp_path / "r")
+    encode(str(exports / "readings"), src, normalize_with="per-row")  # 60 rows, 3 channels
+    seen = {}
+
+    class Spy(train_data.Shards):
+        def __init__(self, path, batch_rows=4096, *, source=None):
+            seen["batch_rows"] = batch_rows
+            super().__init__(path, batch_rows, source=source)
+
+    opened = []
+    original = train_data.Steps._open_spill
+
+    def spill(self):
+        opened.append(len(self.held))
+        original(self)
+
+    monkeypatch.setattr(train_data, "Shards", Spy)
+    monkeypatch.setattr(train_data.Steps, "_open_spill", spill)
+    lengths = json.loads((tmp_path / "r" / "_seqprep.json").read_text())["lengths"]
+    monkeypatch.setattr(train_data, "READ_BYTES", lengths["max"] * 3 * 4 * 7)  # seven of the longest rows
+    monkeypatch.setattr(train_data, "IN_MEMORY_LIMIT", lengths["total"] * 3 * 4 - 1)  # all of it, less one byte
+    x = load(src).x
+    assert seen["batch_rows"] == 7 and isinstance(x, np.memmap) and opened == [0]
