@@ -249,9 +249,9 @@ def nearest_neighbour(x_train, y_train, x_test, *, length: int | None = None, bl
     given, so equal-length data is used as it is. Then each series is z-scored per channel
     (:func:`zscore_rows`: constant series become zeros, NaN becomes 0), flattened, and each
     test row takes the label of its closest training row (ties: the first training row).
-    Training series constant in every channel (empty, flat) are no one's neighbour unless all
-    are: all zeros once z-scored, such a series is nearer than any real shape correlated below
-    0.5 with the test row.
+    Training series constant in every channel (empty, flat) are the neighbours of flat test
+    series only (unless all training series are flat): all zeros once z-scored, such a series
+    is nearer than any real shape correlated below 0.5 with the test row.
     Distances are computed ``block_rows`` test rows at a time, so memory stays at about
     ``block_rows * n_train`` floats beyond the data itself.
 
@@ -288,10 +288,13 @@ def nearest_neighbour(x_train, y_train, x_test, *, length: int | None = None, bl
         raise ValueError(f"train and test series differ in channels ({a.shape[1] // m} vs {b.shape[1] // m})")
     a_sq = np.einsum("ij,ij->i", a, a)
     shaped = a_sq > 0
+    flat_label = None
     if shaped.any() and not shaped.all():
         # A series constant in every channel is all zeros once z-scored, and a zero vector is
         # nearer to a z-scored test row than any training row correlated with it below 0.5:
-        # one empty or flat training row would otherwise take most predictions.
+        # one empty or flat training row would otherwise take most predictions. A flat test
+        # row still takes the first flat training row's label (distance 0).
+        flat_label = y_train[np.flatnonzero(~shaped)[0]]
         a, a_sq, y_train = a[shaped], a_sq[shaped], y_train[shaped]
     nearest = np.empty(len(b), dtype=np.int64)
     for lo in range(0, len(b), block_rows):  # one loop per block, not per row
@@ -299,7 +302,10 @@ def nearest_neighbour(x_train, y_train, x_test, *, length: int | None = None, bl
         # squared distance up to the test row's own |b|^2, which does not change the argmin
         d = a_sq[None, :] - 2.0 * (blk @ a.T)
         nearest[lo : lo + len(blk)] = np.argmin(d, axis=1)
-    return y_train[nearest]
+    out = y_train[nearest]
+    if flat_label is not None:
+        out[~np.any(b, axis=1)] = flat_label
+    return out
 
 
 # --------------------------------------------------------------------------- TF-IDF + linear

@@ -135,9 +135,7 @@ def check_plot_path(path: str) -> None:
     if fmt not in supported:
         raise UsageError(f"--plot {path}: cannot tell an image format from {p.suffix!r}; name the file .png "
                          f"(or {', '.join(sorted(supported))})")
-    parent = p.parent if str(p.parent) else Path(".")
-    if not parent.is_dir():
-        raise InputError(f"{path}: cannot write the plot, its folder {parent} does not exist; create it first")
+    parent = p.parent if str(p.parent) else Path(".")  # (that it exists: check_image_target)
     if not os.access(parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
         raise InputError(f"{path}: cannot write the plot there (permission denied)")
 

@@ -135,7 +135,7 @@ CASES = [
     ("fit IN/ids OUT --scheduler 'not a url'", 2, "--scheduler 'not a url' is not a Dask scheduler address"),
     ("truncate IN/ids OUT --length 3 --scheduler tcp://host:99999", 2, "is not a Dask scheduler address"),
     ("encode IN/strs OUT --hash 3 --scheduler 'a b'", 2, "--scheduler 'a b' is not a Dask scheduler address"),
-    ("inspect IN/ids --plot /nonexistent/x.png", 1, "/nonexistent/x.png: cannot write the plot, its folder"),
+    ("inspect IN/ids --plot /nonexistent/x.png", 1, "/nonexistent/x.png: the folder /nonexistent does not exist"),
     ("inspect IN/ids --plot IN/adir", 1, "adir: is a directory; --plot takes the path of a PNG file"),
     ("inspect IN/ids --plot IN/x.weird", 2, "cannot tell an image format from '.weird'"),
     ("inspect IN/ids --bins 100000000000", 2, "--bins 100,000,000,000 must be at most 10,000"),
