@@ -63,8 +63,8 @@ def load(path: str, *, classes: list | None = None, stream: bool | None = None) 
         bad = int(a.lengths.min()) if a.lengths.min() < 0 else int(a.lengths.max())
         raise InputError(f"{path}: length {bad} is outside 0..{width} (the rows' length); the data is damaged, "
                          "make it again")
-    if a.vocab_size is not None and a.x.size and int(a.x.max()) >= a.vocab_size:
-        raise InputError(f"{path}: token id {int(a.x.max())} is beyond the vocabulary size {a.vocab_size} its "
+    if a.vocab_size is not None and a.x.size and largest(a.x) >= a.vocab_size:
+        raise InputError(f"{path}: token id {largest(a.x)} is beyond the vocabulary size {a.vocab_size} its "
                          "encoding states; the data is damaged, encode it again")
     return a
 
@@ -169,6 +169,9 @@ def _load_parquet(path: str, classes: list | None, stream: bool | None = None) -
     steps_bytes = None
     if source.padding is None:  # the same for variable-length rows, sized by the longest
         lengths = (source.manifest or {}).get("lengths") or {}
+        if not isinstance(lengths, dict):
+            raise InputError(f"{path}: its manifest's lengths entry is damaged ({type(lengths).__name__}); make "
+                             "the dataset again")
         step = _step_bytes(seq_type)
         longest, total = lengths.get("max"), lengths.get("total")
         if isinstance(longest, int) and longest > 0:
@@ -288,7 +291,7 @@ class Rows:
     def _failed(self, e: OSError):
         need = max(self.expected or 0, self.bytes)
         raise InputError(f"{self.where}: larger than memory, so it is copied to a temporary file in "
-                         f"{tempfile.gettempdir()}, which failed ({e.strerror or e}); set TMPDIR to a disk with "
+                         f"{os.environ.get('TMPDIR') or tempfile.gettempdir()}, which failed ({e.strerror or e}); set TMPDIR to a disk with "
                          f"room for {need / 2**30:.2f} GiB") from None
 
     def _open_spill(self) -> None:
@@ -400,11 +403,19 @@ class Steps(Rows):
         dtype = np.dtype(np.int64) if self.ids else np.dtype(np.float32)
         if not self.shape[0]:
             return np.zeros(self.shape, dtype=dtype)
-        return np.memmap(self.spill, dtype=dtype, mode="r", shape=self.shape)
+        x = np.memmap(self.spill, dtype=dtype, mode="r", shape=self.shape)
+        x.top = self.top  # the largest id, counted as the steps came: no second pass over the file
+        return x
 
     def add(self, x: np.ndarray) -> None:
         self.ids = x.dtype.kind in "iu"
         super().add(x)
+
+
+def largest(x) -> int:
+    """The largest token id of ``x``: counted when steps were mapped from a file, else read."""
+    top = getattr(x, "top", None) if isinstance(x, np.memmap) else None
+    return int(top) if top is not None else int(x.max())
 
 
 def release(x: np.ndarray) -> None:
@@ -459,8 +470,8 @@ def check_fits(data: Arrays, vocab_size: int | None, channels: int, where: str) 
         kind = "token ids" if data.vocab_size is not None else "readings"
         raise InputError(f"{where}: holds {kind}, but the model was trained on "
                          f"{'readings' if vocab_size is None else 'token ids'}")
-    if vocab_size is not None and data.x.size and int(data.x.max()) >= vocab_size:
-        raise InputError(f"{where}: token id {int(data.x.max())} is beyond the model's vocabulary of {vocab_size}; "
+    if vocab_size is not None and data.x.size and largest(data.x) >= vocab_size:
+        raise InputError(f"{where}: token id {largest(data.x)} is beyond the model's vocabulary of {vocab_size}; "
                          "encode it with the training split's stats")
     if vocab_size is None and data.channels != channels:
         raise InputError(f"{where}: {data.channels} channel(s), but the model was trained on {channels}")

@@ -294,3 +294,18 @@ def test_variable_length_batches_and_spill_are_sized_from_the_manifest(exports, 
     monkeypatch.setattr(train_data, "IN_MEMORY_LIMIT", lengths["total"] * 3 * 4 - 1)  # all of it, less one byte
     x = load(src).x
     assert seen["batch_rows"] == 7 and isinstance(x, np.memmap) and opened == [0]
+
+
+def test_a_damaged_lengths_entry_is_one_line_and_mapped_ids_are_not_read_twice(exports, tmp_path, monkeypatch):
+    from seqprep.steps import encode
+
+    src = tmp_path / "t"
+    encode(str(exports / "tokens"), str(src), hash=50)
+    monkeypatch.setattr(train_data, "IN_MEMORY_LIMIT", 0)
+    x = load(str(src)).x
+    assert isinstance(x, np.memmap) and train_data.largest(x) == int(np.asarray(x).max()) == x.top
+    manifest = json.loads((src / "_seqprep.json").read_text())
+    manifest["lengths"] = "abc"
+    (src / "_seqprep.json").write_text(json.dumps(manifest))
+    with pytest.raises(InputError, match="manifest's lengths entry is damaged"):
+        load(str(src))
