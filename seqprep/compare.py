@@ -420,30 +420,15 @@ def baseline_rows(train_path: str, test_path: str, kind: str, seed: int) -> list
 
 
 def _series(column) -> list:
-    """Each row of a column of readings (list<float>, or list<fixed_size_list<float, C>> for C
-    channels) as a float64 array viewing one flat copy (an empty or null row: one 0)."""
-    import pyarrow as pa
+    """Each row of a column of readings as a float64 array (``(T,)``, or ``(T, C)`` for C
+    channels) viewing one flat copy; an empty or null row: one 0."""
+    from .ragged import from_arrow
 
-    col = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    if pa.types.is_fixed_size_list(col.type):
-        size = col.type.list_size
-        offsets = np.arange(len(col) + 1, dtype=np.int64) * size
-        values = col.flatten()
-    else:  # (flatten leaves out what a null row's offsets may span)
-        import pyarrow.compute as pc
-
-        lengths = pc.list_value_length(col).fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
-        offsets = np.concatenate([[0], np.cumsum(lengths)])
-        values = col.flatten()
-    channels = None
-    if pa.types.is_fixed_size_list(values.type):
-        channels = values.type.list_size
-        values = values.flatten()
-    flat = values.to_numpy(zero_copy_only=False).astype(np.float64)
-    if channels:
-        flat = flat.reshape(-1, channels)
-    empty = np.zeros((1, channels) if channels else 1)
-    return [flat[a:b] if b > a else empty for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
+    rows = from_arrow(column)
+    flat = np.asarray(rows.values, dtype=np.float64)
+    empty = np.zeros((1,) + flat.shape[1:])
+    offsets = rows.offsets.tolist()
+    return [flat[a:b] if b > a else empty for a, b in zip(offsets[:-1], offsets[1:])]
 
 
 def check_outputs(json_out: str | None, plot_out: str | None) -> None:

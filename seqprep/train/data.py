@@ -250,12 +250,14 @@ class Rows:
         self.bytes = 0
         self.spill = None
         self.low, self.top, self.nans, self.infs = 0, 0, 0, 0
+        self.ids = False  # token ids (int64), else readings (float32)
         self.shape: tuple | None = None
 
     def check(self, x: np.ndarray) -> np.ndarray:
         """``x`` as the model takes it (int64 ids, float32 ``(n, L, C)`` readings), its negative
         ids, largest id, NaNs and infinities counted."""
         if x.dtype.kind in "iu":
+            self.ids = True
             if x.ndim != 2:
                 raise InputError(f"{self.where}: integer data must be (N, L) token ids")
             if x.size:
@@ -314,7 +316,10 @@ class Rows:
             self.spill.flush()
         except OSError as e:
             self._failed(e)
-        dtype = np.dtype(np.int64) if len(self.shape) == 2 else np.dtype(np.float32)
+        return self._from_file(np.dtype(np.int64) if self.ids else np.dtype(np.float32))
+
+    def _from_file(self, dtype: np.dtype) -> "RowReader":
+        """The spilled rows, read a batch at a time."""
         return RowReader(RawRows(self.spill, 0, self.shape, dtype, self.where), top=self.top)
 
 
@@ -391,25 +396,13 @@ class Steps(Rows):
         self.infs += int(np.isinf(x).sum())
         return x
 
-    def finish(self) -> np.ndarray:
-        self.verdict()
-        if self.spill is None:
-            x = self.held[0] if len(self.held) == 1 else np.concatenate(self.held)
-            return x if x.flags.writeable else x.copy()  # Arrow's buffers are read-only
-        try:
-            self.spill.flush()
-        except OSError as e:
-            self._failed(e)
-        dtype = np.dtype(np.int64) if self.ids else np.dtype(np.float32)
+    def _from_file(self, dtype: np.dtype) -> np.ndarray:
+        """The spilled steps, mapped read-only (no pages read until a batch asks)."""
         if not self.shape[0]:
             return np.zeros(self.shape, dtype=dtype)
         x = np.memmap(self.spill, dtype=dtype, mode="r", shape=self.shape)
         x.top = self.top  # the largest id, counted as the steps came: no second pass over the file
         return x
-
-    def add(self, x: np.ndarray) -> None:
-        self.ids = x.dtype.kind in "iu"
-        super().add(x)
 
 
 def largest(x) -> int:

@@ -33,6 +33,18 @@ def exports(tmp_path_factory):
     return d
 
 
+def assert_same_runs(src: str, run_a, result_a: dict, run_b, result_b: dict) -> None:
+    """Two runs trained the same: the same history (but the seconds), weights and evaluation."""
+    def strip(history):
+        return [{k: v for k, v in r.items() if k != "seconds"} for r in history]
+
+    assert strip(result_b["history"]) == strip(result_a["history"])
+    a = torch.load(run_a / "model.pt", weights_only=True)["state_dict"]
+    b = torch.load(run_b / "model.pt", weights_only=True)["state_dict"]
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert evaluate(str(run_b), src) == evaluate(str(run_a), src)
+
+
 @pytest.mark.parametrize("kind, options", [("readings-npy", {}),
                                            ("tokens-npy", {"val_fraction": 0.25, "pool": "mean"}),
                                            ("readings-npy", {"tbptt": 7, "tbptt_loss": "every"}),
@@ -44,15 +56,7 @@ def test_streamed_training_is_the_in_memory_training(exports, tmp_path, monkeypa
     monkeypatch.setattr(train_data, "IN_MEMORY_LIMIT", 0)  # every export is now read batch by batch
     assert isinstance(load(src).x, RowReader)
     streamed = train(src, str(tmp_path / "streamed"), epochs=3, hidden=8, embed=4, seed=2, **options)
-
-    def strip(history):
-        return [{k: v for k, v in r.items() if k != "seconds"} for r in history]
-
-    assert strip(streamed["history"]) == strip(held["history"])
-    a = torch.load(tmp_path / "held" / "model.pt", weights_only=True)["state_dict"]
-    b = torch.load(tmp_path / "streamed" / "model.pt", weights_only=True)["state_dict"]
-    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
-    assert evaluate(str(tmp_path / "streamed"), src) == evaluate(str(tmp_path / "held"), src)
+    assert_same_runs(src, tmp_path / "held", held, tmp_path / "streamed", streamed)
 
 
 def test_row_reader_reads_the_rows_asked_for(exports):
@@ -237,15 +241,7 @@ def test_variable_length_steps_mapped_from_a_file_train_as_held(exports, tmp_pat
     assert mapped.vocab_size == held_data.vocab_size and mapped.classes == held_data.classes
     np.testing.assert_array_equal(mapped.offsets, held_data.offsets)
     streamed = train(src, str(tmp_path / "streamed"), epochs=3, hidden=8, embed=4, seed=2, **options)
-
-    def strip(history):
-        return [{k: v for k, v in r.items() if k != "seconds"} for r in history]
-
-    assert strip(streamed["history"]) == strip(held["history"])
-    a = torch.load(tmp_path / "held" / "model.pt", weights_only=True)["state_dict"]
-    b = torch.load(tmp_path / "streamed" / "model.pt", weights_only=True)["state_dict"]
-    assert all(torch.equal(a[k], b[k]) for k in a)
-    assert evaluate(str(tmp_path / "streamed"), src) == evaluate(str(tmp_path / "held"), src)
+    assert_same_runs(src, tmp_path / "held", held, tmp_path / "streamed", streamed)
 
 
 def test_variable_length_checks_hold_when_mapped(exports, tmp_path, monkeypatch):
