@@ -20,8 +20,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from . import storage
 from .errors import InputError, SeqprepError
 from .padding import PadSpec
+from .storage import Uri
 
 # Written last: the dataset is complete iff it exists. Its leading "_" makes other engines
 # (pyarrow and Arrow datasets, Spark, Hive, DuckDB's and polars' globs of *.parquet) skip it
@@ -56,7 +58,7 @@ class Source:
 
     path: str  # as the user gave it; "-" for stdin
     schema: pa.Schema
-    shards: list[Path] = field(default_factory=list)
+    shards: list = field(default_factory=list)  # Paths, or Uris in object storage
     manifest: dict | None = None
     input_sha256: str | None = None  # sha256 of the manifest (or of a stream's lineage)
     lineage: list = field(default_factory=list)
@@ -97,7 +99,8 @@ class Source:
     def shard_files(self, batch_rows: int = BATCH_ROWS) -> "ShardFiles":
         """The shards as a worker process or a Dask task reads them (not for a stream)."""
         rows = [e["rows"] for e in self.manifest["shards"]] if self.manifest else [None] * len(self.shards)
-        return ShardFiles(paths=[str(Path(s).resolve()) for s in self.shards], names=[str(s) for s in self.shards],
+        return ShardFiles(paths=[s if isinstance(s, Uri) else str(Path(s).resolve()) for s in self.shards],
+                          names=[str(s) for s in self.shards],
                           kind=self._file_kind or "parquet", batch_rows=batch_rows, rows=rows)
 
 
@@ -105,7 +108,7 @@ class Source:
 class ShardFiles:
     """A dataset's shard files, picklable: what any process reads shard ``i`` from."""
 
-    paths: list[str]  # absolute: a worker's working directory may differ
+    paths: list  # absolute (a worker's working directory may differ), or Uris
     names: list[str]  # as the user gave them, for messages
     kind: str  # "parquet" | "arrow"
     batch_rows: int
@@ -114,7 +117,7 @@ class ShardFiles:
     def batches(self, i: int) -> Iterator[pa.RecordBatch]:
         """Shard ``i``'s batches; its rows are checked against the manifest as it ends, so a
         shard replaced or cut short fails the run before anything is committed."""
-        batches = guard(self.names[i], file_batches(regular_file(self.paths[i], self.names[i]), self.kind,
+        batches = guard(self.names[i], file_batches(shard_file(self.paths[i], self.names[i]), self.kind,
                                                    self.batch_rows))
         return batches if self.rows[i] is None else _counted(self.names[i], batches, self.rows[i])
 
@@ -131,8 +134,19 @@ def _counted(name: str, batches: Iterator[pa.RecordBatch], expected: int) -> Ite
                          "the shard changed after it was written: regenerate the dataset")
 
 
+def shard_file(path, name: str):
+    """A shard to read: a regular local file (:func:`regular_file`) or an object that exists."""
+    if isinstance(path, Uri):
+        if storage.size(path) is None:
+            raise InputError(f"{name}: cannot be read (no such object); regenerate the dataset")
+        return path
+    return regular_file(path, name)
+
+
 def regular_file(path, name: str) -> Path:
-    """``path``, if it is a regular file: a FIFO or a device would block or never end."""
+    """``path``, if it is a regular file: a FIFO or a device would block or never end. A URI
+    (only datasets are read from object storage) is refused, not taken as a local name."""
+    storage.local_only(name, "this file")
     try:
         st = os.stat(path)
     except OSError as e:
@@ -165,8 +179,21 @@ def file_batches(path: Path, kind: str, batch_rows: int) -> Iterator[pa.RecordBa
         yield batch
 
 
+def _opened(path):
+    """What Arrow reads a file from: a local path, or an object's random-access file."""
+    return storage.open_input(path) if isinstance(path, Uri) else path
+
+
+def _ipc_file(path):
+    return storage.open_input(path) if isinstance(path, Uri) else pa.memory_map(str(path))
+
+
+def _file_size(path) -> int:
+    return (storage.size(path) or 0) if isinstance(path, Uri) else Path(path).stat().st_size
+
+
 def _ipc_batches(path: Path, batch_rows: int) -> Iterator[pa.RecordBatch]:
-    with pa.memory_map(str(path)) as f:
+    with _ipc_file(path) as f:
         for batch in _open_ipc(f):
             yield from batch.to_batches(max_chunksize=batch_rows) if isinstance(batch, pa.Table) else [batch]
 
@@ -193,7 +220,7 @@ def parquet_batches(path: Path, batch_rows: int) -> Iterator[pa.RecordBatch]:
     so long that such a batch would pass BATCH_VALUES values (Arrow's list offsets stop at
     2**31, and the reader needs several bytes per value), row groups are read one at a time
     in batches of fewer rows, down to one."""
-    pf = pq.ParquetFile(path)
+    pf = pq.ParquetFile(_opened(path))
     md = pf.metadata
     check_row_groups(path, md)
     seq = [i for i in range(md.num_columns) if md.schema.column(i).path.split(".")[0] == "seq"]
@@ -245,22 +272,23 @@ PREBUFFER_BYTES = 1 << 28  # a shard up to this size is read ahead whole (fastes
 
 
 def _parquet_batches(path: Path, md, seq: list[int], batch_rows: int, dictionary: list) -> Iterator[pa.RecordBatch]:
-    pf = pq.ParquetFile(path, read_dictionary=dictionary or None)
+    pf = pq.ParquetFile(_opened(path), read_dictionary=dictionary or None)
     sizes = []
     for g in range(md.num_row_groups):
         rg = md.row_group(g)
         values = max((rg.column(i).num_values for i in seq), default=0)
         sizes.append(max(1, min(batch_rows, BATCH_VALUES * rg.num_rows // values)) if values else batch_rows)
-    if all(size == batch_rows for size in sizes) and path.stat().st_size <= PREBUFFER_BYTES:
+    if all(size == batch_rows for size in sizes) and _file_size(path) <= PREBUFFER_BYTES:
         import pyarrow.dataset as ds
 
         fmt = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=dictionary))
-        yield from ds.dataset(path, format=fmt, schema=pf.schema_arrow).to_batches(
+        filesystem, where = path.fs() if isinstance(path, Uri) else (None, path)
+        yield from ds.dataset(where, format=fmt, schema=pf.schema_arrow, filesystem=filesystem).to_batches(
             batch_size=batch_rows, batch_readahead=2, fragment_readahead=1)
         return
     # A large shard: one row group at a time, not pre-buffered (Arrow's dataset scanner reads
     # all of a file's column chunks ahead: 7.4 GiB peak for a 5.5 GiB shard, 0.5 GiB this way).
-    pf = pq.ParquetFile(path, read_dictionary=dictionary or None, pre_buffer=False, buffer_size=1 << 20)
+    pf = pq.ParquetFile(_opened(path), read_dictionary=dictionary or None, pre_buffer=False, buffer_size=1 << 20)
     for g, size in enumerate(sizes):
         yield from pf.iter_batches(batch_size=size, row_groups=[g])
 
@@ -381,8 +409,8 @@ def _first_line(e: Exception) -> str:
 def read_schema(path: Path, kind: str) -> pa.Schema:
     try:
         if kind == "parquet":
-            return pq.read_schema(path)
-        with pa.memory_map(str(path)) as f:
+            return pq.read_schema(_opened(path))
+        with _ipc_file(path) as f:
             try:
                 return pa.ipc.open_file(f).schema
             except pa.ArrowInvalid:
@@ -403,10 +431,13 @@ def file_kind(path: Path) -> str | None:
 
 def open_source(path: str, *, need_seq: bool = True) -> Source:
     """Open a dataset directory, a single Parquet/Arrow file, or ``-`` (an Arrow IPC stream on stdin)."""
+    loc = storage.where(path) if path != "-" else path
     if path == "-":
         src = _open_stdin()
+    elif isinstance(loc, Uri):
+        src = _open_remote(loc, path)
     else:
-        p = Path(path)
+        p = Path(loc)
         if not p.exists():
             raise InputError(f"{path}: no such file or directory")
         src = _open_dir(p) if p.is_dir() else _open_file(regular_file(p, path))
@@ -567,6 +598,42 @@ def shard_path(p: Path, mpath: Path, name: str, size: int | None) -> Path:
     return s
 
 
+def _open_remote(uri: Uri, given: str) -> Source:
+    """A dataset (a prefix with its manifest) or one Parquet/Arrow object in object storage. A
+    prefix without a manifest is never read: its shards may be a write that did not finish."""
+    what = storage.kind(uri)
+    if what == "none":
+        raise InputError(f"{uri}: no such object or prefix")
+    if what == "file":
+        kind = file_kind(Path(uri.name))
+        if kind is None:
+            raise InputError(f"{uri}: not a dataset (expected a prefix holding {MANIFEST}, or a .parquet or "
+                             ".arrow object)")
+        return Source(path=given, schema=read_schema(uri, kind), shards=[uri], _file_kind=kind)
+    listed = storage.listing(uri)  # one listing, not a request per shard
+    mname = next((name for name in MANIFESTS if name in listed), None)
+    if mname is None:
+        if "meta.json" in listed:
+            raise InputError(f"{uri}: an NPY export; seqprep reads NPY exports from local disk (copy it here)")
+        raise InputError(f"{uri}: not a seqprep dataset, or an incomplete one (no {MANIFEST}): a write that "
+                         "did not finish leaves its shards without one; make it with a seqprep command")
+    mpath = uri / mname
+    raw = storage.read_bytes(mpath, MANIFEST_LIMIT)
+    manifest = check_manifest(mpath, raw)
+    shards = []
+    for entry in manifest["shards"]:
+        name, size = entry["path"], entry.get("bytes")
+        if name not in listed:
+            raise InputError(f"{uri / name}: shard listed in {mname} is missing; regenerate the dataset")
+        if size is not None and listed[name] != size:
+            raise InputError(f"{uri / name}: {listed[name]:,} bytes, but {mname} says {size:,}; the shard changed "
+                             "after it was written: regenerate the dataset")
+        shards.append(uri / name)
+    return Source(path=given, schema=read_schema(shards[0], "parquet") if shards else pa.schema([]), shards=shards,
+                  manifest=manifest, input_sha256=hashlib.sha256(raw).hexdigest(),
+                  lineage=list(manifest.get("lineage", [])))
+
+
 def _open_file(p: Path) -> Source:
     kind = file_kind(p)
     if kind is None:
@@ -587,19 +654,20 @@ def verify(path: str) -> dict:
     if source._npy is not None:
         from .exports import verify_export
 
-        return verify_export(Path(path), source._npy)
+        return verify_export(Path(source.path), source._npy)
     if source.manifest is None:
         raise InputError(f"{path}: verify needs a dataset directory with {MANIFEST}, or an NPY export")
     rows = 0
     for entry, shard in zip(source.manifest["shards"], source.shards):
-        regular_file(shard, str(shard))
+        shard_file(shard, str(shard))
         try:
-            n = pq.ParquetFile(shard).metadata.num_rows
+            n = pq.ParquetFile(_opened(shard)).metadata.num_rows
         except (pa.ArrowException, OSError) as e:
             raise InputError(f"{shard}: cannot be read ({_first_line(e)}); regenerate the dataset") from None
         if n != entry["rows"]:
             raise InputError(f"{shard}: {n} rows, but {MANIFEST} says {entry['rows']}; regenerate the dataset")
-        if sha256_file(shard) != entry["sha256"]:
+        digest = storage.sha256(shard) if isinstance(shard, Uri) else sha256_file(shard)
+        if digest != entry["sha256"]:
             raise InputError(f"{shard}: sha256 differs from {MANIFEST} (the shard changed after it was written); "
                              "regenerate the dataset")
         rows += n

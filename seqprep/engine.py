@@ -21,6 +21,7 @@ from .dataset import BATCH_ROWS, ShardFiles, Source
 from .errors import InputError
 from .output import Sink, Stats, conform
 from .sinks import open_part
+from .storage import Uri
 from .workers import open_pool
 
 
@@ -205,13 +206,13 @@ class ShardJob:
     transform: Transform
     schema: pa.Schema  # the output's
     part_kind: str
-    tmp: str
+    tmp: str | Uri  # the output's temporary directory (or prefix, in object storage)
 
 
 def write_shard(job: ShardJob, i: int, name: str, batches) -> tuple[dict, Stats, dict, int]:
     """Shard ``i`` through the transform into a part (in a worker); returns the part, its stats,
     what the transform counted (summed over the shard's batches) and the input rows."""
-    part = open_part(job.part_kind, Path(job.tmp), i, job.schema)
+    part = open_part(job.part_kind, job.tmp if isinstance(job.tmp, Uri) else Path(job.tmp), i, job.schema)
     stats = Stats()
     counted: dict = {}
     rows_in = 0
@@ -233,7 +234,8 @@ def write_shard(job: ShardJob, i: int, name: str, batches) -> tuple[dict, Stats,
 def _run_parts(source: Source, sink: Sink, transform: Transform, batch_rows: int, progress: Progress | None,
                workers: int, scheduler: str | None) -> None:
     job = ShardJob(files=source.shard_files(batch_rows), source_schema=source.schema, transform=transform,
-                   schema=sink.schema, part_kind=sink.part_kind, tmp=str(sink.dir.tmp.resolve()))
+                   schema=sink.schema, part_kind=sink.part_kind,
+                   tmp=sink.dir.tmp if isinstance(sink.dir.tmp, Uri) else str(sink.dir.tmp.resolve()))
     for part, stats, counted, rows_in in map_shards(source, write_shard, job, batch_rows=batch_rows,
                                                     workers=workers, scheduler=scheduler):
         sink.add_part(part, stats)

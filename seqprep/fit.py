@@ -27,6 +27,7 @@ from . import __version__
 from .dataset import BATCH_ROWS, open_source
 from .engine import Progress, map_shards
 from .errors import InputError, OutputError, UsageError, positive
+from . import storage
 from .atomic import check_target
 from .output import describe_steps
 from .kernels.encode import MAX_KMER, check_inf, check_kmer, first_infinite, infinite_error, token_rows
@@ -404,6 +405,7 @@ def write_json_atomically(path: Path, obj: dict | str) -> None:
 def load_stats(path: str, option: str = "--stats") -> dict:
     """A stats file written by ``seqprep fit``, every field checked; anything else is one clear error."""
     remake = f"make it with `seqprep fit TRAIN {path}`"
+    path = storage.local_only(path, f"{option} (a stats file)")
     try:
         st = os.stat(path)
     except FileNotFoundError:

@@ -19,7 +19,7 @@ from .padding import PadSpec
 from .dataset import FORMAT_VERSION, sha256_file
 from .errors import InputError, UsageError
 from .labels import class_order
-from .output import AtomicDir, Sink
+from .output import AtomicDir, Sink, open_dir
 
 NPY_HEADER_BYTES = 256  # reserved so N can be filled in at the end, when a stream's row count is known
 
@@ -117,7 +117,9 @@ class NpySink(Sink):
                  extra: dict | None = None, classes: list | None = None):
         super().__init__(lineage=lineage, padding=padding, extra=extra)
         self.classes = classes  # fitted classes: y then means the same in every split
-        self.dir = AtomicDir(out, overwrite=overwrite)
+        self.dir = open_dir(out, overwrite=overwrite, staged=True)
+        if not isinstance(self.dir, AtomicDir):  # built in a local staging folder, in this process
+            self.part_kind = None
         self._rows = NpyPart(self.dir.tmp / "X.npy", reserve=NPY_HEADER_BYTES)
 
     def _write(self, batch: pa.RecordBatch) -> None:

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 from . import __version__
 from .dataset import FORMAT_VERSION, MANIFEST, META_LINEAGE, shard_name
 from .padding import PadSpec, with_padding
-from .atomic import AtomicDir, check_target  # noqa: F401 - re-exported: where the output goes
+from .atomic import AtomicDir, check_target, open_dir  # noqa: F401 - re-exported: where the output goes
 from .errors import InputError
 from .parquet import ParquetPart
 
@@ -218,7 +218,7 @@ class DatasetSink(Sink):
     def __init__(self, out: str, *, lineage: list, padding: PadSpec | None = None, overwrite: bool = False,
                  shard_rows: int | None = None, extra: dict | None = None):
         super().__init__(lineage=lineage, padding=padding, extra=extra)
-        self.dir = AtomicDir(out, overwrite=overwrite)
+        self.dir = open_dir(out, overwrite=overwrite)
         self.shard_rows = shard_rows
         self.shards: list[dict] = []
         self._part: ParquetPart | None = None
@@ -263,7 +263,7 @@ class DatasetSink(Sink):
             **self.extra,
             "lineage": self.lineage,
         }
-        (self.dir.tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
+        self.dir.put(MANIFEST, (json.dumps(manifest, indent=2, sort_keys=False) + "\n").encode())
         self.dir.commit()
         return manifest
 

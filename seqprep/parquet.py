@@ -8,7 +8,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from . import storage
 from .dataset import sha256_file
+from .storage import Uri
 
 COMPRESSION = "zstd"  # smaller than snappy here, and faster to read back
 
@@ -36,10 +38,12 @@ def _leaves(path: str, t: pa.DataType):
 class ParquetPart:
     """One output shard: batches written as row groups (an empty batch only when it is the first)."""
 
-    def __init__(self, path: Path, schema: pa.Schema):
+    def __init__(self, path: Path | Uri, schema: pa.Schema):
         self.path = path
         self.rows = 0
-        self._writer = parquet_writer(path, schema)
+        # In object storage the bytes are counted and hashed on their way out, not read back.
+        self._out = storage.open_output(path) if isinstance(path, Uri) else None
+        self._writer = parquet_writer(path if self._out is None else self._out, schema)
 
     def write(self, batch: pa.RecordBatch) -> None:
         if batch.num_rows or self.rows == 0:
@@ -48,11 +52,20 @@ class ParquetPart:
 
     def close(self) -> dict:
         self._writer.close()
+        if self._out is not None:
+            try:
+                self._out.close()
+            except OSError as e:
+                raise storage.fails(self.path, e, "written") from None
+            return {"path": self.path.name, "rows": self.rows, "bytes": self._out.bytes,
+                    "sha256": self._out.hash.hexdigest()}
         return {"path": self.path.name, "rows": self.rows, "bytes": self.path.stat().st_size,
                 "sha256": sha256_file(self.path)}
 
     def abort(self) -> None:
         try:
             self._writer.close()
+            if self._out is not None:
+                self._out.close()
         except Exception:  # noqa: BLE001 - the run already failed; keep its error
             pass

@@ -32,7 +32,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..atomic import made_by_seqprep
 from ..dataset import BATCH_ROWS, Source, open_source
 from ..engine import Progress
 from ..errors import InputError, OutputError, UsageError
@@ -254,25 +253,21 @@ def _commit_both(train: _Deferred, val: _Deferred) -> None:
     the same, a first output that replaced nothing is taken back out."""
     for d in (train, val):
         _check_commit(d.atomic)
-    new = not os.path.lexists(train.atomic.out)
+    new = train.atomic.present() is None
     train.atomic.commit()
     try:
         val.atomic.commit()
     except BaseException:
         if new:
-            _take_back(train.atomic.out)
+            train.atomic.take_back()
         raise
 
 
 def _check_commit(atomic) -> None:
-    out = atomic.out
-    if os.path.lexists(out):
+    present = atomic.present()
+    if present is not None:
         if not atomic.overwrite:
-            raise OutputError(f"{out}: appeared while writing; pass --overwrite to replace it")
-        if made_by_seqprep(out) is None:
-            raise OutputError(f"{out}: changed while writing and now holds files seqprep did not make; "
+            raise OutputError(f"{atomic.out}: appeared while writing; pass --overwrite to replace it")
+        if present == "other":
+            raise OutputError(f"{atomic.out}: changed while writing and now holds files seqprep did not make; "
                               "nothing was replaced")
-
-
-def _take_back(out: Path) -> None:
-    shutil.rmtree(out, ignore_errors=True)

@@ -1,0 +1,324 @@
+"""Object storage: datasets and NPY exports at URIs (``s3://bucket/prefix``, ``gs://``,
+``abfs://``, ``az://``, ``file://``), read and written through ``pyarrow.fs``.
+
+A :class:`Uri` is plain strings (picklable: a worker process or a Dask task resolves its own
+file system from it). Settings travel the way pyarrow takes them: in the environment
+(``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, ``AWS_REGION``, ...) or in the URI's query
+(``s3://bucket/data?endpoint_override=localhost:9000&scheme=http``). Messages show a URI
+without its query, which may hold keys.
+
+Object stores have no atomic rename: how a write commits there is in :mod:`seqprep.atomic`
+(:class:`~seqprep.atomic.RemoteDir`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from .errors import InputError, UsageError
+
+# pyarrow.fs's own schemes (hdfs needs a JVM; only s3 is tested here, against a local server)
+REMOTE = ("s3", "gs", "gcs", "abfs", "abfss", "az", "hdfs")
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+_MANGLED = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):/[^/]")  # "s3://b/x" after pathlib: "s3:/b/x"
+
+
+@dataclass(frozen=True)
+class Uri:
+    """An object-store location: ``scheme://base`` (no trailing slash), its query kept apart."""
+
+    scheme: str
+    base: str  # bucket/key..., as given after "scheme://"
+    query: str = ""
+
+    def __str__(self) -> str:  # what messages show: no query (it may hold keys)
+        return f"{self.scheme}://{self.base}"
+
+    @property
+    def full(self) -> str:
+        return f"{self}?{self.query}" if self.query else str(self)
+
+    @property
+    def name(self) -> str:
+        return self.base.rsplit("/", 1)[-1]
+
+    @property
+    def parent(self) -> "Uri":
+        return Uri(self.scheme, self.base.rsplit("/", 1)[0], self.query)
+
+    @property
+    def is_root(self) -> bool:
+        """A bucket or container itself, not a prefix inside one."""
+        return "/" not in self.base
+
+    def __truediv__(self, name: str) -> "Uri":
+        return Uri(self.scheme, f"{self.base}/{name}", self.query)
+
+    def contains(self, other: "Uri") -> bool:
+        """``other`` is this location or under it."""
+        return (self.scheme, self.query) == (other.scheme, other.query) and (
+            other.base == self.base or other.base.startswith(self.base + "/"))
+
+    def fs(self):
+        """The file system and this location's path on it."""
+        filesystem, root = _filesystem(self.scheme, self.base.split("/", 1)[0], self.query)
+        rest = self.base.split("/", 1)[1] if "/" in self.base else ""
+        return filesystem, f"{root}/{rest}" if rest else root
+
+
+def parse(path) -> Uri | None:
+    """``path`` as a :class:`Uri`, or None for a local path (``file://`` URIs included: see
+    :func:`local`). A scheme seqprep does not know is refused."""
+    path = str(path)
+    m = _SCHEME.match(path)
+    if not m:
+        return None
+    scheme = m[1].lower()
+    if scheme == "file":
+        return None
+    if scheme not in REMOTE:
+        raise UsageError(f"{path}: {scheme}:// is not a storage seqprep reads or writes "
+                         f"({', '.join(s + '://' for s in REMOTE)}, file://, or a local path)")
+    rest, _, query = path[m.end():].partition("?")
+    rest = rest.strip("/")
+    if not rest or any(part in ("", ".", "..") for part in rest.split("/")):
+        raise UsageError(f"{path}: not a bucket and prefix (scheme://bucket/prefix, no empty, '.' or '..' parts)")
+    return Uri(scheme, rest, query)
+
+
+def local(path: str) -> str:
+    """A local path for ``file:///abs/path`` (or ``file://localhost/...``); other paths as given."""
+    text = str(path)
+    if not text.lower().startswith("file://"):
+        return text
+    rest = text[len("file://"):]
+    host, slash, tail = rest.partition("/")
+    if host not in ("", "localhost") or not slash:
+        raise UsageError(f"{text}: a file:// URI names a local path (file:///abs/path)")
+    return unquote("/" + tail)
+
+
+def where(path) -> "Uri | str":
+    """What a dataset path names: a :class:`Uri`, or a local path (``file://`` taken off)."""
+    return parse(path) or local(path)
+
+
+def local_only(path, what: str) -> str:
+    """``path`` where only a local file will do (a run directory, a stats file, a plot): a URI,
+    or what pathlib makes of one (``s3:/b/x``), is refused rather than made a local folder."""
+    if path is None or path == "-":
+        return path
+    text = str(path)
+    if parse(text) is not None or _MANGLED.match(text):
+        raise UsageError(f"{text}: {what} must be a local path (object storage holds datasets and NPY "
+                         "exports only)")
+    return local(text)
+
+
+# ---------------------------------------------------------------------------------------------
+# File systems, cached per process: one client per store and settings
+
+
+_FILESYSTEMS: dict = {}
+
+
+def _filesystem(scheme: str, first: str, query: str):
+    key = (scheme, first, query)
+    if key not in _FILESYSTEMS:
+        import pyarrow.fs as pafs
+
+        try:
+            if scheme == "az":  # adlfs's spelling: the account comes from the environment
+                account = os.environ.get("AZURE_STORAGE_ACCOUNT_NAME")
+                if not account:
+                    raise UsageError(f"az://{first}: az:// takes the account from AZURE_STORAGE_ACCOUNT_NAME; set it, "
+                                     "or give abfs://container@account.dfs.core.windows.net/prefix")
+                _FILESYSTEMS[key] = (pafs.AzureFileSystem(account_name=account), first)
+            else:
+                uri = f"{scheme}://{first}" + (f"?{query}" if query else "")
+                _FILESYSTEMS[key] = pafs.FileSystem.from_uri(uri)
+        except (OSError, ValueError) as e:
+            if isinstance(e, UsageError):
+                raise
+            raise InputError(f"{scheme}://{first}: cannot reach the store ({first_line(e)})") from None
+    return _FILESYSTEMS[key]
+
+
+def first_line(e: Exception) -> str:
+    text = str(e).strip().splitlines()
+    return text[0] if text else type(e).__name__
+
+
+def fails(uri: Uri, e: Exception, doing: str = "read") -> InputError:
+    """One line for a store's error (``AWS Error ACCESS_DENIED ...``), naming the object."""
+    return InputError(f"{uri}: cannot be {doing} ({first_line(e)})")
+
+
+# ---------------------------------------------------------------------------------------------
+# What a location holds
+
+
+def kind(uri: Uri) -> str:
+    """"file", "dir" (a prefix holding objects, or a bucket) or "none"."""
+    import pyarrow.fs as pafs
+
+    filesystem, path = uri.fs()
+    try:
+        info = filesystem.get_file_info(path)
+    except OSError as e:
+        raise fails(uri, e) from None
+    return {pafs.FileType.File: "file", pafs.FileType.Directory: "dir"}.get(info.type, "none")
+
+
+def size(uri: Uri) -> int | None:
+    """The object's size in bytes; None if there is no object there."""
+    import pyarrow.fs as pafs
+
+    filesystem, path = uri.fs()
+    try:
+        info = filesystem.get_file_info(path)
+    except OSError as e:
+        raise fails(uri, e) from None
+    return info.size if info.type == pafs.FileType.File else None
+
+
+def listing(uri: Uri) -> dict[str, int]:
+    """Every object under ``uri``: its name relative to it (``a/b`` for a nested one), and size."""
+    import pyarrow.fs as pafs
+
+    filesystem, path = uri.fs()
+    try:
+        infos = filesystem.get_file_info(pafs.FileSelector(path, recursive=True, allow_not_found=True))
+    except OSError as e:
+        raise fails(uri, e) from None
+    return {i.path[len(path) + 1:]: i.size for i in infos if i.type == pafs.FileType.File}
+
+
+def read_bytes(uri: Uri, limit: int) -> bytes:
+    """A small object whole (a manifest), refused past ``limit`` bytes before it is read."""
+    n = size(uri)
+    if n is None:
+        raise InputError(f"{uri}: no such object")
+    if n > limit:
+        raise InputError(f"{uri}: {n:,} bytes, more than seqprep reads for it ({limit:,}); regenerate it")
+    filesystem, path = uri.fs()
+    try:
+        with filesystem.open_input_stream(path) as f:
+            return f.read(limit + 1)[:limit + 1]
+    except OSError as e:
+        raise fails(uri, e) from None
+
+
+def write_bytes(uri: Uri, data: bytes) -> None:
+    filesystem, path = uri.fs()
+    try:
+        with filesystem.open_output_stream(path) as f:
+            f.write(data)
+    except OSError as e:
+        raise fails(uri, e, "written") from None
+
+
+def open_input(uri: Uri):
+    """A random-access file (Parquet's footer is at the end)."""
+    filesystem, path = uri.fs()
+    try:
+        return filesystem.open_input_file(path)
+    except OSError as e:
+        raise fails(uri, e) from None
+
+
+def sha256(uri: Uri) -> str:
+    filesystem, path = uri.fs()
+    h = hashlib.sha256()
+    try:
+        with filesystem.open_input_stream(path) as f:
+            while chunk := f.read(1 << 22):
+                h.update(chunk)
+    except OSError as e:
+        raise fails(uri, e) from None
+    return h.hexdigest()
+
+
+def upload(local_path, uri: Uri) -> None:
+    """A local file copied to ``uri``."""
+    filesystem, path = uri.fs()
+    try:
+        with open(local_path, "rb") as src, filesystem.open_output_stream(path) as dst:
+            while chunk := src.read(1 << 22):
+                dst.write(chunk)
+    except OSError as e:
+        raise fails(uri, e, "written") from None
+
+
+def move(src: Uri, dst: Uri) -> None:
+    """Within one store: a server-side copy, then the delete (S3 has no rename)."""
+    filesystem, a = src.fs()
+    _, b = dst.fs()
+    try:
+        filesystem.move(a, b)
+    except OSError as e:
+        raise fails(dst, e, "written") from None
+
+
+def delete(uri: Uri) -> None:
+    filesystem, path = uri.fs()
+    try:
+        filesystem.delete_file(path)
+    except FileNotFoundError:
+        pass
+    except OSError as e:
+        raise fails(uri, e, "deleted") from None
+
+
+def delete_prefix(uri: Uri) -> None:
+    """Every object under ``uri`` (best effort: what is left is only ever a temporary prefix)."""
+    filesystem, path = uri.fs()
+    try:
+        filesystem.delete_dir(path)
+    except OSError:
+        pass
+
+
+class HashingOutput:
+    """A writable file for Arrow's writers that counts and hashes what it passes on to ``out``:
+    a shard's size and sha256 without reading it back from the store."""
+
+    closed = False
+
+    def __init__(self, out):
+        self.out = out
+        self.hash = hashlib.sha256()
+        self.bytes = 0
+
+    def write(self, data) -> int:
+        view = memoryview(data)
+        self.hash.update(view)
+        self.bytes += view.nbytes
+        self.out.write(view)
+        return view.nbytes
+
+    def writable(self) -> bool:
+        return True
+
+    def flush(self) -> None:
+        pass
+
+    def tell(self) -> int:
+        return self.bytes
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.out.close()
+
+
+def open_output(uri: Uri) -> HashingOutput:
+    filesystem, path = uri.fs()
+    try:
+        return HashingOutput(filesystem.open_output_stream(path))
+    except OSError as e:
+        raise fails(uri, e, "written") from None

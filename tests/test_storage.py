@@ -1,0 +1,294 @@
+"""Datasets in object storage: read and written at s3:// URIs against a local S3-compatible
+server (moto, in this process), to the same bytes as on local disk, committed manifest last."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from seqprep import storage
+from seqprep.dataset import open_source
+from seqprep.errors import InputError, OutputError, SeqprepError, UsageError
+from seqprep.fit import fit
+from seqprep.steps import encode, summarize, truncate
+from seqprep.steps.holdout import holdout
+
+from .conftest import make_dataset
+
+moto_server = pytest.importorskip("moto.server", reason="moto[server] (a test dependency) is not installed")
+
+
+@pytest.fixture(scope="module")
+def s3():
+    """A bucket on an S3 server on loopback; the settings in the environment, as a user sets them
+    (Dask workers inherit them)."""
+    saved = {k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                                            "AWS_REGION", "AWS_EC2_METADATA_DISABLED")}
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # a line per request otherwise
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    try:
+        server.start()
+    except Exception as e:  # noqa: BLE001 - say why, rather than fail the suite
+        pytest.skip(f"the S3 test server (moto) did not start: {e}")
+    host, port = server.get_host_and_port()
+    os.environ.update(AWS_ENDPOINT_URL=f"http://{host}:{port}", AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
+                      AWS_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true")
+    storage._FILESYSTEMS.clear()
+    import pyarrow.fs as pafs
+
+    fs = pafs.S3FileSystem(endpoint_override=f"http://{host}:{port}", allow_bucket_creation=True, region="us-east-1")
+    fs.create_dir("bucket")
+    try:
+        yield fs
+    finally:
+        storage._FILESYSTEMS.clear()
+        server.stop()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@pytest.fixture
+def prefix(s3):
+    """A fresh prefix in the bucket for one test."""
+    return f"s3://bucket/{uuid.uuid4().hex[:8]}"
+
+
+def objects(s3, uri: str) -> dict:
+    """Every object under ``uri`` and its bytes (the bucket's directory markers aside)."""
+    import pyarrow.fs as pafs
+
+    base = uri[len("s3://"):]
+    infos = s3.get_file_info(pafs.FileSelector(base, recursive=True, allow_not_found=True))
+    out = {}
+    for i in infos:
+        if i.type == pafs.FileType.File:
+            with s3.open_input_stream(i.path) as f:
+                out[i.path[len(base) + 1:]] = f.read()
+    return out
+
+
+def local_files(path) -> dict:
+    return {p.name: p.read_bytes() for p in sorted(path.iterdir())}
+
+
+@pytest.fixture
+def src(tmp_path):
+    rng = np.random.default_rng(3)
+    seqs = [rng.integers(0, 40, int(rng.integers(0, 30))).tolist() for _ in range(50)]
+    return make_dataset(tmp_path / "src", seqs, labels=["a", "b"] * 25, seq_type=pa.int32(), shard_rows=12)
+
+
+def test_a_dataset_round_trips_through_s3_to_the_same_bytes(s3, prefix, src, tmp_path):
+    truncate(str(src), str(tmp_path / "here"), length=7)
+    truncate(str(src), f"{prefix}/there", length=7)  # local in, s3 out
+    assert objects(s3, f"{prefix}/there") == local_files(tmp_path / "here")
+    truncate(str(src), f"{prefix}/copy", length=1000, keep="end", padding=_no_pad())
+    truncate(f"{prefix}/copy", f"{prefix}/again", length=7)  # s3 in, s3 out
+    truncate(f"{prefix}/there", str(tmp_path / "back"), length=7)  # s3 in, local out
+    here = local_files(tmp_path / "here")
+    again = objects(s3, f"{prefix}/again")
+    assert {k: v for k, v in again.items() if k != "_seqprep.json"} == {k: v for k, v in here.items()
+                                                                        if k != "_seqprep.json"}
+    assert json.loads(again["_seqprep.json"])["rows"] == 50
+    assert [p for p in objects(s3, "s3://bucket") if "seqprep-tmp" in p] == []  # no temporary prefix left
+
+
+def _no_pad():
+    from seqprep.steps import Padding
+
+    return Padding(pad=False)
+
+
+def test_the_fitted_steps_read_s3(s3, prefix, src, tmp_path):
+    stats = str(tmp_path / "stats.json")
+    fit(str(src), stats)
+    truncate(str(src), f"{prefix}/in", length=1000, padding=_no_pad())
+    fit(f"{prefix}/in", str(tmp_path / "stats2.json"))
+    a, b = (json.loads((tmp_path / n).read_text()) for n in ("stats.json", "stats2.json"))
+    assert (a["tokens"], a["counts"], a["rows"]) == (b["tokens"], b["counts"], b["rows"])
+    for name, run in {"summarize": lambda i, o: summarize(i, o, stats=stats, drop_top=2),
+                      "encode": lambda i, o: encode(i, o, stats=stats, length=8)}.items():
+        run(str(src), str(tmp_path / name))
+        run(f"{prefix}/in", f"{prefix}/{name}")
+        ours = objects(s3, f"{prefix}/{name}")
+        theirs = local_files(tmp_path / name)
+        assert ours.keys() == theirs.keys(), name
+        assert {k: v for k, v in ours.items() if k != "_seqprep.json"} == {k: v for k, v in theirs.items()
+                                                                          if k != "_seqprep.json"}, name
+
+
+def test_an_npy_export_is_staged_and_uploaded(s3, prefix, src, tmp_path):
+    stats = str(tmp_path / "stats.json")
+    fit(str(src), stats)
+    encode(str(src), str(tmp_path / "npy"), stats=stats, length=8, format="npy")
+    encode(str(src), f"{prefix}/npy", stats=stats, length=8, format="npy", workers=2)
+    assert objects(s3, f"{prefix}/npy") == local_files(tmp_path / "npy")
+    with pytest.raises(InputError, match="an NPY export; seqprep reads NPY exports from local disk"):
+        open_source(f"{prefix}/npy")
+
+
+def test_holdout_writes_both_outputs(s3, prefix, src, tmp_path):
+    holdout(str(src), str(tmp_path / "t"), str(tmp_path / "v"), fraction=0.3, seed=1)
+    holdout(str(src), f"{prefix}/t", f"{prefix}/v", fraction=0.3, seed=1)
+    for role in ("t", "v"):
+        assert objects(s3, f"{prefix}/{role}") == local_files(tmp_path / role)
+
+
+def test_a_prefix_without_its_manifest_is_never_read(s3, prefix, src):
+    truncate(str(src), f"{prefix}/d", length=5)
+    s3.delete_file(f"{prefix[5:]}/d/_seqprep.json")  # what a write killed before its commit leaves
+    with pytest.raises(InputError, match="no _seqprep.json"):
+        open_source(f"{prefix}/d")
+    with pytest.raises(OutputError, match="seqprep did not write"):  # nor replaced: not ours, as far as we know
+        truncate(str(src), f"{prefix}/d", length=5, overwrite=True)
+
+
+def test_a_shard_that_changed_or_went_is_refused(s3, prefix, src):
+    truncate(str(src), f"{prefix}/d", length=5)
+    base = f"{prefix[5:]}/d"
+    with s3.open_output_stream(f"{base}/part-00001.parquet") as f:
+        f.write(b"short")
+    with pytest.raises(InputError, match="part-00001.parquet: 5 bytes, but _seqprep.json says"):
+        open_source(f"{prefix}/d")
+    s3.delete_file(f"{base}/part-00001.parquet")
+    with pytest.raises(InputError, match="part-00001.parquet: shard listed in _seqprep.json is missing"):
+        open_source(f"{prefix}/d")
+
+
+def test_a_manifest_naming_objects_outside_the_prefix_is_refused(s3, prefix, src):
+    truncate(str(src), f"{prefix}/d", length=5)
+    path = f"{prefix[5:]}/d/_seqprep.json"
+    with s3.open_input_stream(path) as f:
+        m = json.loads(f.read())
+    m["shards"][0]["path"] = "../other/part-00000.parquet"
+    with s3.open_output_stream(path) as f:
+        f.write(json.dumps(m).encode())
+    with pytest.raises(InputError, match="not a plain file name inside the dataset"):
+        open_source(f"{prefix}/d")
+
+
+def test_a_huge_manifest_is_refused_before_it_is_read(s3, prefix, monkeypatch):
+    with s3.open_output_stream(f"{prefix[5:]}/d/_seqprep.json") as f:
+        f.write(b" " * 2048)
+    monkeypatch.setattr("seqprep.dataset.MANIFEST_LIMIT", 1024)
+    with pytest.raises(InputError, match="2,048 bytes, more than seqprep reads for it"):
+        open_source(f"{prefix}/d")
+
+
+def test_a_failed_run_leaves_nothing_and_the_old_output_whole(s3, prefix, src, monkeypatch):
+    truncate(str(src), f"{prefix}/d", length=5)
+    before = objects(s3, f"{prefix}/d")
+
+    def boom(*a, **k):
+        raise InputError("boom")
+
+    monkeypatch.setattr("seqprep.dataset.check_seq_lengths", lambda where, batch: boom() if batch.num_rows else None)
+    with pytest.raises(InputError, match="boom"):
+        truncate(str(src), f"{prefix}/d", length=3, overwrite=True)
+    assert objects(s3, f"{prefix}/d") == before
+    assert [p for p in objects(s3, prefix) if "seqprep-tmp" in p] == []
+    with pytest.raises(InputError, match="boom"):
+        truncate(str(src), f"{prefix}/new", length=3)
+    assert objects(s3, f"{prefix}/new") == {}
+
+
+def test_overwrite_replaces_only_what_seqprep_made(s3, prefix, src):
+    truncate(str(src), f"{prefix}/d", length=5)
+    with pytest.raises(OutputError, match="already exists; pass --overwrite"):
+        truncate(str(src), f"{prefix}/d", length=3)
+    truncate(str(src), f"{prefix}/d", length=3, overwrite=True)  # fewer bytes: old shards all replaced
+    assert json.loads(objects(s3, f"{prefix}/d")["_seqprep.json"])["padding"]["length"] == 3
+    with s3.open_output_stream(f"{prefix[5:]}/mine/notes.txt") as f:
+        f.write(b"keep me")
+    with pytest.raises(OutputError, match="objects seqprep did not write"):
+        truncate(str(src), f"{prefix}/mine", length=3, overwrite=True)
+    assert objects(s3, f"{prefix}/mine") == {"notes.txt": b"keep me"}
+    with pytest.raises(OutputError, match="is a whole bucket"):
+        truncate(str(src), "s3://bucket", length=3, overwrite=True)
+    with pytest.raises(OutputError, match="OUT is the same as the input"):
+        truncate(f"{prefix}/d", f"{prefix}/d/", length=3, overwrite=True)
+    with pytest.raises(OutputError, match="OUT is inside the input"):
+        truncate(f"{prefix}/d", f"{prefix}/d/x", length=3)
+
+
+@pytest.mark.parametrize("cmd, code, message", [
+    ("truncate ftp://host/x OUT --length 3", 2, "ftp:// is not a storage seqprep reads or writes"),
+    ("truncate IN s3://bucket/../x --length 3", 2, "not a bucket and prefix"),
+    ("fit IN s3://bucket/stats.json", 2, "must be a local path"),
+    ("encode IN OUT --stats s3://bucket/stats.json", 2, "must be a local path"),
+])
+def test_uris_where_seqprep_takes_none_are_usage_errors(cli, src, tmp_path, cmd, code, message):
+    args = [str(src) if a == "IN" else str(tmp_path / "out") if a == "OUT" else a for a in cmd.split()]
+    result = cli(*args)
+    assert result.exit_code == code, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("s3:")]  # no local folder named after a URI
+
+
+def test_a_train_run_directory_is_local(cli, src, tmp_path):
+    result = cli("train", str(src), "s3://bucket/run")
+    assert result.exit_code == 2 and "must be a local path" in result.stderr, result.stderr
+
+
+def test_the_cli_reads_and_writes_uris(cli, s3, prefix, src, tmp_path):
+    result = cli("truncate", str(src), f"{prefix}/d", "--length", "4")
+    assert result.exit_code == 0, result.stderr
+    result = cli("inspect", f"{prefix}/d")
+    assert result.exit_code == 0 and "50 sequences" in result.stdout, result.stderr
+    result = cli("verify", f"{prefix}/d")
+    assert result.exit_code == 0, result.stderr
+    shard = bytearray(objects(s3, f"{prefix}/d")["part-00000.parquet"])
+    shard[8] ^= 0xFF  # same size, one byte other: in the first page, not the footer
+    with s3.open_output_stream(f"{prefix[5:]}/d/part-00000.parquet") as f:
+        f.write(bytes(shard))
+    result = cli("verify", f"{prefix}/d")
+    assert result.exit_code == 1 and "sha256 differs" in result.stderr
+
+
+def test_file_uris_are_local_paths(src, tmp_path):
+    truncate(f"file://{src}", f"file://{tmp_path}/out", length=4)
+    assert (tmp_path / "out" / "_seqprep.json").is_file()
+    with pytest.raises(UsageError, match="a file:// URI names a local path"):
+        truncate(f"file://elsewhere{src}", str(tmp_path / "o2"), length=4)
+
+
+def test_a_store_that_refuses_is_one_line(s3, src, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens there
+    storage._FILESYSTEMS.clear()
+    try:
+        with pytest.raises(SeqprepError, match="s3://bucket/nowhere"):
+            open_source("s3://bucket/nowhere")
+    finally:
+        storage._FILESYSTEMS.clear()
+
+
+def test_a_dask_cluster_with_no_shared_directory(s3, prefix, src, tmp_path):
+    """Workers read and write the store only: IN and OUT are URIs, and each worker runs in its own
+    working directory. Byte-identical to the local run."""
+    distributed = pytest.importorskip("distributed")
+    truncate(str(src), f"{prefix}/in", length=1000, padding=_no_pad())
+    truncate(str(src), str(tmp_path / "here"), length=6, keep="both", head=2)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None, local_directory=str(tmp_path / "workers")) as cluster:
+        truncate(f"{prefix}/in", f"{prefix}/out", length=6, keep="both", head=2,
+                 scheduler=cluster.scheduler_address)
+        with distributed.Client(cluster) as client:
+            ran = client.run_on_scheduler(lambda dask_scheduler: sorted(dask_scheduler.task_prefixes))
+    assert "run_blob" in ran
+    there = objects(s3, f"{prefix}/out")
+    here = local_files(tmp_path / "here")
+    assert {k: v for k, v in there.items() if k != "_seqprep.json"} == {k: v for k, v in here.items()
+                                                                        if k != "_seqprep.json"}
+    mine, theirs = json.loads(there["_seqprep.json"]), json.loads(here["_seqprep.json"])
+    assert mine["shards"] == theirs["shards"] and mine["rows"] == theirs["rows"]
