@@ -6,6 +6,7 @@ import os
 import uuid
 from pathlib import Path
 
+from . import storage
 from .errors import OutputError, UsageError
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -33,8 +34,8 @@ def check_image_target(path: str, option: str = "--plot") -> None:
 
 
 def check_folder(path: str, option: str) -> None:
-    """Refuse, before any work, a file path whose folder is missing, or that is a folder."""
-    p = Path(path)
+    """Refuse, before any work, a file path whose folder is missing, or that is a folder (or a URI)."""
+    p = Path(storage.local_only(path, option))
     if p.is_dir():
         raise OutputError(f"{path}: is a directory; give {option} a file path")
     parent = p.parent if str(p.parent) else Path(".")

@@ -292,3 +292,19 @@ def test_a_dask_cluster_with_no_shared_directory(s3, prefix, src, tmp_path):
                                                                         if k != "_seqprep.json"}
     mine, theirs = json.loads(there["_seqprep.json"]), json.loads(here["_seqprep.json"])
     assert mine["shards"] == theirs["shards"] and mine["rows"] == theirs["rows"]
+
+
+def test_train_and_evaluate_read_s3(cli, s3, prefix, src, tmp_path):
+    pytest.importorskip("torch")
+    stats = tmp_path / "stats.json"
+    fit(str(src), str(stats))
+    encode(str(src), str(tmp_path / "ids"), stats=str(stats), length=8)
+    encode(str(src), f"{prefix}/ids", stats=str(stats), length=8)
+    scores = []
+    for data, run in ((tmp_path / "ids", tmp_path / "run-here"), (f"{prefix}/ids", tmp_path / "run-there")):
+        result = cli("train", data, run, "--epochs", "2", "--hidden", "8", "--embed", "4")
+        assert result.exit_code == 0, result.stderr
+        result = cli("evaluate", run, data, "--json")
+        assert result.exit_code == 0, result.stderr
+        scores.append(json.loads(result.stdout))
+    assert scores[0] == scores[1]  # the same model (the checkpoints differ only in the DATA path they record)

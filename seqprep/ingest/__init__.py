@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from ..engine import Progress, write_all
 from ..errors import InputError, UsageError
+from .. import storage
 from ..output import check_target, step_record
 from ..sinks import open_sink
 from .arrays import NPY_LAYOUT, export_layout, is_export, read_npy, read_table
@@ -189,6 +190,7 @@ def ingest(src: str, out: str, *, options: IngestOptions = IngestOptions(), over
 
 def _ingest(src: str, out: str, fmt: str | None, options: IngestOptions, overwrite: bool,
             progress: Progress | None, stdin_note: str = "") -> dict:
+    src = storage.local_only(src, "IN (a file or folder to ingest)")
     path = Path(src)
     if src != "-":
         kind = path_kind(path)  # a FIFO or a device is refused here, unopened

@@ -28,6 +28,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .. import storage
 from ..dataset import BATCH_ROWS, BATCH_VALUES, EXPANSION_LIMIT, MAX_SEQ_VALUES  # noqa: F401 - the bound's parts
 from ..errors import InputError, UsageError, positive
 
@@ -132,6 +133,7 @@ def describe_mode(mode: int) -> str:
 def path_kind(path: Path, what: str = "") -> str:
     """``"file"`` or ``"dir"``, from ``stat`` alone: anything else (FIFO, device, socket) is
     refused without being opened, since reading one may block forever or never end."""
+    storage.local_only(str(path), "a file to read" + what)
     try:
         st = os.stat(path)
     except FileNotFoundError:
