@@ -3,12 +3,14 @@
     python bench/bench.py            # the foundation data: 100,000 sequences, ~91M int32 tokens
     python bench/bench.py --quick    # a tenth of that, for smoke runs
     python bench/bench.py --parts workers,scale   # some of the tables only
+    python bench/bench.py --parts storage         # object storage: an S3 server (moto) on loopback
 
 For each data command: its end-to-end time (the CLI as a user runs it, in a fresh process)
 over the floor (pyarrow alone reading the same shards and writing the same result with the
 same writer settings); the keras pipeline; --workers 2, two forced processes and a Dask
 LocalCluster against one worker; then every data command's and fit's time and peak RSS on
-the 1x data and on a dataset 10x larger.
+the 1x data and on a dataset 10x larger; truncate with IN and OUT in object storage (an S3
+server on loopback: moto, in memory) against the same on local disk.
 """
 
 from __future__ import annotations
@@ -254,8 +256,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a tenth of the data")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--dir", default=str(ROOT / "bench_out"))
-    parser.add_argument("--parts", default="floor,keras,workers,scale",
-                        help="comma-separated: floor, keras, workers, scale (default: all)")
+    parser.add_argument("--parts", default="floor,keras,workers,scale,storage",
+                        help="comma-separated: floor, keras, workers, scale, storage (default: all)")
     args = parser.parse_args()
     rows = 10_000 if args.quick else 100_000
     work = Path(args.dir)
@@ -298,6 +300,8 @@ def main() -> None:
             ("split --length 500", ["split", "--length", "500"]),
             ("fit", ["fit"]),
         ], data, data10, work)
+    if "storage" in parts:
+        storage_table(data, work, args.repeat)
 
 
 def floor_table(data, work, repeat, rows, values, stats, floats, strings, string_stats) -> None:
@@ -334,6 +338,60 @@ def workers_table(work, repeat, floats, strings, string_stats) -> None:
         if cluster is not None:
             cluster.close()
     print("  target: --workers 2 as chosen never more than 10% slower than one worker (>= 0.91x)")
+
+
+def storage_table(data: Path, work: Path, repeat: int) -> None:
+    """truncate --length 500 with IN and/or OUT at s3:// URIs on a moto server on loopback,
+    against local disk; time and peak RSS, median of ``repeat``."""
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError:
+        print("\nobject storage: skipped (moto[server], a test dependency, is not installed)")
+        return
+    import logging
+
+    import pyarrow.fs as pafs
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    os.environ.update(AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
+                      AWS_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true")
+    s3 = pafs.S3FileSystem(endpoint_override=endpoint, allow_bucket_creation=True, region="us-east-1")
+    s3.create_dir("bench")
+    pafs.copy_files(str(data), "bench/in", destination_filesystem=s3)
+    size = sum(f.stat().st_size for f in data.iterdir()) / 2**20
+    print(f"\nobject storage: truncate --length 500, {size:.0f} MiB of shards, an S3 server on loopback (moto, "
+          f"in memory, one Python process: it bounds what is measured); median of {repeat}")
+    print(f"  {'IN -> OUT':<40} {'time':>9} {'vs local':>9} {'peak RSS':>9}")
+    command = ["truncate", "--length", "500"]
+    cluster = start_cluster()
+    runs = [("local -> local", str(data), str(work / "out"), []),
+            ("local -> s3://", str(data), "s3://bench/out", ["--overwrite"]),
+            ("s3:// -> local", "s3://bench/in", str(work / "out"), []),
+            ("s3:// -> s3://", "s3://bench/in", "s3://bench/out", ["--overwrite"])]
+    if cluster is not None:
+        runs.append(("s3:// -> s3://, Dask LocalCluster of 2", "s3://bench/in", "s3://bench/out",
+                     ["--overwrite", "--scheduler", cluster.scheduler_address]))
+    try:
+        base = None
+        for name, src, out, extra in runs:
+            times, peaks = [], []
+            for _ in range(repeat):
+                shutil.rmtree(work / "out", ignore_errors=True)
+                t, rss = run_child([command[0], src, out, *command[1:], *extra])
+                times.append(t)
+                peaks.append(rss)
+            t = statistics.median(times)
+            base = base or t
+            print(f"  {name:<40} {t:7.2f} s {t / base:8.2f}x {statistics.median(peaks) / 2**20:5.0f} MiB", flush=True)
+    finally:
+        shutil.rmtree(work / "out", ignore_errors=True)
+        if cluster is not None:
+            cluster.close()
+        server.stop()
 
 
 if __name__ == "__main__":

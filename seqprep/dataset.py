@@ -184,6 +184,11 @@ def _opened(path):
     return storage.open_input(path) if isinstance(path, Uri) else path
 
 
+def parquet_file(path, **options) -> pq.ParquetFile:
+    """A Parquet file on local disk or in object storage."""
+    return pq.ParquetFile(_opened(path), **options)
+
+
 def _ipc_file(path):
     return storage.open_input(path) if isinstance(path, Uri) else pa.memory_map(str(path))
 

@@ -23,9 +23,8 @@ if "KERAS_BACKEND" not in os.environ and importlib.util.find_spec("tensorflow") 
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import pyarrow.parquet as pq  # noqa: E402
 
-from .dataset import open_source
+from .dataset import open_source, parquet_file
 from .errors import InputError
 from .exports import load_npy
 from .labels import class_order
@@ -73,7 +72,7 @@ class SequenceBatches(keras.utils.PyDataset):
             self._groups = []  # (first row, shard, row group), in order
             first = 0
             for s, f in enumerate(self._files.paths):
-                md = pq.ParquetFile(f).metadata
+                md = parquet_file(f).metadata
                 for g in range(md.num_row_groups):
                     self._groups.append((first, s, g))
                     first += md.row_group(g).num_rows
@@ -121,7 +120,7 @@ class SequenceBatches(keras.utils.PyDataset):
         k = bisect.bisect_right([g[0] for g in self._groups], start) - 1
         while start < stop:
             first, s, g = self._groups[k]
-            table = pq.ParquetFile(self._files.paths[s]).read_row_group(g)
+            table = parquet_file(self._files.paths[s]).read_row_group(g)
             part = table.slice(start - first, stop - start)
             padded = self._padding is not None and "length" in part.column_names
             rows = from_arrow(part.column("seq"), part.column("length") if padded else None,

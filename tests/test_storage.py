@@ -308,3 +308,16 @@ def test_train_and_evaluate_read_s3(cli, s3, prefix, src, tmp_path):
         assert result.exit_code == 0, result.stderr
         scores.append(json.loads(result.stdout))
     assert scores[0] == scores[1]  # the same model (the checkpoints differ only in the DATA path they record)
+
+
+def test_the_keras_loader_reads_s3(s3, prefix, src, tmp_path):
+    pytest.importorskip("keras")
+    from seqprep.keras import SequenceBatches as Sequence
+
+    truncate(str(src), str(tmp_path / "here"), length=6)
+    truncate(str(src), f"{prefix}/there", length=6)
+    here, there = Sequence(str(tmp_path / "here"), batch_size=8), Sequence(f"{prefix}/there", batch_size=8)
+    assert len(here) == len(there) == 7
+    for i in range(len(here)):
+        (xa, ya), (xb, yb) = here[i], there[i]
+        assert np.array_equal(xa, xb) and np.array_equal(ya, yb)
