@@ -47,18 +47,24 @@ class ParquetPart:
 
     def write(self, batch: pa.RecordBatch) -> None:
         if batch.num_rows or self.rows == 0:
-            self._writer.write_batch(batch)
+            try:
+                self._writer.write_batch(batch)
+            except OSError as e:
+                if self._out is None:
+                    raise
+                raise storage.fails(self.path, e, "written") from None  # the store failed mid-upload
             self.rows += batch.num_rows
 
     def close(self) -> dict:
-        self._writer.close()
         if self._out is not None:
-            try:
+            try:  # closing the stream completes the upload: the store's errors come here
+                self._writer.close()
                 self._out.close()
             except OSError as e:
                 raise storage.fails(self.path, e, "written") from None
             return {"path": self.path.name, "rows": self.rows, "bytes": self._out.bytes,
                     "sha256": self._out.hash.hexdigest()}
+        self._writer.close()
         return {"path": self.path.name, "rows": self.rows, "bytes": self.path.stat().st_size,
                 "sha256": sha256_file(self.path)}
 

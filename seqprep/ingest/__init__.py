@@ -135,7 +135,7 @@ def _with_ids(batches: Iterator[pa.RecordBatch], where: str, step: pa.DataType) 
     """Put ``id`` first: 0..N-1 in input order, or the named id column, checked unique and not null."""
     next_id = 0
     seen: list[np.ndarray] = []
-    has_labels = any_label = False
+    has_labels = any_label = yielded = False
     for batch in batches:
         names = batch.schema.names
         if "label" in names:
@@ -154,6 +154,7 @@ def _with_ids(batches: Iterator[pa.RecordBatch], where: str, step: pa.DataType) 
         next_id += batch.num_rows
         rest = [n for n in names if n != "id"]
         yield pa.RecordBatch.from_arrays([ids] + [batch.column(n) for n in rest], names=["id"] + rest)
+        yielded = True
     if has_labels and next_id and not any_label:
         raise InputError(f"{where}: the label column has no values (every row is null); "
                          "fill in the labels, or name the right one with --label-column")
@@ -162,7 +163,7 @@ def _with_ids(batches: Iterator[pa.RecordBatch], where: str, step: pa.DataType) 
         uniq, counts = np.unique(all_ids, return_counts=True)
         if len(uniq) != len(all_ids):
             raise InputError(f"{where}: id {int(uniq[counts > 1][0])} appears more than once; ids must be unique")
-    if next_id == 0:
+    if not yielded:  # no batch at all: the schema still needs one (a file of 0 rows gives its own)
         yield pa.RecordBatch.from_pylist([], schema=pa.schema([("id", pa.int64()), ("seq", pa.list_(step))]))
 
 

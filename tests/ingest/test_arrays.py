@@ -22,6 +22,14 @@ def test_parquet_with_any_column_names(tmp_path):
     assert t.column("id").to_pylist() == [5, 3] and t.column("source").to_pylist() == ["x", "y"]
 
 
+def test_a_parquet_file_of_no_rows_is_an_empty_dataset_with_its_columns(tmp_path):
+    pq.write_table(pa.table({"id": pa.array([], pa.int64()), "seq": pa.array([], pa.list_(pa.int32())),
+                             "label": pa.array([], pa.string())}), tmp_path / "zero.parquet")
+    m = ingest(str(tmp_path / "zero.parquet"), str(tmp_path / "out"))
+    assert m["rows"] == 0 and [f["name"] for f in m["schema"]] == ["id", "seq", "label"]
+    assert read_table(tmp_path / "out").num_rows == 0
+
+
 def test_parquet_folder_in_file_order_and_float64_to_float32(tmp_path):
     (tmp_path / "in").mkdir()
     pq.write_table(pa.table({"seq": [[1.5]]}), tmp_path / "in" / "b.parquet")
