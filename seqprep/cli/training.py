@@ -297,7 +297,7 @@ def compare(
         interval = f"{low:.3f}-{high:.3f}" if low is not None else ""
         mark_text = "baseline" if r.get("baseline") else "best" if r.get("best") else "tie" if r.get("tie") else ""
         table.add_row(r["technique"], f"{r['steps']:,}" if "steps" in r else "",
-                      (f"{r['kept_epoch']}/{r['epochs']}" if r.get("kept_epoch") else str(r["epochs"])) if "epochs" in r else "",
+                      _epochs(r),
                       f"{r['train_seconds']:.1f}" if "train_seconds" in r else "",
                       f"{r['accuracy']:.3f}",
                       f"{r['macro_f1']:.3f}" + (f" ± {r['macro_f1_sd']:.3f}" if "macro_f1_sd" in r else ""), interval,
@@ -321,3 +321,11 @@ def compare(
 
         counts = ((open_source(train_data).manifest or {}).get("labels") or {}).get("counts") or {}
         write_plot(rows, plot, title=f"{train_data}, length {length}", classes=len(counts) or None)
+
+
+def _epochs(r: dict) -> str:
+    """The epoch kept of those run ("6/8"); with --repeats, each run's ("6,7,5/8")."""
+    if "epochs" not in r:
+        return ""
+    kept = [k for k in r.get("kept_epochs") or [r.get("kept_epoch")] if k]
+    return f"{','.join(map(str, kept))}/{r['epochs']}" if kept else str(r["epochs"])

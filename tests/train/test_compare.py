@@ -130,3 +130,12 @@ def test_outputs_are_checked_and_one_class_refused_before_any_training(task, cli
     result = cli("compare", train, test, "--normalize", "global", "--techniques", "truncate-end", "--epochs", "1",
                  "--hidden", "4")
     assert "readings z-scored global, token vocabulary at most 20,000" in result.stderr
+
+
+def test_the_table_shows_each_runs_kept_epoch():
+    from seqprep.cli.training import _epochs
+
+    assert _epochs({"epochs": 8, "kept_epoch": 6}) == "6/8"
+    assert _epochs({"epochs": 8, "kept_epoch": 6, "kept_epochs": [6, 7, 5]}) == "6,7,5/8"
+    assert _epochs({"epochs": 8, "kept_epoch": None}) == "8"
+    assert _epochs({"technique": "1-nn"}) == ""
