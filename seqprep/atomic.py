@@ -19,16 +19,8 @@ Temporaries of killed runs are removed by the next run that writes beside them. 
 holds an exclusive ``flock`` on its temporary directory; one nobody holds belongs to a dead
 run. A lock, not the PID: a PID from another PID namespace (a container) cannot be checked.
 
-In object storage (:class:`RemoteDir`) nothing renames: the output is written under the
-temporary prefix ``.OUT.seqprep-tmp-PID-XXXXXXXX`` beside OUT, then committed: the old output's
-manifest is deleted first (from then on readers refuse OUT: no manifest, no dataset), its other
-objects deleted, the new objects moved in (a copy inside the store, then a delete), and the new
-manifest moved in last: the one write that makes OUT a dataset again. A reader never takes a
-prefix without its manifest, and checks every shard's size against it. A run killed before its
-commit leaves the old OUT and its temporary prefix (no lock tells a live run from a dead one
-there: remove such prefixes yourself, or let a lifecycle rule expire them); killed during its
-commit, it leaves OUT without a manifest, which readers refuse and ``--overwrite`` will not
-replace (seqprep cannot tell it from files it did not make).
+In object storage nothing renames: the commit there is the manifest, written last
+(:mod:`seqprep.objectstore`).
 """
 
 from __future__ import annotations
@@ -39,6 +31,7 @@ import fcntl
 import glob
 import json
 import os
+import re
 import shutil
 import stat
 import sys
@@ -47,13 +40,13 @@ from pathlib import Path
 
 from . import storage
 from .errors import OutputError, UsageError
-from .storage import Uri
 
 TMP_MARK = ".seqprep-tmp-"
 OLD = "old-"  # TMP_MARK + OLD: the backup of a replaced OUT, kept only between two renames
 
 # What each kind of seqprep output holds, beside what its manifest lists.
 MANIFESTS = ("_seqprep.json", "seqprep.json")
+SHARD = re.compile(r"part-[0-9]{5,}\.parquet")  # how seqprep names a dataset's shards (dataset.shard_name)
 NPY_FILES = {"X.npy", "y.npy", "lengths.npy", "ids.npy", "meta.json"}
 RUN_FILES = {"model.pt", "metrics.jsonl", "curves.png"}
 PREDICTIONS_HEADER = "id,predicted"
@@ -123,16 +116,18 @@ def _dir_kind(names: set, json_of, size_of, sha_of) -> str | None:
                     and all(isinstance(e, dict) for e in m["shards"])):
                 return None
             listed = {e.get("path"): e for e in m["shards"]}
-            if not names <= set(listed) | {manifest}:
-                return None
+            if not names <= set(listed) | {manifest} or not all(SHARD.fullmatch(n) for n in names - {manifest}):
+                return None  # seqprep names its shards part-NNNNN.parquet: a manifest listing other files is not ours
             ok = all(_as_listed(name, listed[name], size_of, sha_of) for name in names - {manifest})
             return "dataset" if ok else None
     if "meta.json" in names:
         m = json_of("meta.json")
         if not (isinstance(m, dict) and m.get("format") == "seqprep-npy" and names <= NPY_FILES):
             return None
-        files = m.get("files") if isinstance(m.get("files"), dict) else {}
-        return "npy" if all(_as_listed(n, files[n], size_of, sha_of) for n in names if n in files) else None
+        files = m.get("files")
+        if not isinstance(files, dict) or not names - {"meta.json"} <= set(files):
+            return None  # every array is listed in meta.json, or the folder is not (only) ours
+        return "npy" if all(_as_listed(n, files[n], size_of, sha_of) for n in names - {"meta.json"}) else None
     return None
 
 
@@ -143,28 +138,6 @@ def _as_listed(name: str, entry, size_of, sha_of) -> bool:
     if "bytes" in entry:
         return size_of(name) == entry["bytes"]
     return isinstance(entry.get("sha256"), str) and sha_of(name) == entry["sha256"]
-
-
-def remote_kind(uri: Uri) -> str | None:
-    """:func:`made_by_seqprep` in object storage: "dataset", "npy", "empty" (no objects under the
-    prefix), or None (an object, or a prefix holding anything else: nested names included)."""
-    if storage.kind(uri) == "file":
-        return None
-    listed = storage.listing(uri)
-    if not listed:
-        return "empty"
-    if any("/" in name for name in listed):
-        return None
-
-    def json_of(name):
-        if listed[name] > MANIFEST_LIMIT:
-            return None
-        try:
-            return json.loads(storage.read_bytes(uri / name, MANIFEST_LIMIT))
-        except (ValueError, RecursionError):
-            return None
-
-    return _dir_kind(set(listed), json_of, listed.get, lambda n: storage.sha256(uri / n))
 
 
 def _json(path: Path):
@@ -187,7 +160,9 @@ def check_target(out: str, *, inputs: tuple = (), overwrite: bool = False, repla
         return
     uri = storage.parse(out) if set(replaces) <= set(DATA_KINDS) else storage.parse(storage.local_only(out, "this output"))
     if uri is not None:
-        _check_remote_target(uri, inputs, overwrite, replaces)
+        from .objectstore import check_remote_target
+
+        check_remote_target(uri, inputs, overwrite, replaces)
         return
     out = storage.local(out)
     inputs = tuple(None if i is None or storage.parse(i) else storage.local(i) for i in inputs)
@@ -219,30 +194,6 @@ def check_target(out: str, *, inputs: tuple = (), overwrite: bool = False, repla
         raise OutputError(f"{out}: cannot write in {parent} (permission denied)")
 
 
-def _check_remote_target(uri: Uri, inputs: tuple, overwrite: bool, replaces: tuple) -> None:
-    if uri.is_root:
-        raise OutputError(f"{uri}: is a whole bucket; give OUT as a prefix inside it ({uri}/name)")
-    for i in inputs:
-        src = storage.parse(i) if i not in (None, "-") else None
-        if src is None:
-            continue
-        if src == uri:
-            raise OutputError(f"{uri}: OUT is the same as the input; write to another path")
-        if uri.contains(src):
-            raise OutputError(f"{uri}: OUT holds the input {src}; write to another path")
-        if src.contains(uri):
-            raise OutputError(f"{uri}: OUT is inside the input {src}; write to another path")
-    if storage.kind(uri) == "none":
-        return
-    if not overwrite:
-        raise OutputError(f"{uri}: already exists; pass --overwrite to replace it")
-    kind = remote_kind(uri)
-    if kind not in replaces:
-        found = KIND_NAMES[kind] if kind else "an object or prefix holding objects seqprep did not write"
-        raise OutputError(f"{uri}: --overwrite replaces only {_names(replaces)}, and this is {found}; remove it "
-                          "yourself or write elsewhere")
-
-
 def _names(replaces: tuple) -> str:
     names = [KIND_NAMES[k] for k in replaces]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
@@ -269,7 +220,8 @@ def _check_replaceable(out: str, target: Path, replaces: tuple) -> None:
 
 
 KIND_NAMES = {"dataset": "a seqprep dataset", "npy": "an NPY export", "run": "a run directory",
-              "stats": "a stats file", "predictions": "a predictions CSV", "empty": "an empty directory"}
+              "stats": "a stats file", "predictions": "a predictions CSV", "empty": "an empty directory",
+              "interrupted": "an interrupted seqprep commit"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -331,105 +283,6 @@ class AtomicDir:
         if self._lock is not None:
             os.close(self._lock)
             self._lock = None
-
-
-class RemoteDir:
-    """An output in object storage, written under a temporary prefix beside it and committed
-    manifest last (see the module's docstring)."""
-
-    def __init__(self, out: str, *, overwrite: bool = False, replaces: tuple = DATA_KINDS):
-        self.out = storage.parse(out)
-        self.overwrite = overwrite
-        self.replaces = replaces
-        self.tmp = self.out.parent / f".{self.out.name}{TMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}"
-
-    def put(self, name: str, data: bytes) -> None:
-        storage.write_bytes(self.tmp / name, data)
-
-    def present(self) -> str | None:
-        return (remote_kind(self.out) or "other") if storage.kind(self.out) != "none" else None
-
-    def commit(self) -> None:
-        new = storage.listing(self.tmp)
-        last = next((n for n in (*MANIFESTS, "meta.json") if n in new), None)
-        if last is None:
-            raise OutputError(f"{self.out}: the temporary prefix {self.tmp} lost its manifest while writing; "
-                              "nothing was replaced")
-        present = self.present()
-        if present is not None:
-            if not self.overwrite:
-                raise OutputError(f"{self.out}: appeared while writing; pass --overwrite to replace it")
-            if present not in self.replaces:
-                raise OutputError(f"{self.out}: changed while writing and now holds objects seqprep did not make; "
-                                  "nothing was replaced")
-            old = storage.listing(self.out)
-            for name in (*MANIFESTS, "meta.json"):  # first, the old output stops being one
-                if name in old:
-                    storage.delete(self.out / name)
-            for name in old:
-                if name not in new and name not in (*MANIFESTS, "meta.json"):
-                    storage.delete(self.out / name)
-        for name in sorted(new):
-            if name != last:
-                storage.move(self.tmp / name, self.out / name)
-        storage.move(self.tmp / last, self.out / last)  # the commit
-        storage.delete_prefix(self.tmp)
-
-    def take_back(self) -> None:
-        listed = storage.listing(self.out)
-        for name in sorted(listed, key=lambda n: n not in (*MANIFESTS, "meta.json")):  # manifest first
-            storage.delete(self.out / name)
-
-    def abort(self) -> None:
-        storage.delete_prefix(self.tmp)
-
-
-class StagedDir:
-    """An output for object storage built on local disk first (an NPY export: its X.npy is
-    written in place, at offsets), then uploaded under a :class:`RemoteDir`'s temporary prefix
-    and committed as it is. Needs local room for the whole output (TMPDIR)."""
-
-    def __init__(self, out: str, *, overwrite: bool = False, replaces: tuple = DATA_KINDS):
-        import tempfile
-
-        self.remote = RemoteDir(out, overwrite=overwrite, replaces=replaces)
-        self.out = self.remote.out
-        try:
-            self.tmp = Path(tempfile.mkdtemp(prefix="seqprep-staged-"))
-        except OSError as e:
-            raise OutputError(f"TMPDIR: cannot stage {self.out} there ({e.strerror or e})") from None
-
-    def put(self, name: str, data: bytes) -> None:
-        (self.tmp / name).write_bytes(data)
-
-    def present(self) -> str | None:
-        return self.remote.present()
-
-    def commit(self) -> None:
-        try:
-            for p in sorted(self.tmp.iterdir()):
-                storage.upload(p, self.remote.tmp / p.name)
-            self.remote.commit()
-        except BaseException:
-            self.remote.abort()
-            raise
-        finally:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-
-    def take_back(self) -> None:
-        self.remote.take_back()
-
-    def abort(self) -> None:
-        self.remote.abort()
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
-
-def open_dir(out: str, *, overwrite: bool = False, replaces: tuple = DATA_KINDS, staged: bool = False):
-    """Where an output directory is built: a local :class:`AtomicDir`, or in object storage a
-    :class:`RemoteDir` (``staged``: a :class:`StagedDir`, for outputs written out of order)."""
-    if storage.parse(out) is None:
-        return AtomicDir(out, overwrite=overwrite, replaces=replaces)
-    return (StagedDir if staged else RemoteDir)(out, overwrite=overwrite, replaces=replaces)
 
 
 def _hold(path: Path) -> int:

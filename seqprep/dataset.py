@@ -618,6 +618,11 @@ def _open_remote(uri: Uri, given: str) -> Source:
     listed = storage.listing(uri)  # one listing, not a request per shard
     mname = next((name for name in MANIFESTS if name in listed), None)
     if mname is None:
+        from .objectstore import interrupted_note
+
+        note = interrupted_note(uri)
+        if note:
+            raise InputError(note)
         if "meta.json" in listed:
             raise InputError(f"{uri}: an NPY export; seqprep reads NPY exports from local disk (copy it here)")
         raise InputError(f"{uri}: not a seqprep dataset, or an incomplete one (no {MANIFEST}): a write that "

@@ -170,7 +170,7 @@ def fit(src: str, out: str, *, max_size: int | None = None, min_count: int = 1, 
     params = {"max_size": max_size, "min_count": min_count, "kmer": kmer, "kmer_stride": kmer_stride,
               "lowercase": lowercase, "inf": inf}
     stats = to_stats(merged, step_type=steps["type"], channels=steps["channels"], params=params,
-                     fitted_on={"path": src, "manifest_sha256": source.input_sha256})
+                     fitted_on={"path": storage.shown(src), "manifest_sha256": source.input_sha256})
     write_stats(out, stats)
     return stats
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import storage
 from .dataset import BATCH_ROWS, open_source
 from .engine import Progress
 from .errors import InputError, UsageError, positive
@@ -106,7 +107,7 @@ def inspect(src: str, *, bins: int = 20, batch_rows: int = BATCH_ROWS, progress:
     lengths = stats.lengths
     summary = stats.summary()
     return Report(
-        path=src,
+        path=storage.shown(src),
         rows=stats.rows,
         shards=len(source.shards) if not source.in_process else 1,
         steps=describe_steps(source.schema),

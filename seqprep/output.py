@@ -17,7 +17,8 @@ import pyarrow.compute as pc
 from . import __version__
 from .dataset import FORMAT_VERSION, MANIFEST, META_LINEAGE, shard_name
 from .padding import PadSpec, with_padding
-from .atomic import AtomicDir, check_target, open_dir  # noqa: F401 - re-exported: where the output goes
+from .atomic import AtomicDir, check_target  # noqa: F401 - re-exported: where the output goes
+from .objectstore import open_dir
 from .errors import InputError
 from .parquet import ParquetPart
 

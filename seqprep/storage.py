@@ -19,7 +19,11 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote
 
+import pyarrow as pa
+
 from .errors import InputError, UsageError
+
+STORE_ERRORS = (OSError, pa.ArrowException)  # what a store's client raises (Azure's: ArrowException)
 
 # pyarrow.fs's own schemes (hdfs needs a JVM; only s3 is tested here, against a local server)
 REMOTE = ("s3", "gs", "gcs", "abfs", "abfss", "az", "hdfs")
@@ -29,18 +33,28 @@ _MANGLED = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):/[^/]")  # "s3://b/x" after p
 
 @dataclass(frozen=True)
 class Uri:
-    """An object-store location: ``scheme://base`` (no trailing slash), its query kept apart."""
+    """An object-store location: ``scheme://base`` (no trailing slash), with what says how to
+    reach it kept apart: the query (``?endpoint_override=...``) and any ``user:key@`` before the
+    bucket. Neither is part of where the data is (:attr:`key`), nor shown (``str``)."""
 
     scheme: str
-    base: str  # bucket/key..., as given after "scheme://"
+    base: str  # bucket/key..., after "scheme://" and any "user:key@"
     query: str = ""
+    auth: str = ""  # "user:key" given before the bucket
 
-    def __str__(self) -> str:  # what messages show: no query (it may hold keys)
+    def __str__(self) -> str:  # what messages show: no keys, no settings
         return f"{self.scheme}://{self.base}"
 
     @property
     def full(self) -> str:
-        return f"{self}?{self.query}" if self.query else str(self)
+        """As given: what another process resolves the same store from."""
+        auth = f"{self.auth}@" if self.auth else ""
+        return f"{self.scheme}://{auth}{self.base}" + (f"?{self.query}" if self.query else "")
+
+    @property
+    def key(self) -> tuple:
+        """Where the data is, however the URI reaches it: two URIs of one key are one place."""
+        return {"gcs": "gs", "abfss": "abfs"}.get(self.scheme, self.scheme), self.base
 
     @property
     def name(self) -> str:
@@ -56,16 +70,19 @@ class Uri:
         return "/" not in self.base
 
     def __truediv__(self, name: str) -> "Uri":
-        return Uri(self.scheme, f"{self.base}/{name}", self.query)
+        return Uri(self.scheme, f"{self.base}/{name}", self.query, self.auth)
+
+    def same(self, other: "Uri") -> bool:
+        return self.key == other.key
 
     def contains(self, other: "Uri") -> bool:
         """``other`` is this location or under it."""
-        return (self.scheme, self.query) == (other.scheme, other.query) and (
-            other.base == self.base or other.base.startswith(self.base + "/"))
+        (a, here), (b, there) = self.key, other.key
+        return a == b and (there == here or there.startswith(here + "/"))
 
     def fs(self):
         """The file system and this location's path on it."""
-        filesystem, root = _filesystem(self.scheme, self.base.split("/", 1)[0], self.query)
+        filesystem, root = _filesystem(self.scheme, self.base.split("/", 1)[0], self.query, self.auth)
         rest = self.base.split("/", 1)[1] if "/" in self.base else ""
         return filesystem, f"{root}/{rest}" if rest else root
 
@@ -84,10 +101,15 @@ def parse(path) -> Uri | None:
         raise UsageError(f"{path}: {scheme}:// is not a storage seqprep reads or writes "
                          f"({', '.join(s + '://' for s in REMOTE)}, file://, or a local path)")
     rest, _, query = path[m.end():].partition("?")
+    auth, at, host = rest.partition("@")
+    if at and "/" not in auth:
+        rest = host
+    else:
+        auth = ""
     rest = rest.strip("/")
     if not rest or any(part in ("", ".", "..") for part in rest.split("/")):
         raise UsageError(f"{path}: not a bucket and prefix (scheme://bucket/prefix, no empty, '.' or '..' parts)")
-    return Uri(scheme, rest, query)
+    return Uri(scheme, rest, query, auth)
 
 
 def local(path: str) -> str:
@@ -100,6 +122,33 @@ def local(path: str) -> str:
     if host not in ("", "localhost") or not slash:
         raise UsageError(f"{text}: a file:// URI names a local path (file:///abs/path)")
     return unquote("/" + tail)
+
+
+def shown(path) -> str:
+    """``path`` as messages and reports show it: a URI without its keys and settings."""
+    try:
+        uri = parse(path)
+    except UsageError:
+        return str(path)
+    return str(uri) if uri is not None else str(path)
+
+
+def same_place(a: str, b: str) -> bool:
+    """Whether two paths name one place: URIs by bucket and key, local paths by their real path."""
+    ua, ub = parse(a), parse(b)
+    if ua is not None or ub is not None:
+        return ua is not None and ub is not None and ua.same(ub)
+    return os.path.realpath(local(a)) == os.path.realpath(local(b))
+
+
+def inside(a: str, b: str) -> bool:
+    """Whether ``a`` is under ``b`` (or is it)."""
+    from pathlib import Path
+
+    ua, ub = parse(a), parse(b)
+    if ua is not None or ub is not None:
+        return ua is not None and ub is not None and ub.contains(ua)
+    return Path(os.path.realpath(local(a))).is_relative_to(os.path.realpath(local(b)))
 
 
 def where(path) -> "Uri | str":
@@ -126,9 +175,10 @@ def local_only(path, what: str) -> str:
 _FILESYSTEMS: dict = {}
 
 
-def _filesystem(scheme: str, first: str, query: str):
-    key = (scheme, first, query)
+def _filesystem(scheme: str, first: str, query: str, auth: str = ""):
+    key = (scheme, first, query, auth)
     if key not in _FILESYSTEMS:
+        import pyarrow as pa
         import pyarrow.fs as pafs
 
         try:
@@ -139,11 +189,13 @@ def _filesystem(scheme: str, first: str, query: str):
                                      "or give abfs://container@account.dfs.core.windows.net/prefix")
                 _FILESYSTEMS[key] = (pafs.AzureFileSystem(account_name=account), first)
             else:
-                uri = f"{scheme}://{first}" + (f"?{query}" if query else "")
+                uri = f"{scheme}://{auth + '@' if auth else ''}{first}" + (f"?{query}" if query else "")
                 _FILESYSTEMS[key] = pafs.FileSystem.from_uri(uri)
-        except (OSError, ValueError) as e:
-            if isinstance(e, UsageError):
-                raise
+        except UsageError:
+            raise
+        except pa.ArrowInvalid as e:  # a setting pyarrow does not take: the user's to fix
+            raise UsageError(f"{scheme}://{first}: {first_line(e)}") from None
+        except (OSError, ValueError, pa.ArrowException) as e:
             raise InputError(f"{scheme}://{first}: cannot reach the store ({first_line(e)})") from None
     return _FILESYSTEMS[key]
 
@@ -169,7 +221,7 @@ def kind(uri: Uri) -> str:
     filesystem, path = uri.fs()
     try:
         info = filesystem.get_file_info(path)
-    except OSError as e:
+    except STORE_ERRORS as e:
         raise fails(uri, e) from None
     return {pafs.FileType.File: "file", pafs.FileType.Directory: "dir"}.get(info.type, "none")
 
@@ -181,7 +233,7 @@ def size(uri: Uri) -> int | None:
     filesystem, path = uri.fs()
     try:
         info = filesystem.get_file_info(path)
-    except OSError as e:
+    except STORE_ERRORS as e:
         raise fails(uri, e) from None
     return info.size if info.type == pafs.FileType.File else None
 
@@ -193,7 +245,7 @@ def listing(uri: Uri) -> dict[str, int]:
     filesystem, path = uri.fs()
     try:
         infos = filesystem.get_file_info(pafs.FileSelector(path, recursive=True, allow_not_found=True))
-    except OSError as e:
+    except STORE_ERRORS as e:
         raise fails(uri, e) from None
     return {i.path[len(path) + 1:]: i.size for i in infos if i.type == pafs.FileType.File}
 
@@ -209,7 +261,7 @@ def read_bytes(uri: Uri, limit: int) -> bytes:
     try:
         with filesystem.open_input_stream(path) as f:
             return f.read(limit + 1)[:limit + 1]
-    except OSError as e:
+    except STORE_ERRORS as e:
         raise fails(uri, e) from None
 
 
@@ -218,7 +270,7 @@ def write_bytes(uri: Uri, data: bytes) -> None:
     try:
         with filesystem.open_output_stream(path) as f:
             f.write(data)
-    except OSError as e:
+    except STORE_ERRORS as e:
         raise fails(uri, e, "written") from None
 
 
@@ -227,7 +279,7 @@ def open_input(uri: Uri):
     filesystem, path = uri.fs()
     try:
         return filesystem.open_input_file(path)
-    except OSError as e:
+    except STORE_ERRORS as e:
         raise fails(uri, e) from None
 
 
@@ -238,7 +290,7 @@ def sha256(uri: Uri) -> str:
         with filesystem.open_input_stream(path) as f:
             while chunk := f.read(1 << 22):
                 h.update(chunk)
-    except OSError as e:
+    except STORE_ERRORS as e:
         raise fails(uri, e) from None
     return h.hexdigest()
 
@@ -250,18 +302,23 @@ def upload(local_path, uri: Uri) -> None:
         with open(local_path, "rb") as src, filesystem.open_output_stream(path) as dst:
             while chunk := src.read(1 << 22):
                 dst.write(chunk)
-    except OSError as e:
+    except STORE_ERRORS as e:
         raise fails(uri, e, "written") from None
 
 
 def move(src: Uri, dst: Uri) -> None:
-    """Within one store: a server-side copy, then the delete (S3 has no rename)."""
+    """Within one store: a copy inside it (S3 has no rename), then the source deleted. Only the
+    copy must succeed: a source left behind is a temporary, removed with its prefix."""
     filesystem, a = src.fs()
     _, b = dst.fs()
     try:
-        filesystem.move(a, b)
-    except OSError as e:
+        filesystem.copy_file(a, b)
+    except STORE_ERRORS as e:
         raise fails(dst, e, "written") from None
+    try:
+        filesystem.delete_file(a)
+    except STORE_ERRORS:
+        pass
 
 
 def delete(uri: Uri) -> None:
@@ -270,7 +327,7 @@ def delete(uri: Uri) -> None:
         filesystem.delete_file(path)
     except FileNotFoundError:
         pass
-    except OSError as e:
+    except STORE_ERRORS as e:
         raise fails(uri, e, "deleted") from None
 
 
@@ -279,7 +336,7 @@ def delete_prefix(uri: Uri) -> None:
     filesystem, path = uri.fs()
     try:
         filesystem.delete_dir(path)
-    except OSError:
+    except STORE_ERRORS:
         pass
 
 
@@ -320,5 +377,5 @@ def open_output(uri: Uri) -> HashingOutput:
     filesystem, path = uri.fs()
     try:
         return HashingOutput(filesystem.open_output_stream(path))
-    except OSError as e:
+    except STORE_ERRORS as e:
         raise fails(uri, e, "written") from None

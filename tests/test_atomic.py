@@ -154,6 +154,8 @@ def test_what_seqprep_made(tmp_path):
     (tmp_path / "npy").mkdir()
     (tmp_path / "npy" / "meta.json").write_text(json.dumps({"format": "seqprep-npy"}))
     (tmp_path / "npy" / "X.npy").write_bytes(b"")
+    assert made_by_seqprep(tmp_path / "npy") is None  # a meta.json that lists no arrays vouches for none
+    (tmp_path / "npy" / "meta.json").write_text(json.dumps({"format": "seqprep-npy", "files": {"X.npy": {"bytes": 0}}}))
     assert made_by_seqprep(tmp_path / "npy") == "npy"
     (tmp_path / "npy" / "other.txt").write_text("")
     assert made_by_seqprep(tmp_path / "npy") is None
@@ -171,6 +173,9 @@ def test_what_seqprep_made(tmp_path):
     (tmp_path / "fake" / "_seqprep.json").write_text(json.dumps({"format": "seqprep-dataset", "shards": []}))
     (tmp_path / "fake" / "precious").write_text("x")
     assert made_by_seqprep(tmp_path / "fake") is None  # a manifest does not vouch for files it does not list
+    (tmp_path / "fake" / "_seqprep.json").write_text(json.dumps({"format": "seqprep-dataset", "shards": [
+        {"path": "precious", "bytes": 1}]}))
+    assert made_by_seqprep(tmp_path / "fake") is None  # nor for files not named as seqprep names its shards
     os.symlink(tmp_path / "ds", tmp_path / "link")
     assert made_by_seqprep(tmp_path / "link") is None
 

@@ -311,6 +311,7 @@ def test_train_and_evaluate_read_s3(cli, s3, prefix, src, tmp_path):
 
 
 def test_the_keras_loader_reads_s3(s3, prefix, src, tmp_path):
+    os.environ.setdefault("KERAS_BACKEND", "torch")
     pytest.importorskip("keras")
     from seqprep.keras import SequenceBatches as Sequence
 
@@ -321,3 +322,101 @@ def test_the_keras_loader_reads_s3(s3, prefix, src, tmp_path):
     for i in range(len(here)):
         (xa, ya), (xb, yb) = here[i], there[i]
         assert np.array_equal(xa, xb) and np.array_equal(ya, yb)
+
+
+@pytest.mark.parametrize("spelling", ["{p}/d?region=us-east-1", "s3://test:test@{b}/d", "S3://{b}/d/"])
+def test_the_input_spelled_otherwise_is_still_the_input(s3, prefix, src, spelling):
+    truncate(str(src), f"{prefix}/d", length=5)
+    before = objects(s3, f"{prefix}/d")
+    out = spelling.format(p=prefix, b=prefix[len("s3://"):])
+    with pytest.raises(OutputError, match="OUT is the same as the input"):
+        truncate(f"{prefix}/d", out, length=3, overwrite=True)
+    with pytest.raises(UsageError, match="TRAIN_OUT and VAL_OUT are the same path"):
+        holdout(str(src), f"{prefix}/d", out, fraction=0.5, seed=1, overwrite=True)
+    assert objects(s3, f"{prefix}/d") == before
+
+
+def test_keys_and_settings_in_a_uri_are_not_shown(cli, s3, prefix, src, tmp_path):
+    bucket_path = prefix[len("s3://"):]
+    result = cli("truncate", src, f"s3://test:test@{bucket_path}/d?region=us-east-1", "--length", "4")
+    assert result.exit_code == 0, result.stderr
+    assert f"to {prefix}/d" in result.stderr and "test:test" not in result.stderr and "region" not in result.stderr
+    fit(f"s3://test:test@{bucket_path}/d", str(tmp_path / "stats.json"))
+    assert "test:test" not in (tmp_path / "stats.json").read_text()
+    result = cli("truncate", src, f"{prefix}/e?no_such_setting=1", "--length", "4")
+    assert result.exit_code == 2 and "no_such_setting" in result.stderr, result.stderr
+
+
+def _stop_after(monkeypatch, moves: int, effect):
+    """storage.move does ``moves`` moves, then ``effect()`` in place of the next one."""
+    from seqprep import objectstore
+
+    real, done = storage.move, []
+
+    def move(a, b):
+        if len(done) == moves:
+            done.append(None)
+            return effect(a, b)
+        done.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(objectstore.storage, "move", move)
+
+
+def test_a_commit_that_stops_halfway_says_so_and_the_next_overwrite_mends_it(s3, prefix, src, monkeypatch):
+    truncate(str(src), f"{prefix}/d", length=5)
+
+    def fail(a, b):
+        raise InputError(f"{b}: cannot be written (the store went away)")
+
+    _stop_after(monkeypatch, 2, fail)
+    with pytest.raises(OutputError, match="the commit stopped after the old output was removed .* the new output is "
+                                          "whole under s3://bucket/.*/\\.d\\.seqprep-tmp-.*--overwrite"):
+        truncate(str(src), f"{prefix}/d", length=3, overwrite=True)
+    left = objects(s3, prefix)
+    assert "d/_seqprep.json" not in left and "d/_seqprep.commit" in left
+    assert any(".d.seqprep-tmp-" in k and k.endswith("_seqprep.json") for k in left)  # the new copy, whole
+    with pytest.raises(InputError, match="a seqprep commit to it did not finish .* run the command again"):
+        open_source(f"{prefix}/d")
+    monkeypatch.undo()
+    truncate(str(src), f"{prefix}/d", length=3, overwrite=True)
+    again = objects(s3, f"{prefix}/d")
+    assert sorted(again) == ["_seqprep.json", "part-00000.parquet", "part-00001.parquet", "part-00002.parquet",
+                             "part-00003.parquet", "part-00004.parquet"]
+    assert json.loads(again["_seqprep.json"])["padding"]["length"] == 3
+
+
+def test_ctrl_c_during_the_commit_waits_for_it(s3, prefix, src, monkeypatch):
+    import signal
+
+    truncate(str(src), f"{prefix}/d", length=5)
+
+    def interrupt(a, b):
+        signal.raise_signal(signal.SIGINT)
+        storage.move(a, b)
+
+    _stop_after(monkeypatch, 1, interrupt)
+    with pytest.raises(OutputError, match="interrupted by SIGINT during the commit, which was finished first") as e:
+        truncate(str(src), f"{prefix}/d", length=3, overwrite=True)
+    assert e.value.exit_code == 130
+    monkeypatch.undo()
+    assert json.loads(objects(s3, f"{prefix}/d")["_seqprep.json"])["padding"]["length"] == 3
+    assert open_source(f"{prefix}/d").rows == 50
+
+
+def test_the_commit_moves_only_what_the_manifest_lists(s3, prefix, src, monkeypatch):
+    from seqprep import objectstore
+
+    real = storage.write_bytes
+
+    def write_bytes(uri, data):  # someone drops an object into the temporary prefix mid-run
+        if uri.name == "_seqprep.json" and TMP in str(uri):
+            real(uri.parent / "intruder.txt", b"x")
+        return real(uri, data)
+
+    monkeypatch.setattr(objectstore.storage, "write_bytes", write_bytes)
+    truncate(str(src), f"{prefix}/d", length=3)
+    assert "intruder.txt" not in objects(s3, f"{prefix}/d")
+
+
+TMP = ".seqprep-tmp-"

@@ -18,6 +18,7 @@ from rich.console import Console
 from .. import options
 from .. import __version__, memory
 from ..errors import OutputError, SeqprepError, UsageError
+from ..storage import shown
 
 # Click's base class for usage errors; Typer may vendor Click, so reach it through a public subclass.
 ClickException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
@@ -253,7 +254,8 @@ WorkersOpt = Annotated[int, typer.Option(
     "SEQPREP_CORES=N sets the cores), and seqprep says so.")]
 SchedulerOpt = Annotated[Optional[str], typer.Option(
     "--scheduler", metavar="ADDRESS", help="Run the shards as tasks on this Dask cluster (tcp://host:8786; needs "
-    "seqprep\\[dask] on every worker and IN and OUT on a file system they all see); byte-identical output.")]
+    "seqprep\\[dask] on every worker, and IN and OUT on a file system they all see or in object storage); "
+    "byte-identical output.")]
 
 
 def summary(command: str, target: str, manifest: dict) -> None:
@@ -268,7 +270,7 @@ def summary(command: str, target: str, manifest: dict) -> None:
     if nulls:
         notes.append(f"{nulls:,} without a label")
     notes = f" ({'; '.join(notes)})" if notes else ""
-    err.print(f"{command}: wrote {manifest['rows']:,} rows{where} to {target}{notes}", markup=False)
+    err.print(f"{command}: wrote {manifest['rows']:,} rows{where} to {shown(target)}{notes}", markup=False)
 
 
 

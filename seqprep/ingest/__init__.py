@@ -205,7 +205,7 @@ def _ingest(src: str, out: str, fmt: str | None, options: IngestOptions, overwri
     if options.split is not None and fmt != "text":
         raise UsageError("--split applies to folders of .txt files (FOLDER/SPLIT/LABEL/*.txt) only")
     if options.labels:
-        regular_file(Path(options.labels), " (--labels)")
+        regular_file(Path(storage.local_only(options.labels, "--labels")), " (--labels)")
     layout = (f"{fmt} on stdin ({stdin_note.rstrip(', ')})" if stdin_note else f"{fmt} on stdin", None) \
         if src == "-" else describe_layout(path, fmt, options)
     check_target(out, inputs=(src,), overwrite=overwrite)

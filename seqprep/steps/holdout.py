@@ -23,15 +23,14 @@ first is renamed into place.
 from __future__ import annotations
 
 import math
-import os
 import shutil
 from contextlib import ExitStack
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .. import storage
 from ..dataset import BATCH_ROWS, Source, open_source
 from ..engine import Progress
 from ..errors import InputError, OutputError, UsageError
@@ -51,11 +50,11 @@ def holdout(src: str, train_out: str, val_out: str, *, fraction: float, seed: in
     for out in (train_out, val_out):
         if out == "-":
             raise UsageError("holdout writes two datasets; give TRAIN_OUT and VAL_OUT as paths, not '-'")
-    if os.path.realpath(train_out) == os.path.realpath(val_out):
-        raise UsageError(f"TRAIN_OUT and VAL_OUT are the same path ({train_out}); give two paths")
+    if storage.same_place(train_out, val_out):
+        raise UsageError(f"TRAIN_OUT and VAL_OUT are the same path ({storage.shown(train_out)}); give two paths")
     for a, b in ((train_out, val_out), (val_out, train_out)):
-        if Path(os.path.realpath(a)).is_relative_to(os.path.realpath(b)):
-            raise UsageError(f"{a} is inside {b}; give TRAIN_OUT and VAL_OUT side by side")
+        if storage.inside(a, b):
+            raise UsageError(f"{storage.shown(a)} is inside {storage.shown(b)}; give TRAIN_OUT and VAL_OUT side by side")
     check_target(train_out, inputs=(src,), overwrite=overwrite)
     check_target(val_out, inputs=(src,), overwrite=overwrite)
     source = open_source(src)

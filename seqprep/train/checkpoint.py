@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+from .. import storage
 from ..errors import InputError, UsageError
 
 CHECKPOINT = "model.pt"
@@ -24,6 +25,7 @@ DAMAGED = "the checkpoint is damaged, train it again"
 
 def read(run: str, hint: str) -> tuple[dict, Path]:
     """RUN/model.pt as the dict torch saved, refused with one line if it is anything else."""
+    run = storage.local_only(run, "a run directory")
     path = Path(run) / CHECKPOINT
     if Path(run).exists() and not Path(run).is_dir():
         raise InputError(f"{run}: not a run directory (it is a file); give the directory `seqprep train` wrote")
