@@ -393,9 +393,13 @@ def baseline_rows(train_path: str, test_path: str, kind: str, seed: int) -> list
     from .handle import open as open_dataset
 
     def read(path: str):
-        table = open_dataset(path).to_arrow()
+        dataset = open_dataset(path)
+        table = dataset.to_arrow()
         labels = table.column("label").to_pylist() if "label" in table.column_names else [None] * table.num_rows
-        return table.column("seq"), labels
+        seq = table.column("seq")
+        if dataset.padding is not None and "length" in table.column_names:  # padded already: its real steps
+            seq = _real_steps(seq, table.column("length"), dataset.padding.side)
+        return seq, labels
 
     x_train, y_train = read(train_path)
     x_test, y_test = read(test_path)
@@ -417,6 +421,21 @@ def baseline_rows(train_path: str, test_path: str, kind: str, seed: int) -> list
         out.append(("1-nn euclidean", bl.nearest_neighbour(_series(x_train), ytr, _series(x_test))))
     return [{"technique": name, "baseline": True, **_scores(yte, np.asarray(pred, dtype=np.int64), len(classes), seed),
              "scored": "per row"} for name, pred in out]
+
+
+def _real_steps(seq, lengths, side: str):
+    """Padded rows (``fixed_size_list`` of L steps) as lists of their real steps, which sit at
+    the end of each row when the padding is at the start, else at the start."""
+    import pyarrow as pa
+
+    seq = seq.combine_chunks() if isinstance(seq, pa.ChunkedArray) else seq
+    width = seq.type.list_size
+    n = np.clip(np.asarray(lengths.to_numpy(zero_copy_only=False), dtype=np.int64), 0, width)
+    offsets = np.zeros(len(n) + 1, dtype=np.int64)
+    np.cumsum(n, out=offsets[1:])
+    starts = np.arange(len(n), dtype=np.int64) * width + (width - n if side == "start" else 0)
+    index = np.repeat(starts - offsets[:-1], n) + np.arange(offsets[-1], dtype=np.int64)
+    return pa.LargeListArray.from_arrays(pa.array(offsets), seq.flatten().take(pa.array(index)))
 
 
 def _series(column) -> list:

@@ -139,3 +139,31 @@ def test_the_table_shows_each_runs_kept_epoch():
     assert _epochs({"epochs": 8, "kept_epoch": 6, "kept_epochs": [6, 7, 5]}) == "6,7,5/8"
     assert _epochs({"epochs": 8, "kept_epoch": None}) == "8"
     assert _epochs({"technique": "1-nn"}) == ""
+
+
+@pytest.mark.parametrize("side", ["start", "end"])
+@pytest.mark.parametrize("kind", ["tokens", "readings"])
+def test_baselines_read_padded_data_as_its_real_steps(tmp_path, side, kind):
+    import numpy as np
+    import pyarrow as pa
+
+    from seqprep.compare import baseline_rows
+    from seqprep.steps import Padding, truncate
+
+    from ..conftest import make_dataset
+
+    rng = np.random.default_rng(0)
+    if kind == "tokens":
+        seqs = [[f"w{int(t)}" for t in rng.integers(0, 6, int(rng.integers(0, 12)))] for _ in range(40)]
+        seq_type = pa.string()
+    else:
+        seqs = [rng.normal(size=int(rng.integers(1, 12))).tolist() for _ in range(40)]
+        seq_type = pa.float32()
+    labels = ["a" if (i * 7) % 3 else "b" for i in range(40)]
+    for split, rows in (("train", slice(0, 30)), ("test", slice(30, 40))):
+        make_dataset(tmp_path / split, seqs[rows], labels=labels[rows], seq_type=seq_type)
+        truncate(str(tmp_path / split), str(tmp_path / f"{split}-padded"), length=12,
+                 padding=Padding(side=side, value=None if kind == "tokens" else 0))
+    raw = baseline_rows(str(tmp_path / "train"), str(tmp_path / "test"), kind, seed=0)
+    padded = baseline_rows(str(tmp_path / "train-padded"), str(tmp_path / "test-padded"), kind, seed=0)
+    assert padded == raw and len(raw) == 2
