@@ -91,7 +91,8 @@ def train(
     tbptt_loss: Annotated[TbpttLoss, typer.Option(help="With --tbptt: the loss at each sequence's end (last), or after every chunk (every).")] = TbpttLoss.last,
     budget_steps: Annotated[Optional[str], typer.Option(help="Stop after the batch whose steps read (rows' real steps, summed) reach N, e.g. 2M: the same on every machine.", show_default="no budget")] = None,
     device: Annotated[Device, typer.Option(help="auto takes CUDA when present.")] = Device.auto,
-    seed: Annotated[int, typer.Option(help="Seed for weights and batch order (deterministic on CPU).")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed for weights and batch order (deterministic on CPU for a thread count).")] = 0,
+    threads: Annotated[Optional[int], typer.Option(help="CPU threads PyTorch computes with. Fewer run faster on a busy machine; results differ in the last bits between thread counts.", show_default="one per core")] = None,
     overwrite: RunOverwriteOpt = False,
 ) -> None:
     """Train an LSTM classifier on encoded sequences, of one length or of many.
@@ -133,7 +134,7 @@ def train(
                           conv_stride=conv_stride, weight_decay=weight_decay, clip=clip if clip != 0 else None,
                           schedule=schedule.value, warmup=warmup, balance=balance, tbptt_loss=tbptt_loss.value,
                           budget_steps=options.count(budget_steps, "--budget-steps") if budget_steps is not None else None,
-                          on_epoch=lambda r: (bar.stop(), show(r)), on_batch=bar.update)
+                          threads=threads, on_epoch=lambda r: (bar.stop(), show(r)), on_batch=bar.update)
     bar.stop()
     if result.get("rank", 0) != 0:
         return  # under torchrun, process 0 reports

@@ -51,7 +51,7 @@ def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", s
           on_batch=None, pool: str = POOL, input_dropout: float = 0.0, conv: int | None = None,
           conv_stride: int | None = None, weight_decay: float = 0.01, clip: float | None = 1.0,
           schedule: str = "cosine", warmup: float = 0.05, balance: bool = False, tbptt_loss: str = "last",
-          val_fraction: float | None = None, budget_steps: int | None = None) -> dict:
+          val_fraction: float | None = None, budget_steps: int | None = None, threads: int | None = None) -> dict:
     """Train an LSTM classifier on a dataset; writes RUN/model.pt, metrics.jsonl and curves.png.
 
     The recipe: AdamW (``weight_decay``), gradients clipped to norm ``clip``, the learning rate
@@ -64,8 +64,13 @@ def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", s
     with the best validation macro-F1 is kept. ``budget`` stops after the epoch that uses up so
     many seconds (machine-dependent); ``budget_steps`` after the batch whose steps read (each
     row's real steps, summed over the batches) reach it, the same on every machine, the
-    schedule spread over the epochs it reaches into.
+    schedule spread over the epochs it reaches into. ``threads`` sets the CPU threads PyTorch
+    computes with, for the whole process (default: PyTorch's own, one per core); results differ
+    in the last bits between thread counts.
     """
+    positive(("--threads", threads))
+    if threads is not None and threads > 4096:
+        raise UsageError(f"--threads {threads:,} must be at most 4,096")
     positive(("--embed", embed), ("--hidden", hidden), ("--layers", layers), ("--epochs", epochs),
              ("--batch-size", batch_size), ("--tbptt", tbptt), ("--conv", conv), ("--conv-stride", conv_stride),
              ("--budget-steps", budget_steps))
@@ -101,6 +106,8 @@ def train(data: str, run: str, *, val: str | None = None, model: str = "lstm", s
     if tbptt_loss != "last" and tbptt is None:
         raise UsageError("--tbptt-loss applies with --tbptt K")
     check_seed(seed)
+    if threads is not None:
+        torch.set_num_threads(threads)
     if model not in MODELS:
         raise UsageError(f"--model {model!r} must be one of {', '.join(MODELS)}")
     if model == "autoencoder":

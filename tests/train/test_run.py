@@ -240,3 +240,16 @@ def test_autoencoder_codes_are_the_same_with_workers(tmp_path):
         encode(str(raw), str(tmp_path / f"codes{w}"), autoencoder=str(tmp_path / "ae"), length=5, workers=w)
     one, two = (sorted((p.name, p.read_bytes()) for p in (tmp_path / f"codes{w}").iterdir()) for w in (1, 2))
     assert len(one) == 6 and one == two
+
+
+def test_threads_sets_pytorchs_thread_count(cli, tokens, tmp_path):
+    before = torch.get_num_threads()
+    try:
+        result = cli("train", tokens / "ids", tmp_path / "one", "--epochs", "1", "--hidden", "8", "--embed", "4",
+                     "--threads", "1")
+        assert result.exit_code == 0, result.stderr
+        assert torch.get_num_threads() == 1
+        result = cli("train", tokens / "ids", tmp_path / "none", "--threads", "0")
+        assert result.exit_code == 2 and "--threads 0 must be positive" in result.stderr
+    finally:
+        torch.set_num_threads(before)
