@@ -7,15 +7,19 @@ then committed in this order:
    come in, which go (a reader still reads the old OUT);
 2. the old output's manifest is deleted (from here no reader takes OUT: no manifest, no
    dataset), then its other objects;
-3. the new objects are moved in (a copy inside the store, then a delete), the ones the new
-   manifest lists and nothing else;
-4. the new manifest is moved in last: the commit. The marker and the temporary prefix are then
-   removed, best effort (a leftover is harmless).
+3. the new objects are copied in (a copy inside the store), the ones the new manifest lists
+   and nothing else;
+4. the new manifest is copied in last: the commit. The marker and the temporary prefix are
+   then removed, best effort (a leftover is harmless), and so is the temporary prefix of an
+   earlier commit to OUT that did not finish.
 
-Ctrl-C and SIGTERM wait until step 4 is done. A failure of the store in steps 2-4 (or a
-SIGKILL) leaves OUT without a manifest but with its marker: readers refuse it, naming what
-happened; ``--overwrite`` replaces it (the marker proves the objects are seqprep's); and the
-new output stays whole under its temporary prefix. A run killed before step 1 leaves the old
+Ctrl-C and SIGTERM wait until step 4 is done (holdout: until both outputs are). A failure of
+the store in steps 2-4 (or a SIGKILL) leaves OUT without a manifest but with its marker:
+readers refuse it, naming what happened; ``--overwrite`` replaces it (the marker, naming only
+seqprep's own kinds of objects, shows they are seqprep's); and the new output stays whole
+under its temporary prefix (nothing is taken out of it before the commit). Two runs committing
+to one OUT at once are not told apart: the last one to finish wins, or OUT is left as an
+interrupted commit. A run killed before step 1 leaves the old
 OUT and its temporary prefix (no lock tells a live run's prefix from a dead one's in a store:
 remove such prefixes, or let a lifecycle rule expire them).
 """
@@ -32,9 +36,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from . import storage
-from .atomic import (DATA_KINDS, KIND_NAMES, MANIFEST_LIMIT, MANIFESTS, SHARD, TMP_MARK, AtomicDir, _dir_kind,
-                     _names)
-from .errors import OutputError
+from .atomic import (DATA_KINDS, KIND_NAMES, MANIFEST_LIMIT, MANIFESTS, NPY_FILES, SHARD, TMP_MARK, AtomicDir,
+                     _dir_kind, _names)
+from .errors import OutputError, SeqprepError
 from .storage import Uri
 
 COMMIT = "_seqprep.commit"  # the marker of a commit under way (step 1 to 4)
@@ -63,13 +67,28 @@ def remote_kind(uri: Uri) -> str | None:
 
     if COMMIT in listed:
         m = json_of(COMMIT)
-        if not (isinstance(m, dict) and m.get("format") == "seqprep-commit" and isinstance(m.get("objects"), list)):
+        if not (isinstance(m, dict) and m.get("format") == "seqprep-commit" and isinstance(m.get("objects"), list)
+                and _our_temporary(uri, m.get("temporary"))):
             return None
         named = {n for n in m["objects"] if isinstance(n, str)}
-        ours = all(n in named or n in LAST or n == COMMIT for n in listed)
-        return "interrupted" if ours and all(SHARD.fullmatch(n) or n in LAST or n.endswith(".npy")
-                                             for n in named) else None
+        kinds = all(SHARD.fullmatch(n) or n in LAST or n in NPY_FILES for n in named)
+        return "interrupted" if kinds and all(n in named or n == COMMIT for n in listed) else None
     return _dir_kind(set(listed), json_of, listed.get, lambda n: storage.sha256(uri / n))
+
+
+def _our_temporary(out: Uri, temporary) -> Uri | None:
+    """The temporary prefix a marker names, if it is one of OUT's (``.OUT.seqprep-tmp-...`` beside it)."""
+    if not isinstance(temporary, str):
+        return None
+    try:
+        tmp = storage.parse(temporary)
+    except SeqprepError:  # a damaged marker names nothing
+        return None
+    if tmp is None or tmp.key[0] != out.key[0] or tmp.parent.base != out.parent.base:
+        return None
+    if not tmp.name.startswith(f".{out.name}{TMP_MARK}"):
+        return None
+    return out.parent / tmp.name
 
 
 def interrupted_note(uri: Uri) -> str | None:
@@ -149,7 +168,8 @@ class RemoteDir:
                 raise OutputError(f"{self.out}: changed while writing and now holds objects seqprep did not make; "
                                   "nothing was replaced")
         old = storage.listing(self.out) if present is not None else {}
-        with _signals_wait() as caught:
+        earlier = _earlier_temporary(self.out) if COMMIT in old else None
+        with signals_wait() as caught:
             storage.write_bytes(self.out / COMMIT, json.dumps(
                 {"format": "seqprep-commit", "temporary": str(self.tmp), "objects": sorted({*names, last, *old})}
             ).encode())
@@ -162,28 +182,27 @@ class RemoteDir:
                     if name not in names and name not in LAST and name != COMMIT:
                         storage.delete(self.out / name)
                 for name in names:
-                    storage.move(self.tmp / name, self.out / name)
-                storage.move(self.tmp / last, self.out / last)  # the commit
+                    storage.copy(self.tmp / name, self.out / name)
+                storage.copy(self.tmp / last, self.out / last)  # the commit
             except Exception as e:  # noqa: BLE001 - said in one line, with what is where now
                 raise OutputError(f"{self.out}: the commit stopped after the old output was removed "
                                   f"({str(e).rstrip('.')}); it is no dataset now, and the new output is whole under "
                                   f"{self.tmp}: run the command again with --overwrite") from None
             self._begun = False
-            for cleanup in (lambda: storage.delete(self.out / COMMIT), lambda: storage.delete_prefix(self.tmp)):
+            for cleanup in (lambda: storage.delete(self.out / COMMIT), lambda: storage.delete_prefix(self.tmp),
+                            lambda: earlier is not None and storage.delete_prefix(earlier)):
                 try:
                     cleanup()
                 except Exception:  # noqa: BLE001 - committed already; a leftover marker or temporary is harmless
                     pass
-        if caught:
-            error = OutputError(f"interrupted by {signal.Signals(caught[0]).name} during the commit, which was "
-                                f"finished first: {self.out} is the new output")
-            error.exit_code = 128 + caught[0]
-            raise error
+        if caught and caught is not _WAITING[0]:  # the outermost wait raises (holdout: after both)
+            raise interrupted_after(caught, str(self.out))
 
     def take_back(self) -> None:
         listed = storage.listing(self.out)
         for name in sorted(listed, key=lambda n: n not in LAST):  # manifest first
             storage.delete(self.out / name)
+        storage.delete_prefix(self.out)  # and the folder marker the client may have made
 
     def abort(self) -> None:
         if not self._begun:  # once the commit has begun, the temporary prefix is the new output
@@ -204,10 +223,26 @@ def _listed(manifest: tuple[str, bytes]) -> list[str]:
     return [s["path"] for s in m.get("shards", [])]
 
 
+def _earlier_temporary(out: Uri) -> Uri | None:
+    """The temporary prefix named by the marker of an earlier commit to OUT that did not finish."""
+    try:
+        m = json.loads(storage.read_bytes(out / COMMIT, MANIFEST_LIMIT))
+    except (ValueError, RecursionError, SeqprepError):
+        return None
+    return _our_temporary(out, m.get("temporary")) if isinstance(m, dict) else None
+
+
+_WAITING: list = [None]  # the caught-signals list of the outermost wait under way
+
+
 @contextmanager
-def _signals_wait():
+def signals_wait():
     """Ctrl-C and SIGTERM wait until the block ends (the signals caught are in the list yielded);
-    only in the main thread, where Python's handlers run."""
+    only in the main thread, where Python's handlers run. Nested, the inner block shares the
+    outer's list, and the outer one decides what to do (:func:`interrupted_after`)."""
+    if _WAITING[0] is not None:
+        yield _WAITING[0]
+        return
     caught: list[int] = []
     if threading.current_thread() is not threading.main_thread():
         yield caught
@@ -215,11 +250,21 @@ def _signals_wait():
     saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     for sig in saved:
         signal.signal(sig, lambda signum, frame: caught.append(signum))
+    _WAITING[0] = caught
     try:
         yield caught
     finally:
+        _WAITING[0] = None
         for sig, handler in saved.items():
             signal.signal(sig, handler)
+
+
+def interrupted_after(caught: list, what: str) -> OutputError:
+    """The error for a signal that waited for a commit: exit 128 + its number."""
+    error = OutputError(f"interrupted by {signal.Signals(caught[0]).name} during the commit, which was finished "
+                        f"first: {what} {'are' if ' and ' in what else 'is'} the new output")
+    error.exit_code = 128 + caught[0]
+    return error
 
 
 class StagedDir:

@@ -84,6 +84,7 @@ class Uri:
         """The file system and this location's path on it."""
         filesystem, root = _filesystem(self.scheme, self.base.split("/", 1)[0], self.query, self.auth)
         rest = self.base.split("/", 1)[1] if "/" in self.base else ""
+        root = root.rstrip("/")
         return filesystem, f"{root}/{rest}" if rest else root
 
 
@@ -101,14 +102,19 @@ def parse(path) -> Uri | None:
         raise UsageError(f"{path}: {scheme}:// is not a storage seqprep reads or writes "
                          f"({', '.join(s + '://' for s in REMOTE)}, file://, or a local path)")
     rest, _, query = path[m.end():].partition("?")
-    auth, at, host = rest.partition("@")
-    if at and "/" not in auth:
-        rest = host
-    else:
-        auth = ""
+    auth = ""
+    if scheme not in ("abfs", "abfss"):  # there, container@account is the host, not keys
+        head, at, host = rest.partition("@")
+        if at and "/" not in head:
+            auth, rest = head, host
+        bucket = rest.split("/", 1)[0]
+        if any(c in bucket for c in "@:%"):  # no bucket name holds these: keys, badly written
+            raise UsageError(f"{scheme}://...: the bucket name holds '@', ':' or '%', which no bucket name does; give "
+                             "keys in the environment (AWS_ACCESS_KEY_ID, ...), not in the URI")
     rest = rest.strip("/")
     if not rest or any(part in ("", ".", "..") for part in rest.split("/")):
-        raise UsageError(f"{path}: not a bucket and prefix (scheme://bucket/prefix, no empty, '.' or '..' parts)")
+        raise UsageError(f"{scheme}://{rest.split('/', 1)[0] if auth == '' else '...'}: not a bucket and prefix "
+                         "(scheme://bucket/prefix, no empty, '.' or '..' parts)")
     return Uri(scheme, rest, query, auth)
 
 
@@ -194,10 +200,19 @@ def _filesystem(scheme: str, first: str, query: str, auth: str = ""):
         except UsageError:
             raise
         except pa.ArrowInvalid as e:  # a setting pyarrow does not take: the user's to fix
-            raise UsageError(f"{scheme}://{first}: {first_line(e)}") from None
+            raise UsageError(f"{scheme}://{first}: {_scrubbed(first_line(e), query, auth)}") from None
         except (OSError, ValueError, pa.ArrowException) as e:
-            raise InputError(f"{scheme}://{first}: cannot reach the store ({first_line(e)})") from None
+            raise InputError(f"{scheme}://{first}: cannot reach the store "
+                             f"({_scrubbed(first_line(e), query, auth)})") from None
     return _FILESYSTEMS[key]
+
+
+def _scrubbed(text: str, query: str, auth: str) -> str:
+    """A client's message without the URI's keys and settings (pyarrow repeats the URI)."""
+    for secret in (query, auth):
+        if secret:
+            text = text.replace(secret, "...")
+    return text
 
 
 def first_line(e: Exception) -> str:
@@ -304,6 +319,16 @@ def upload(local_path, uri: Uri) -> None:
                 dst.write(chunk)
     except STORE_ERRORS as e:
         raise fails(uri, e, "written") from None
+
+
+def copy(src: Uri, dst: Uri) -> None:
+    """Within one store: a copy made by the store itself."""
+    filesystem, a = src.fs()
+    _, b = dst.fs()
+    try:
+        filesystem.copy_file(a, b)
+    except STORE_ERRORS as e:
+        raise fails(dst, e, "written") from None
 
 
 def move(src: Uri, dst: Uri) -> None:

@@ -348,10 +348,10 @@ def test_keys_and_settings_in_a_uri_are_not_shown(cli, s3, prefix, src, tmp_path
 
 
 def _stop_after(monkeypatch, moves: int, effect):
-    """storage.move does ``moves`` moves, then ``effect()`` in place of the next one."""
+    """storage.copy does ``moves`` copies, then ``effect()`` in place of the next one."""
     from seqprep import objectstore
 
-    real, done = storage.move, []
+    real, done = storage.copy, []
 
     def move(a, b):
         if len(done) == moves:
@@ -360,7 +360,7 @@ def _stop_after(monkeypatch, moves: int, effect):
         done.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(objectstore.storage, "move", move)
+    monkeypatch.setattr(objectstore.storage, "copy", move)
 
 
 def test_a_commit_that_stops_halfway_says_so_and_the_next_overwrite_mends_it(s3, prefix, src, monkeypatch):
@@ -375,7 +375,8 @@ def test_a_commit_that_stops_halfway_says_so_and_the_next_overwrite_mends_it(s3,
         truncate(str(src), f"{prefix}/d", length=3, overwrite=True)
     left = objects(s3, prefix)
     assert "d/_seqprep.json" not in left and "d/_seqprep.commit" in left
-    assert any(".d.seqprep-tmp-" in k and k.endswith("_seqprep.json") for k in left)  # the new copy, whole
+    kept = sorted(k.split("/")[-1] for k in left if ".d.seqprep-tmp-" in k)
+    assert kept == ["_seqprep.json"] + [f"part-0000{i}.parquet" for i in range(5)]  # the new copy, whole
     with pytest.raises(InputError, match="a seqprep commit to it did not finish .* run the command again"):
         open_source(f"{prefix}/d")
     monkeypatch.undo()
@@ -384,6 +385,7 @@ def test_a_commit_that_stops_halfway_says_so_and_the_next_overwrite_mends_it(s3,
     assert sorted(again) == ["_seqprep.json", "part-00000.parquet", "part-00001.parquet", "part-00002.parquet",
                              "part-00003.parquet", "part-00004.parquet"]
     assert json.loads(again["_seqprep.json"])["padding"]["length"] == 3
+    assert not [k for k in objects(s3, prefix) if "seqprep-tmp" in k]  # the earlier commit's copy went too
 
 
 def test_ctrl_c_during_the_commit_waits_for_it(s3, prefix, src, monkeypatch):
@@ -393,7 +395,7 @@ def test_ctrl_c_during_the_commit_waits_for_it(s3, prefix, src, monkeypatch):
 
     def interrupt(a, b):
         signal.raise_signal(signal.SIGINT)
-        storage.move(a, b)
+        storage.copy(a, b)
 
     _stop_after(monkeypatch, 1, interrupt)
     with pytest.raises(OutputError, match="interrupted by SIGINT during the commit, which was finished first") as e:
@@ -420,3 +422,53 @@ def test_the_commit_moves_only_what_the_manifest_lists(s3, prefix, src, monkeypa
 
 
 TMP = ".seqprep-tmp-"
+
+
+def test_holdout_waits_out_ctrl_c_for_both_outputs(s3, prefix, src, monkeypatch):
+    import signal
+
+    holdout(str(src), f"{prefix}/t", f"{prefix}/v", fraction=0.3, seed=1)
+
+    def interrupt(a, b):
+        signal.raise_signal(signal.SIGINT)
+        storage.copy(a, b)
+
+    _stop_after(monkeypatch, 0, interrupt)
+    with pytest.raises(OutputError, match=f"finished first: {prefix}/t and {prefix}/v are the new output"):
+        holdout(str(src), f"{prefix}/t", f"{prefix}/v", fraction=0.5, seed=2, overwrite=True)
+    monkeypatch.undo()
+    rows = [json.loads(objects(s3, f"{prefix}/{r}")["_seqprep.json"])["rows"] for r in ("t", "v")]
+    ids = [set(_ids(f"{prefix}/{r}")) for r in ("t", "v")]
+    assert sum(rows) == 50 and not ids[0] & ids[1] and ids[0] | ids[1] == set(range(50))
+    lineage = json.loads(objects(s3, f"{prefix}/v")["_seqprep.json"])["lineage"][-1]
+    assert lineage["seed"] == 2  # the second output is the new one too, not the old
+
+
+def _ids(uri: str) -> list:
+    import seqprep as sp
+
+    return sp.open(uri).to_arrow().column("id").to_pylist()
+
+
+@pytest.mark.parametrize("uri, message", [
+    ("s3://bk%74/x", "the bucket name holds"),
+    ("s3://AKIASECRET:SUPER/SECRET@bkt/x", "the bucket name holds"),
+    ("s3://AKIASECRET:SUPER SECRET@bkt/x", None),
+])
+def test_a_uri_that_may_hold_keys_is_refused_without_showing_them(s3, src, uri, message):
+    with pytest.raises(SeqprepError) as e:
+        truncate(str(src), uri, length=3)
+    assert "SECRET" not in str(e.value) and (message is None or message in str(e.value))
+
+
+def test_a_forged_commit_marker_does_not_vouch_for_a_users_files(s3, prefix, src):
+    base = prefix[len("s3://"):]
+    for name, data in (("part-00000.parquet", b"mine"), ("important.npy", b"mine"), ("meta.json", b"{}"),
+                       ("_seqprep.commit", json.dumps({"format": "seqprep-commit", "temporary": "s3://elsewhere/x",
+                                                       "objects": ["part-00000.parquet", "important.npy",
+                                                                   "meta.json"]}).encode())):
+        with s3.open_output_stream(f"{base}/u/{name}") as f:
+            f.write(data)
+    with pytest.raises(OutputError, match="seqprep did not write"):
+        truncate(str(src), f"{prefix}/u", length=3, overwrite=True)
+    assert objects(s3, f"{prefix}/u")["important.npy"] == b"mine"

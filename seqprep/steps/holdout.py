@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import storage
+from ..objectstore import interrupted_after, signals_wait
 from ..dataset import BATCH_ROWS, Source, open_source
 from ..engine import Progress
 from ..errors import InputError, OutputError, UsageError
@@ -253,13 +254,16 @@ def _commit_both(train: _Deferred, val: _Deferred) -> None:
     for d in (train, val):
         _check_commit(d.atomic)
     new = train.atomic.present() is None
-    train.atomic.commit()
-    try:
-        val.atomic.commit()
-    except BaseException:
-        if new:
-            train.atomic.take_back()
-        raise
+    with signals_wait() as caught:  # Ctrl-C or SIGTERM wait for both commits
+        train.atomic.commit()
+        try:
+            val.atomic.commit()
+        except BaseException:
+            if new:
+                train.atomic.take_back()
+            raise
+    if caught:
+        raise interrupted_after(caught, f"{train.atomic.out} and {val.atomic.out}")
 
 
 def _check_commit(atomic) -> None:
