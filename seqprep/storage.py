@@ -331,21 +331,6 @@ def copy(src: Uri, dst: Uri) -> None:
         raise fails(dst, e, "written") from None
 
 
-def move(src: Uri, dst: Uri) -> None:
-    """Within one store: a copy inside it (S3 has no rename), then the source deleted. Only the
-    copy must succeed: a source left behind is a temporary, removed with its prefix."""
-    filesystem, a = src.fs()
-    _, b = dst.fs()
-    try:
-        filesystem.copy_file(a, b)
-    except STORE_ERRORS as e:
-        raise fails(dst, e, "written") from None
-    try:
-        filesystem.delete_file(a)
-    except STORE_ERRORS:
-        pass
-
-
 def delete(uri: Uri) -> None:
     filesystem, path = uri.fs()
     try:
