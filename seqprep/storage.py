@@ -62,7 +62,7 @@ class Uri:
 
     @property
     def parent(self) -> "Uri":
-        return Uri(self.scheme, self.base.rsplit("/", 1)[0], self.query)
+        return Uri(self.scheme, self.base.rsplit("/", 1)[0], self.query, self.auth)
 
     @property
     def is_root(self) -> bool:

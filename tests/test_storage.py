@@ -472,3 +472,18 @@ def test_a_forged_commit_marker_does_not_vouch_for_a_users_files(s3, prefix, src
     with pytest.raises(OutputError, match="seqprep did not write"):
         truncate(str(src), f"{prefix}/u", length=3, overwrite=True)
     assert objects(s3, f"{prefix}/u")["important.npy"] == b"mine"
+
+
+def test_keys_in_the_uri_reach_every_object_written(s3, prefix, src, monkeypatch):
+    """The temporary prefix beside OUT is reached with OUT's keys, not anonymously."""
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    storage._FILESYSTEMS.clear()
+    try:
+        base = prefix[len("s3://"):]
+        truncate(str(src), f"s3://test:test@{base}/k", length=4)
+        assert open_source(f"s3://test:test@{base}/k").rows == 50
+    finally:
+        storage._FILESYSTEMS.clear()
+        monkeypatch.undo()
+    assert objects(s3, f"{prefix}/k")["part-00000.parquet"][:4] == b"PAR1"

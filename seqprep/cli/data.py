@@ -146,9 +146,10 @@ def verify(src: Annotated[str, typer.Argument(metavar="DATASET", help="A dataset
     must prove nothing changed.
     """
     from ..dataset import verify as run
+    from ..storage import shown
 
     result = run(src)
-    out.print(f"{src}: {result['rows']:,} rows in {result['shards']} shard{'s' * (result['shards'] != 1)} match "
+    out.print(f"{shown(src)}: {result['rows']:,} rows in {result['shards']} shard{'s' * (result['shards'] != 1)} match "
               f"{result['against']}", markup=False)
 
 
