@@ -391,6 +391,7 @@ def baseline_rows(train_path: str, test_path: str, kind: str, seed: int) -> list
     z-scored series (readings), fitted on TRAIN and scored on TEST."""
     from . import baselines as bl
     from .handle import open as open_dataset
+    from .ragged import from_arrow, to_arrow
 
     def read(path: str):
         dataset = open_dataset(path)
@@ -398,7 +399,7 @@ def baseline_rows(train_path: str, test_path: str, kind: str, seed: int) -> list
         labels = table.column("label").to_pylist() if "label" in table.column_names else [None] * table.num_rows
         seq = table.column("seq")
         if dataset.padding is not None and "length" in table.column_names:  # padded already: its real steps
-            seq = _real_steps(seq, table.column("length"), dataset.padding.side)
+            seq = to_arrow(from_arrow(seq, table.column("length"), dataset.padding.side))
         return seq, labels
 
     x_train, y_train = read(train_path)
@@ -421,21 +422,6 @@ def baseline_rows(train_path: str, test_path: str, kind: str, seed: int) -> list
         out.append(("1-nn euclidean", bl.nearest_neighbour(_series(x_train), ytr, _series(x_test))))
     return [{"technique": name, "baseline": True, **_scores(yte, np.asarray(pred, dtype=np.int64), len(classes), seed),
              "scored": "per row"} for name, pred in out]
-
-
-def _real_steps(seq, lengths, side: str):
-    """Padded rows (``fixed_size_list`` of L steps) as lists of their real steps, which sit at
-    the end of each row when the padding is at the start, else at the start."""
-    import pyarrow as pa
-
-    seq = seq.combine_chunks() if isinstance(seq, pa.ChunkedArray) else seq
-    width = seq.type.list_size
-    n = np.clip(np.asarray(lengths.to_numpy(zero_copy_only=False), dtype=np.int64), 0, width)
-    offsets = np.zeros(len(n) + 1, dtype=np.int64)
-    np.cumsum(n, out=offsets[1:])
-    starts = np.arange(len(n), dtype=np.int64) * width + (width - n if side == "start" else 0)
-    index = np.repeat(starts - offsets[:-1], n) + np.arange(offsets[-1], dtype=np.int64)
-    return pa.LargeListArray.from_arrays(pa.array(offsets), seq.flatten().take(pa.array(index)))
 
 
 def _series(column) -> list:
