@@ -4,11 +4,10 @@
 A :class:`Uri` is plain strings (picklable: a worker process or a Dask task resolves its own
 file system from it). Settings travel the way pyarrow takes them: in the environment
 (``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, ``AWS_REGION``, ...) or in the URI's query
-(``s3://bucket/data?endpoint_override=localhost:9000&scheme=http``). Messages show a URI
-without its query, which may hold keys.
+(``s3://bucket/data?endpoint_override=localhost:9000&scheme=http``), or ``user:key@`` before
+the bucket. Messages show a URI without either (:func:`shown`).
 
-Object stores have no atomic rename: how a write commits there is in :mod:`seqprep.atomic`
-(:class:`~seqprep.atomic.RemoteDir`).
+Object stores have no atomic rename: how a write commits there is in :mod:`seqprep.objectstore`.
 """
 
 from __future__ import annotations
@@ -16,10 +15,12 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import unquote
 
 import pyarrow as pa
+import pyarrow.fs as pafs
 
 from .errors import InputError, UsageError
 
@@ -184,9 +185,6 @@ _FILESYSTEMS: dict = {}
 def _filesystem(scheme: str, first: str, query: str, auth: str = ""):
     key = (scheme, first, query, auth)
     if key not in _FILESYSTEMS:
-        import pyarrow as pa
-        import pyarrow.fs as pafs
-
         try:
             if scheme == "az":  # adlfs's spelling: the account comes from the environment
                 account = os.environ.get("AZURE_STORAGE_ACCOUNT_NAME")
@@ -229,39 +227,35 @@ def fails(uri: Uri, e: Exception, doing: str = "read") -> InputError:
 # What a location holds
 
 
+@contextmanager
+def _store(uri: Uri, doing: str = "read"):
+    """``uri``'s file system and path; a store's error inside the block is one line naming ``uri``."""
+    try:
+        yield uri.fs()
+    except STORE_ERRORS as e:
+        raise fails(uri, e, doing) from None
+
+
+def _info(uri: Uri):
+    with _store(uri) as (filesystem, path):
+        return filesystem.get_file_info(path)
+
+
 def kind(uri: Uri) -> str:
     """"file", "dir" (a prefix holding objects, or a bucket) or "none"."""
-    import pyarrow.fs as pafs
-
-    filesystem, path = uri.fs()
-    try:
-        info = filesystem.get_file_info(path)
-    except STORE_ERRORS as e:
-        raise fails(uri, e) from None
-    return {pafs.FileType.File: "file", pafs.FileType.Directory: "dir"}.get(info.type, "none")
+    return {pafs.FileType.File: "file", pafs.FileType.Directory: "dir"}.get(_info(uri).type, "none")
 
 
 def size(uri: Uri) -> int | None:
     """The object's size in bytes; None if there is no object there."""
-    import pyarrow.fs as pafs
-
-    filesystem, path = uri.fs()
-    try:
-        info = filesystem.get_file_info(path)
-    except STORE_ERRORS as e:
-        raise fails(uri, e) from None
+    info = _info(uri)
     return info.size if info.type == pafs.FileType.File else None
 
 
 def listing(uri: Uri) -> dict[str, int]:
     """Every object under ``uri``: its name relative to it (``a/b`` for a nested one), and size."""
-    import pyarrow.fs as pafs
-
-    filesystem, path = uri.fs()
-    try:
+    with _store(uri) as (filesystem, path):
         infos = filesystem.get_file_info(pafs.FileSelector(path, recursive=True, allow_not_found=True))
-    except STORE_ERRORS as e:
-        raise fails(uri, e) from None
     return {i.path[len(path) + 1:]: i.size for i in infos if i.type == pafs.FileType.File}
 
 
@@ -272,73 +266,52 @@ def read_bytes(uri: Uri, limit: int) -> bytes:
         raise InputError(f"{uri}: no such object")
     if n > limit:
         raise InputError(f"{uri}: {n:,} bytes, more than seqprep reads for it ({limit:,}); regenerate it")
-    filesystem, path = uri.fs()
-    try:
-        with filesystem.open_input_stream(path) as f:
-            return f.read(limit + 1)[:limit + 1]
-    except STORE_ERRORS as e:
-        raise fails(uri, e) from None
+    with _store(uri) as (filesystem, path), filesystem.open_input_stream(path) as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:  # replaced by a larger one since
+        raise InputError(f"{uri}: more than {limit:,} bytes, more than seqprep reads for it; regenerate it")
+    return data
 
 
 def write_bytes(uri: Uri, data: bytes) -> None:
-    filesystem, path = uri.fs()
-    try:
-        with filesystem.open_output_stream(path) as f:
-            f.write(data)
-    except STORE_ERRORS as e:
-        raise fails(uri, e, "written") from None
+    with _store(uri, "written") as (filesystem, path), filesystem.open_output_stream(path) as f:
+        f.write(data)
 
 
 def open_input(uri: Uri):
     """A random-access file (Parquet's footer is at the end)."""
-    filesystem, path = uri.fs()
-    try:
+    with _store(uri) as (filesystem, path):
         return filesystem.open_input_file(path)
-    except STORE_ERRORS as e:
-        raise fails(uri, e) from None
 
 
 def sha256(uri: Uri) -> str:
-    filesystem, path = uri.fs()
     h = hashlib.sha256()
-    try:
-        with filesystem.open_input_stream(path) as f:
-            while chunk := f.read(1 << 22):
-                h.update(chunk)
-    except STORE_ERRORS as e:
-        raise fails(uri, e) from None
+    with _store(uri) as (filesystem, path), filesystem.open_input_stream(path) as f:
+        while chunk := f.read(1 << 22):
+            h.update(chunk)
     return h.hexdigest()
 
 
 def upload(local_path, uri: Uri) -> None:
     """A local file copied to ``uri``."""
-    filesystem, path = uri.fs()
-    try:
-        with open(local_path, "rb") as src, filesystem.open_output_stream(path) as dst:
-            while chunk := src.read(1 << 22):
-                dst.write(chunk)
-    except STORE_ERRORS as e:
-        raise fails(uri, e, "written") from None
+    with _store(uri, "written") as (filesystem, path), open(local_path, "rb") as src, \
+            filesystem.open_output_stream(path) as dst:
+        while chunk := src.read(1 << 22):
+            dst.write(chunk)
 
 
 def copy(src: Uri, dst: Uri) -> None:
     """Within one store: a copy made by the store itself."""
-    filesystem, a = src.fs()
-    _, b = dst.fs()
-    try:
-        filesystem.copy_file(a, b)
-    except STORE_ERRORS as e:
-        raise fails(dst, e, "written") from None
+    with _store(dst, "written") as (filesystem, path):
+        filesystem.copy_file(src.fs()[1], path)
 
 
 def delete(uri: Uri) -> None:
-    filesystem, path = uri.fs()
-    try:
-        filesystem.delete_file(path)
-    except FileNotFoundError:
-        pass
-    except STORE_ERRORS as e:
-        raise fails(uri, e, "deleted") from None
+    with _store(uri, "deleted") as (filesystem, path):
+        try:
+            filesystem.delete_file(path)
+        except FileNotFoundError:
+            pass  # gone already
 
 
 def delete_prefix(uri: Uri) -> None:
@@ -384,8 +357,5 @@ class HashingOutput:
 
 
 def open_output(uri: Uri) -> HashingOutput:
-    filesystem, path = uri.fs()
-    try:
+    with _store(uri, "written") as (filesystem, path):
         return HashingOutput(filesystem.open_output_stream(path))
-    except STORE_ERRORS as e:
-        raise fails(uri, e, "written") from None
