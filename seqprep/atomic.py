@@ -158,7 +158,9 @@ def check_target(out: str, *, inputs: tuple = (), overwrite: bool = False, repla
             raise UsageError("OUT '-' writes a binary Arrow stream, and stdout is a terminal; pipe it into a "
                              "command (`| seqprep inspect -`, or `| cat` to force it) or give OUT as a path")
         return
-    uri = storage.parse(out) if set(replaces) <= set(DATA_KINDS) else storage.parse(storage.local_only(out, "this output"))
+    if not set(replaces) <= set(DATA_KINDS):  # a run, stats file or predictions: local only
+        storage.local_only(out, "this output")
+    uri = storage.parse(out)
     if uri is not None:
         from .objectstore import check_remote_target
 

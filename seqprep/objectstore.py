@@ -58,17 +58,11 @@ def remote_kind(uri: Uri) -> str | None:
         return None
 
     def json_of(name):
-        if listed[name] > MANIFEST_LIMIT:
-            return None
-        try:
-            return json.loads(storage.read_bytes(uri / name, MANIFEST_LIMIT))
-        except (ValueError, RecursionError):
-            return None
+        return _json(uri / name) if listed[name] <= MANIFEST_LIMIT else None
 
     if COMMIT in listed:
-        m = json_of(COMMIT)
-        if not (isinstance(m, dict) and m.get("format") == "seqprep-commit" and isinstance(m.get("objects"), list)
-                and _our_temporary(uri, m.get("temporary"))):
+        m = _marker(uri)
+        if not (m and isinstance(m.get("objects"), list) and _our_temporary(uri, m.get("temporary"))):
             return None
         named = {n for n in m["objects"] if isinstance(n, str)}
         kinds = all(SHARD.fullmatch(n) or n in LAST or n in NPY_FILES for n in named)
@@ -91,16 +85,30 @@ def _our_temporary(out: Uri, temporary) -> Uri | None:
     return out.parent / tmp.name
 
 
+def _json(uri: Uri):
+    """A small JSON object's value; None if it is no JSON."""
+    try:
+        return json.loads(storage.read_bytes(uri, MANIFEST_LIMIT))
+    except (ValueError, RecursionError):
+        return None
+
+
+def _marker(out: Uri) -> dict | None:
+    """OUT's commit marker, if it has one that reads as one."""
+    try:
+        m = _json(out / COMMIT)
+    except SeqprepError:  # none there, or too large
+        return None
+    return m if isinstance(m, dict) and m.get("format") == "seqprep-commit" else None
+
+
 def interrupted_note(uri: Uri) -> str | None:
     """What a reader says of a prefix whose commit marker stands without a manifest."""
     listed = storage.listing(uri)
     if COMMIT not in listed or any(n in listed for n in LAST):
         return None
-    try:
-        m = json.loads(storage.read_bytes(uri / COMMIT, MANIFEST_LIMIT))
-        where = f" (the new output was whole under {m['temporary']})" if isinstance(m.get("temporary"), str) else ""
-    except (ValueError, RecursionError, TypeError, AttributeError):
-        where = ""
+    tmp = _our_temporary(uri, (_marker(uri) or {}).get("temporary"))
+    where = f" (the new output was whole under {tmp})" if tmp is not None else ""
     return (f"{uri}: a seqprep commit to it did not finish{where}, so it is no dataset now; run the command again "
             "with --overwrite")
 
@@ -142,7 +150,7 @@ class RemoteDir:
         self._begun = False  # step 1 done: the temporary prefix holds the only whole copy
 
     def put(self, name: str, data: bytes) -> None:
-        """The manifest (written last, so it is the one :meth:`commit` moves in last)."""
+        """The manifest (written last, so it is the one :meth:`commit` copies in last)."""
         storage.write_bytes(self.tmp / name, data)
         self._manifest = (name, data)
 
@@ -150,7 +158,7 @@ class RemoteDir:
         return (remote_kind(self.out) or "other") if storage.kind(self.out) != "none" else None
 
     def commit(self, names: list | None = None) -> None:
-        """Move in ``names`` (default: what the manifest lists), then the manifest."""
+        """Copy in ``names`` (default: what the manifest lists), then the manifest."""
         if self._manifest is None:
             raise OutputError(f"{self.out}: nothing to commit (no manifest was written)")
         last = self._manifest[0]
@@ -225,11 +233,7 @@ def _listed(manifest: tuple[str, bytes]) -> list[str]:
 
 def _earlier_temporary(out: Uri) -> Uri | None:
     """The temporary prefix named by the marker of an earlier commit to OUT that did not finish."""
-    try:
-        m = json.loads(storage.read_bytes(out / COMMIT, MANIFEST_LIMIT))
-    except (ValueError, RecursionError, SeqprepError):
-        return None
-    return _our_temporary(out, m.get("temporary")) if isinstance(m, dict) else None
+    return _our_temporary(out, (_marker(out) or {}).get("temporary"))
 
 
 _WAITING: list = [None]  # the caught-signals list of the outermost wait under way
