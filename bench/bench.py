@@ -30,7 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from seqprep.dataset import BATCH_ROWS
+from seqprep.dataset import BATCH_ROWS, READ_VALUES
 from seqprep.output import DatasetSink
 from seqprep.parquet import parquet_writer
 
@@ -116,11 +116,12 @@ def make_string_data(out: Path, like: Path) -> Path:
     return out
 
 
-def run_child(args: list[str], cores: int | None = None) -> tuple[float, int]:
+def run_child(args: list[str], cores: int | None = None, env: dict | None = None) -> tuple[float, int]:
     """Wall seconds and peak RSS (bytes) of one seqprep process (see peak.py for why not wait4);
-    ``cores``: the SEQPREP_CORES it is told (default: its own count of spare cores)."""
+    ``cores``: the SEQPREP_CORES it is told (default: its own count of spare cores); ``env``:
+    more environment variables."""
     peak_file = ROOT / "bench_out" / ".peak"
-    env = {**os.environ, **({"SEQPREP_CORES": str(cores)} if cores else {})}
+    env = {**os.environ, **({"SEQPREP_CORES": str(cores)} if cores else {}), **(env or {})}
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, str(Path(__file__).parent / "peak.py"), str(peak_file), *args],
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
@@ -221,24 +222,42 @@ def versus_workers(name: str, command: list[str], data: Path, work: Path, repeat
           flush=True)
 
 
+# Every allocator hands freed memory back at once: peak RSS is then what was live at the peak
+# (and the process's own pages), not what allocators kept for reuse.
+NO_REUSE = {"ARROW_DEFAULT_MEMORY_POOL": "system", "MALLOC_MMAP_THRESHOLD_": "65536", "MALLOC_TRIM_THRESHOLD_": "0"}
+
+
 def scale_table(commands: list, data: Path, data10: Path, work: Path) -> None:
-    """Each command's time and peak RSS on the 1x and the 10x data (one run each)."""
-    print(f"  {'command':<34} {'1x':>8} {'10x':>9} {'ratio':>7} {'RSS 1x':>9} {'RSS 10x':>9} {'ratio':>7}")
+    """Each command's time and peak RSS on the 1x and the 10x data (one run each), and an
+    estimate of its live data at the peak: its peak RSS on the 1x data with NO_REUSE, less
+    its peak RSS on an empty dataset with NO_REUSE (the process, its imports, no data)."""
+    empty = work / "scale-empty"
+    shutil.rmtree(empty, ignore_errors=True)
+    with DatasetSink(str(empty), lineage=[{"command": "bench-empty"}]) as sink:
+        sink.write(pa.RecordBatch.from_pylist([], schema=pq.read_schema(next(data.glob("part-*.parquet")))))
+        sink.finish()
+
+    def run(command, src, env=None):
+        if command[0] == "fit":
+            out = work / "scale-stats.json"
+            out.unlink(missing_ok=True)
+            cell = run_child(["fit", str(src), str(out), *command[1:]], env=env)
+            out.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(work / "scale-out", ignore_errors=True)
+            cell = run_child([command[0], str(src), str(work / "scale-out"), *command[1:]], env=env)
+            shutil.rmtree(work / "scale-out", ignore_errors=True)
+        return cell
+
+    print(f"  {'command':<34} {'1x':>8} {'10x':>9} {'ratio':>7} {'RSS 1x':>9} {'RSS 10x':>9} {'ratio':>7} {'live':>9}")
     for name, command in commands:
-        cells = []
-        for src in (data, data10):
-            if command[0] == "fit":
-                out = work / "scale-stats.json"
-                out.unlink(missing_ok=True)
-                cells.append(run_child(["fit", str(src), str(out), *command[1:]]))
-                out.unlink(missing_ok=True)
-            else:
-                cells.append(seqprep(command, src, work / "scale-out"))
-                shutil.rmtree(work / "scale-out", ignore_errors=True)
-        (t1, r1), (t10, r10) = cells
+        (t1, r1), (t10, r10) = run(command, data), run(command, data10)
+        live = run(command, data, NO_REUSE)[1] - run(command, empty, NO_REUSE)[1]
         print(f"  {name:<34} {t1:6.2f} s {t10:7.2f} s {t10 / t1:6.2f}x {r1 / 2**20:5.0f} MiB {r10 / 2**20:5.0f} MiB "
-              f"{r10 / r1:6.2f}x", flush=True)
+              f"{r10 / r1:6.2f}x {live / 2**20:5.0f} MiB", flush=True)
+    shutil.rmtree(empty, ignore_errors=True)
     print("  targets: time ratio <= 11x; RSS ratio <= 1.1x; RSS <= 220 MiB (issue 19)")
+    print("  live: peak RSS on 1x with every allocator returning freed memory at once, less that on an empty dataset")
 
 
 def start_cluster():
@@ -291,7 +310,7 @@ def main() -> None:
     if "scale" in parts:
         data10 = make_data(work / f"data-{10 * rows}", 10 * rows, seed=1)
         print(f"\ntime and peak RSS on 1x and 10x the data ({rows:,} and {10 * rows:,} sequences; one run each; "
-              f"a batch of {BATCH_ROWS:,} rows holds about {BATCH_ROWS * values / rows * 4 / 2**20:.0f} MiB of tokens)")
+              f"a batch holds at most {BATCH_ROWS:,} rows and about {READ_VALUES * 4 / 2**20:.0f} MiB of tokens)")
         scale_table([
             ("truncate --length 500", ["truncate", "--length", "500"]),
             ("truncate --length 500 --format npy", ["truncate", "--length", "500", "--format", "npy"]),

@@ -17,6 +17,9 @@ def main() -> None:
     # are made cost ~40 ms of every start. They live as long as the process: freeze them.
     gc.disable()
     try:
+        from . import memory
+
+        memory.before_arrow()
         from .cli import main as cli_main
     finally:
         gc.freeze()

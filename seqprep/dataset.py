@@ -157,7 +157,8 @@ def regular_file(path, name: str) -> Path:
 
 
 # The memory bound. A batch holds at most BATCH_ROWS rows and about BATCH_VALUES seq values
-# (fewer rows where rows are long, down to one), and one sequence at most MAX_SEQ_VALUES values
+# (fewer rows where rows are long, down to one; Parquet shards are read in batches of about
+# READ_VALUES, a 128th of that, for a smaller peak), and one sequence at most MAX_SEQ_VALUES values
 # (2**24, 16 Mi: 64 MiB of float32, far beyond what an LSTM is given; 8 fit one batch budget).
 # A command's peak memory is a small multiple of one batch (README, "Memory bounds"). A Parquet
 # row group whose metadata shows a longer sequence, or a column that would expand more than
@@ -193,10 +194,6 @@ def _ipc_file(path):
     return storage.open_input(path) if isinstance(path, Uri) else pa.memory_map(str(path))
 
 
-def _file_size(path) -> int:
-    return (storage.size(path) or 0) if isinstance(path, Uri) else Path(path).stat().st_size
-
-
 def _ipc_batches(path: Path, batch_rows: int) -> Iterator[pa.RecordBatch]:
     with _ipc_file(path) as f:
         for batch in _open_ipc(f):
@@ -220,11 +217,9 @@ def check_seq_lengths(where, batch: pa.RecordBatch) -> None:
 
 
 def parquet_batches(path: Path, batch_rows: int) -> Iterator[pa.RecordBatch]:
-    """Each row group in batches of at most ``batch_rows`` rows (a batch never spans two row
-    groups), decoded by Arrow's threads a few batches ahead of the one in use. Where rows are
-    so long that such a batch would pass BATCH_VALUES values (Arrow's list offsets stop at
-    2**31, and the reader needs several bytes per value), row groups are read one at a time
-    in batches of fewer rows, down to one."""
+    """Each row group in batches of at most ``batch_rows`` rows and about READ_VALUES values
+    of ``seq`` (fewer rows where rows are long, down to one; a batch never spans two row
+    groups), its pages streamed from the file as they are decoded (see _parquet_batches)."""
     pf = pq.ParquetFile(_opened(path))
     md = pf.metadata
     check_row_groups(path, md)
@@ -273,29 +268,28 @@ def _decoded_text(path, batch: pa.RecordBatch, seq_type: pa.DataType) -> pa.Reco
     return batch.set_column(i, "seq", col.cast(seq_type))
 
 
-PREBUFFER_BYTES = 1 << 28  # a shard up to this size is read ahead whole (fastest); a larger one, row group by row group
+# What a batch read from Parquet holds: at most BATCH_ROWS rows, and rows enough for about this
+# many values of seq (from the row group's average row; 2 MiB of 32-bit values). Memory follows
+# the batch, not the row group or the file: `truncate --length 500` on the bench data peaked at
+# ~400 MiB with 4,096-row batches read through Arrow's dataset scanner (which pre-buffers a
+# whole file and decodes ahead), under 200 MiB this way (README, "Memory").
+READ_VALUES = 1 << 19
+STREAM_BUFFER = 1 << 20  # bytes read from a local file at a time as its pages are decoded
+REMOTE_BUFFER = 8 << 20  # from an object: fewer, larger requests
 
 
 def _parquet_batches(path: Path, md, seq: list[int], batch_rows: int, dictionary: list) -> Iterator[pa.RecordBatch]:
-    pf = pq.ParquetFile(_opened(path), read_dictionary=dictionary or None)
-    sizes = []
+    # Not pre-buffered: Arrow then reads a row group's column chunks whole before decoding
+    # (7.4 GiB peak for a 5.5 GiB shard), where a buffered stream holds a buffer a column.
+    buffer = REMOTE_BUFFER if isinstance(path, Uri) else STREAM_BUFFER
+    pf = pq.ParquetFile(_opened(path), read_dictionary=dictionary or None, pre_buffer=False, buffer_size=buffer)
     for g in range(md.num_row_groups):
         rg = md.row_group(g)
         values = max((rg.column(i).num_values for i in seq), default=0)
-        sizes.append(max(1, min(batch_rows, BATCH_VALUES * rg.num_rows // values)) if values else batch_rows)
-    if all(size == batch_rows for size in sizes) and _file_size(path) <= PREBUFFER_BYTES:
-        import pyarrow.dataset as ds
-
-        fmt = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=dictionary))
-        filesystem, where = path.fs() if isinstance(path, Uri) else (None, path)
-        yield from ds.dataset(where, format=fmt, schema=pf.schema_arrow, filesystem=filesystem).to_batches(
-            batch_size=batch_rows, batch_readahead=2, fragment_readahead=1)
-        return
-    # A large shard: one row group at a time, not pre-buffered (Arrow's dataset scanner reads
-    # all of a file's column chunks ahead: 7.4 GiB peak for a 5.5 GiB shard, 0.5 GiB this way).
-    pf = pq.ParquetFile(_opened(path), read_dictionary=dictionary or None, pre_buffer=False, buffer_size=1 << 20)
-    for g, size in enumerate(sizes):
+        size = max(1, min(batch_rows, READ_VALUES * rg.num_rows // values)) if values else batch_rows
         yield from pf.iter_batches(batch_size=size, row_groups=[g])
+    if md.num_rows == 0:  # a file of no rows still has its columns
+        yield pa.RecordBatch.from_pylist([], schema=pf.schema_arrow)
 
 
 def check_row_groups(path, md) -> None:

@@ -14,7 +14,7 @@ from . import storage
 from .dataset import BATCH_ROWS, open_source
 from .engine import Progress
 from .errors import InputError, UsageError, positive
-from .output import Stats, describe_steps, length_summary
+from .output import Stats, counted_quantile, describe_steps
 from .fit import label_type_name, mixed_labels
 from .padding import PadSpec
 from .plotting import check_image_target, pyplot, save
@@ -48,39 +48,49 @@ def round_up_2sig(x: int) -> int:
     return int(-(-x // step) * step)
 
 
-def candidates(lengths: np.ndarray) -> list[dict]:
-    """For lengths near the 50th..100th percentiles: the share of sequences that fit, and of steps kept."""
-    if len(lengths) == 0:
+def candidates(lengths: np.ndarray, counts: np.ndarray | None = None) -> list[dict]:
+    """For lengths near the 50th..100th percentiles: the share of sequences that fit, and of steps
+    kept. ``counts``: how many rows have each of ``lengths`` (distinct, ascending); else one each."""
+    values, counts = _counted(lengths, counts)
+    if len(values) == 0:
         return []
-    total = lengths.sum()
+    n, total = int(counts.sum()), int((values * counts).sum())
     out = []
     for q in QUANTILES:
-        cand = max(1, round_up_2sig(int(np.quantile(lengths, q, method="inverted_cdf"))))
+        cand = max(1, round_up_2sig(counted_quantile(values, counts, q)))
         if out and cand <= out[-1]["length"]:
             continue
         out.append({
             "length": cand,
             "quantile": q,
-            "fit": float(np.mean(lengths <= cand)),
-            "kept": float(np.minimum(lengths, cand).sum() / total) if total else 1.0,
+            "fit": int(counts[values <= cand].sum()) / n,
+            "kept": int((np.minimum(values, cand) * counts).sum()) / total if total else 1.0,
         })
     return out
 
 
-def histogram(lengths: np.ndarray, bins: int = 20) -> dict:
+def _counted(lengths: np.ndarray, counts: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    if counts is None:
+        return np.unique(np.asarray(lengths, dtype=np.int64), return_counts=True)
+    return np.asarray(lengths, dtype=np.int64), np.asarray(counts, dtype=np.int64)
+
+
+def histogram(lengths: np.ndarray, bins: int = 20, counts: np.ndarray | None = None) -> dict:
     """Counts of lengths in at most ``bins`` integer bins [edges[i], edges[i+1]), log-spaced when
-    lengths span more than 50x, else linear; one bin per length when there are few lengths."""
-    if len(lengths) == 0:
+    lengths span more than 50x, else linear; one bin per length when there are few lengths.
+    ``counts`` as for :func:`candidates`."""
+    values, counts = _counted(lengths, counts)
+    if len(values) == 0:
         return {"edges": [], "counts": [], "log": False}
-    lo, hi = int(lengths.min()), int(lengths.max())
+    lo, hi = int(values.min()), int(values.max())
     log = hi > 50 * max(lo, 1)
     if hi - lo + 1 <= bins:
         edges = np.arange(lo, hi + 2)
     else:
         raw = np.geomspace(max(lo, 1), hi + 1, bins + 1) if log else np.linspace(lo, hi + 1, bins + 1)
         edges = np.unique(np.concatenate([[lo], np.ceil(raw[1:-1]), [hi + 1]]).astype(np.int64))
-    counts = np.histogram(lengths, bins=edges)[0]
-    return {"edges": edges.tolist(), "counts": counts.tolist(), "log": bool(log)}
+    binned = np.bincount(np.searchsorted(edges, values, side="right") - 1, weights=counts, minlength=len(edges) - 1)
+    return {"edges": edges.tolist(), "counts": binned[:len(edges) - 1].astype(np.int64).tolist(), "log": bool(log)}
 
 
 def inspect(src: str, *, bins: int = 20, batch_rows: int = BATCH_ROWS, progress: Progress | None = None) -> Report:
@@ -104,7 +114,7 @@ def inspect(src: str, *, bins: int = 20, batch_rows: int = BATCH_ROWS, progress:
             stats.add(batch)
             if progress is not None:
                 progress.advance(batch.num_rows)
-    lengths = stats.lengths
+    values, counts = stats.lengths.merged()
     summary = stats.summary()
     return Report(
         path=storage.shown(src),
@@ -114,9 +124,9 @@ def inspect(src: str, *, bins: int = 20, batch_rows: int = BATCH_ROWS, progress:
         padding=source.padding,
         labels=summary["labels"]["counts"] if summary["labels"] else None,
         null_labels=summary["labels"]["nulls"] if summary["labels"] else 0,
-        lengths=length_summary(lengths),
-        histogram=histogram(lengths, bins),
-        candidates=candidates(lengths),
+        lengths=summary["lengths"],
+        histogram=histogram(values, bins, counts),
+        candidates=candidates(values, counts),
     )
 
 

@@ -19,7 +19,7 @@ from .padding import PadSpec
 from .dataset import FORMAT_VERSION, sha256_file
 from .errors import InputError, UsageError
 from .labels import class_order
-from .output import AtomicDir, Sink, open_dir
+from .output import AtomicDir, Sink, open_dir, row_lengths
 
 NPY_HEADER_BYTES = 256  # reserved so N can be filled in at the end, when a stream's row count is known
 
@@ -66,42 +66,95 @@ def int64_ids(ids: pa.Array) -> np.ndarray:
 
 
 class NpyPart:
-    """Rows of X as raw values, with their ids and labels: a worker's share of X.npy, or (after
-    ``reserve`` bytes for the header) X.npy itself."""
+    """Rows of X as raw values: a worker's share of X.npy, or (after ``reserve`` bytes for the
+    header) X.npy itself. Each row's id, length and label code go to files of their own beside
+    it as batches arrive (held in memory, they grew with the rows: 1.15x the peak RSS for 10x
+    the rows); labels are coded in the order first seen, and ordered into classes at the end."""
 
     def __init__(self, path: Path, reserve: int = 0):
         self.path = path
         self.x = open(path, "wb")
         self.x.write(b"\0" * reserve)
+        self.ids = open(_beside(path, "ids"), "wb")
+        self.lengths = open(_beside(path, "lengths"), "wb")
+        self.codes = open(_beside(path, "labels"), "wb")
         self.dtype = self.row_shape = None
-        self.ids: list[np.ndarray] = []
-        self.labels: list[pa.Array] = []
+        self.label_type: pa.DataType | None = None  # None: no label column
+        self.seen: dict = {}  # each label, by its code
 
     def write(self, batch: pa.RecordBatch) -> None:
         arr, self.row_shape = x_values(batch)
         self.dtype = arr.dtype
         arr.tofile(self.x)
-        self.ids.append(int64_ids(batch.column("id")))
+        int64_ids(batch.column("id")).tofile(self.ids)
+        row_lengths(batch).astype(np.int32).tofile(self.lengths)
         if "label" in batch.schema.names:
-            self.labels.append(batch.column("label"))
+            labels = batch.column("label")
+            self.label_type = labels.type
+            if pa.types.is_null(labels.type):
+                np.full(len(labels), -1, dtype=np.int32).tofile(self.codes)
+                return
+            coded = pc.dictionary_encode(labels)
+            table = self._table(coded.dictionary.to_pylist())
+            table[pc.fill_null(coded.indices, len(table) - 1).to_numpy(zero_copy_only=False)].tofile(self.codes)
+
+    def _table(self, labels: list) -> np.ndarray:
+        """The codes here of ``labels``, then -1 (a null label's)."""
+        return np.array([self.seen.setdefault(label, len(self.seen)) for label in labels] + [-1], dtype=np.int32)
 
     def append(self, part: dict) -> None:
-        """Another part's rows after these (its file is removed)."""
-        with open(part["x"], "rb") as f:
-            shutil.copyfileobj(f, self.x, 1 << 22)
-        os.unlink(part["x"])
+        """Another part's rows after these (its files are removed)."""
+        for name, to in (("x", self.x), ("ids", self.ids), ("lengths", self.lengths)):
+            with open(part[name], "rb") as f:
+                shutil.copyfileobj(f, to, 1 << 22)
+            os.unlink(part[name])
         if part["row_shape"] is not None:
             self.dtype, self.row_shape = part["dtype"], part["row_shape"]
-        self.ids.extend(part["ids"])
-        self.labels.extend(part["labels"])
+        if part["label_type"] is not None:
+            self.label_type = part["label_type"]
+            _recode(Path(part["labels"]), self.codes, self._table(part["seen"]), np.int32)
+        os.unlink(part["labels"])
 
     def close(self) -> dict:
-        self.x.close()
-        return {"x": str(self.path), "dtype": self.dtype, "row_shape": self.row_shape, "ids": self.ids,
-                "labels": self.labels}
+        for f in (self.x, self.ids, self.lengths, self.codes):
+            f.close()
+        return {"x": str(self.path), "ids": self.ids.name, "lengths": self.lengths.name, "labels": self.codes.name,
+                "dtype": self.dtype, "row_shape": self.row_shape, "label_type": self.label_type,
+                "seen": list(self.seen)}
 
     def abort(self) -> None:
-        self.x.close()
+        for f in (self.x, self.ids, self.lengths, self.codes):
+            f.close()
+
+
+def _beside(path: Path, what: str) -> Path:
+    return path.with_name(f".{path.name}.{what}")
+
+
+def _recode(src: Path, to, table: np.ndarray, dtype) -> None:
+    """``table[code]`` for each int32 code in the file ``src`` (-1 picks the table's last entry),
+    as ``dtype``, written to the open file ``to`` a million at a time."""
+    with open(src, "rb") as f:
+        while len(codes := np.fromfile(f, dtype=np.int32, count=1 << 20)):
+            table[codes].astype(dtype).tofile(to)
+
+
+def _npy_of(src: Path, dst: Path, dtype, n: int, table: np.ndarray | None = None) -> None:
+    """dst.npy: ``n`` values of ``dtype`` from the raw file ``src`` (recoded through ``table``),
+    the same bytes as ``np.save`` of them."""
+    dtype = np.dtype(dtype)
+    with open(dst, "wb") as out:
+        np.lib.format.write_array_header_1_0(
+            out, {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": (n,)})
+        expected = out.tell() + n * dtype.itemsize
+        if table is not None:
+            _recode(src, out, table, dtype)
+        else:
+            with open(src, "rb") as f:
+                shutil.copyfileobj(f, out, 1 << 22)
+        if out.tell() != expected:
+            raise RuntimeError(f"{dst.name}: not {n:,} values; this is a bug in seqprep")
+    src.unlink()
 
 
 class NpySink(Sink):
@@ -138,26 +191,28 @@ class NpySink(Sink):
         n = self.stats.rows
         rows.x.seek(0)
         rows.x.write(npy_header(dtype, (n,) + row_shape))
-        rows.close()
+        done = rows.close()
         tmp = self.dir.tmp
-        np.save(tmp / "lengths.npy", self.stats.lengths.astype(np.int32))
-        np.save(tmp / "ids.npy", np.concatenate(rows.ids) if rows.ids else np.zeros(0, np.int64))
+        _npy_of(Path(done["lengths"]), tmp / "lengths.npy", np.int32, n)
+        _npy_of(Path(done["ids"]), tmp / "ids.npy", np.int64, n)
         classes = None
-        if rows.labels:
-            labels = pa.chunked_array(rows.labels)
-            if pa.types.is_null(labels.type):  # no row has a label
+        if rows.label_type is None:
+            Path(done["labels"]).unlink()
+        else:
+            if pa.types.is_null(rows.label_type):  # no row has a label
                 classes = self.classes if self.classes is not None else []
-                np.save(tmp / "y.npy", np.full(len(labels), -1, dtype=np.int64))
+                table = np.array([-1], dtype=np.int64)
             else:
-                classes = self.classes if self.classes is not None else class_order(labels.drop_null().to_pylist())
+                classes = self.classes if self.classes is not None else class_order(done["seen"])
                 try:
-                    value_set = pa.array(classes, labels.type)
+                    value_set = pa.array(classes, rows.label_type)
                 except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
-                    raise InputError(f"the labels are {labels.type}, but the fitted classes are not "
+                    raise InputError(f"the labels are {rows.label_type}, but the fitted classes are not "
                                      f"({', '.join(map(str, classes[:5]))}); fit and encode data with the same "
                                      "label type") from None
-                index = pc.index_in(labels, value_set=value_set).fill_null(-1)
-                np.save(tmp / "y.npy", index.to_numpy().astype(np.int64))
+                index = pc.index_in(pa.array(done["seen"], rows.label_type), value_set=value_set).fill_null(-1)
+                table = np.append(index.to_numpy(zero_copy_only=False).astype(np.int64), -1)
+            _npy_of(Path(done["labels"]), tmp / "y.npy", np.int64, n, table)
         meta = {
             "format": "seqprep-npy",
             "version": FORMAT_VERSION,

@@ -8,6 +8,7 @@ is a context manager: leaving it by an exception removes what it wrote.
 from __future__ import annotations
 
 import json
+import math
 import sys
 
 import numpy as np
@@ -39,19 +40,51 @@ def describe_steps(schema: pa.Schema) -> dict:
     return {"type": str(step), "channels": channels, "fixed_length": fixed}
 
 
+class LengthCounts:
+    """How many rows have each length: what a length summary needs, in memory that grows with
+    the number of distinct lengths, not of rows (a list of every row's length took 8 bytes a
+    row, and twice that when it was joined to be summarized)."""
+
+    def __init__(self):
+        self.values = np.zeros(0, dtype=np.int64)
+        self.counts = np.zeros(0, dtype=np.int64)
+        self._pending: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def add(self, lengths: np.ndarray) -> None:
+        self.add_counts(*np.unique(np.asarray(lengths, dtype=np.int64), return_counts=True))
+
+    def add_counts(self, values: np.ndarray, counts: np.ndarray) -> None:
+        self._pending.append((values, counts.astype(np.int64)))
+        if len(self._pending) >= 64:
+            self._merge()
+
+    def _merge(self) -> None:
+        if self._pending:
+            values = np.concatenate([self.values, *(v for v, _ in self._pending)])
+            counts = np.concatenate([self.counts, *(c for _, c in self._pending)])
+            self.values, where = np.unique(values, return_inverse=True)
+            self.counts = np.bincount(where, weights=counts, minlength=len(self.values)).astype(np.int64)
+            self._pending = []
+
+    def merged(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each distinct length, ascending, and its number of rows."""
+        self._merge()
+        return self.values, self.counts
+
+
 class Stats:
-    """Row count, per-row lengths and label counts, accumulated batch by batch."""
+    """Row count, length counts and label counts, accumulated batch by batch."""
 
     def __init__(self):
         self.rows = 0
-        self._lengths: list[np.ndarray] = []
+        self.lengths = LengthCounts()
         self.labels: dict = {}
         self.null_labels = 0
         self.label_type: str | None = None
 
     def add(self, batch: pa.RecordBatch) -> None:
         self.rows += batch.num_rows
-        self._lengths.append(row_lengths(batch))
+        self.lengths.add(row_lengths(batch))
         if "label" in batch.schema.names:
             col = batch.column("label")
             self.label_type = "string" if pa.types.is_string(col.type) else "int64"
@@ -62,21 +95,17 @@ class Stats:
     def merge(self, other: "Stats") -> None:
         """Add the counts of ``other`` (the rows that come after these)."""
         self.rows += other.rows
-        self._lengths.extend(other._lengths)
+        self.lengths.add_counts(*other.lengths.merged())
         for k, v in other.labels.items():
             self.labels[k] = self.labels.get(k, 0) + v
         self.null_labels += other.null_labels
         self.label_type = self.label_type or other.label_type
 
-    @property
-    def lengths(self) -> np.ndarray:
-        return np.concatenate(self._lengths) if self._lengths else np.zeros(0, dtype=np.int64)
-
     def summary(self) -> dict:
         if len({type(k) for k in self.labels}) > 1:
             raise InputError("labels of more than one type (int64 and string); every shard must have one label type")
         return {
-            "lengths": length_summary(self.lengths),
+            "lengths": counted_length_summary(*self.lengths.merged()),
             "labels": None
             if self.label_type is None
             else {
@@ -97,18 +126,37 @@ def row_lengths(batch: pa.RecordBatch) -> np.ndarray:
 
 
 def length_summary(lengths: np.ndarray) -> dict:
-    if len(lengths) == 0:
+    return counted_length_summary(*np.unique(np.asarray(lengths, dtype=np.int64), return_counts=True))
+
+
+def counted_length_summary(values: np.ndarray, counts: np.ndarray) -> dict:
+    """min, median, mean, p95 and p99 (numpy's "inverted_cdf": the first length at or past that
+    share of rows), max and total of the lengths ``values`` (ascending, distinct) seen
+    ``counts`` times each."""
+    n = int(counts.sum())
+    if n == 0:
         return {"min": None, "median": None, "mean": None, "p95": None, "p99": None, "max": None, "total": 0}
-    q = np.quantile(lengths, [0.95, 0.99], method="inverted_cdf")
+    total = int((values * counts).sum())
     return {
-        "min": int(lengths.min()),
-        "median": float(np.median(lengths)),
-        "mean": round(float(lengths.mean()), 3),
-        "p95": int(q[0]),
-        "p99": int(q[1]),
-        "max": int(lengths.max()),
-        "total": int(lengths.sum()),
+        "min": int(values[0]),
+        "median": (_kth(values, counts, (n - 1) // 2) + _kth(values, counts, n // 2)) / 2,
+        "mean": round(total / n, 3),
+        "p95": counted_quantile(values, counts, 0.95),
+        "p99": counted_quantile(values, counts, 0.99),
+        "max": int(values[-1]),
+        "total": total,
     }
+
+
+def _kth(values: np.ndarray, counts: np.ndarray, k: int) -> int:
+    """The k-th length (0-based) in ascending order."""
+    return int(values[np.searchsorted(np.cumsum(counts), k, side="right")])
+
+
+def counted_quantile(values: np.ndarray, counts: np.ndarray, q: float) -> int:
+    """``np.quantile(lengths, q, method="inverted_cdf")`` of the lengths ``values`` seen ``counts`` times."""
+    n = int(counts.sum())
+    return _kth(values, counts, min(max(math.ceil(n * q) - 1, 0), n - 1))
 
 
 def conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:

@@ -97,6 +97,51 @@ def test_read_ahead_reads_the_next_shard_while_this_one_is_in_use():
     assert [(n, [b.num_rows for b in bs]) for n, bs in shards] == [("part-1", [4])]
 
 
+def test_read_ahead_reads_two_shards_at_once_and_no_more():
+    from seqprep.engine import SHARDS_AHEAD, _read_ahead
+
+    assert SHARDS_AHEAD == 2
+    src = _Shards([[2], [3], [4]])
+    shards = _read_ahead(src, 4096)
+    name, batches = next(shards)
+    assert src.started[0].wait(timeout=10) and src.started[1].wait(timeout=10)
+    assert not src.started[2].wait(timeout=0.3)  # started only once shard 0 is done with
+    assert (name, [b.num_rows for b in batches]) == ("part-0", [2])
+    assert [(n, [b.num_rows for b in bs]) for n, bs in shards] == [("part-1", [3]), ("part-2", [4])]
+
+
+def test_read_ahead_raises_a_shards_error_when_the_consumer_reaches_it():
+    import pyarrow as pa
+
+    from seqprep.engine import _read_ahead
+
+    class Failing(_Shards):
+        def shard_batches(self, batch_rows):
+            def bad():
+                raise ValueError("shard 1 is bad")
+                yield
+            yield "part-0", iter([pa.record_batch({"x": [1, 2]})])
+            yield "part-1", bad()
+
+    shards = _read_ahead(Failing([]), 4096)
+    name, batches = next(shards)
+    assert (name, [b.num_rows for b in batches]) == ("part-0", [2])  # read to its end first
+    name, batches = next(shards)
+    with pytest.raises(ValueError, match="shard 1 is bad"):
+        list(batches)
+
+
+def test_read_ahead_stopped_early_stops_its_readers():
+    from seqprep.engine import _read_ahead
+
+    src = _Shards([[1] * 50, [1] * 50, [1] * 50])
+    shards = _read_ahead(src, 4096)
+    name, batches = next(shards)
+    next(batches)
+    shards.close()
+    assert not any(t.name == "seqprep-prefetch" for t in threading.enumerate())
+
+
 def test_steps_travel_by_plain_pickle():
     """Workers and Dask get a step by pickle: each is a dataclass of its options, no closure."""
     import pickle

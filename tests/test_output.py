@@ -1,9 +1,11 @@
 import numpy as np
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from seqprep.npy import npy_header
-from seqprep.output import DatasetSink, length_summary
+from seqprep.output import DatasetSink, LengthCounts, counted_length_summary, length_summary
 
 from .conftest import listing
 
@@ -43,3 +45,35 @@ def test_length_summary():
     assert s == {"min": 1, "median": 3.0, "mean": 22.0, "p95": 100, "p99": 100, "max": 100, "total": 110}
     assert length_summary(np.array([], dtype=np.int64))["max"] is None
 
+
+
+def _summary_of_every_row(lengths: np.ndarray) -> dict:
+    """The obvious reference: numpy over every row's length."""
+    q = np.quantile(lengths, [0.95, 0.99], method="inverted_cdf")
+    return {"min": int(lengths.min()), "median": float(np.median(lengths)), "mean": round(float(lengths.mean()), 3),
+            "p95": int(q[0]), "p99": int(q[1]), "max": int(lengths.max()), "total": int(lengths.sum())}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 40), max_size=30), max_size=8), st.integers(0, 7))
+def test_length_counts_summarize_as_every_row_would(batches, split):
+    """Counts added batch by batch (and merged from another Stats, as a worker's are) give the
+    summary numpy gives over every row's length."""
+    first, second = LengthCounts(), LengthCounts()
+    for i, batch in enumerate(batches):
+        (first if i < split else second).add(np.array(batch, dtype=np.int64))
+    first.add_counts(*second.merged())
+    every = np.array([n for batch in batches for n in batch], dtype=np.int64)
+    got = counted_length_summary(*first.merged())
+    if len(every) == 0:
+        assert got["max"] is None and got["total"] == 0
+    else:
+        assert got == _summary_of_every_row(every)
+
+
+def test_length_counts_merge_many_batches():
+    counts = LengthCounts()
+    for i in range(200):  # past the 64 batches kept before they are merged
+        counts.add(np.array([i % 7, 3], dtype=np.int64))
+    values, n = counts.merged()
+    assert values.tolist() == list(range(7)) and n.tolist() == [29, 29, 29, 229, 28, 28, 28]

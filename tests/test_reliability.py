@@ -87,7 +87,7 @@ def test_one_sequence_of_ten_million_steps(tmp_path):
 
 
 def test_rows_too_long_for_a_batch_are_read_in_smaller_batches(tmp_path, monkeypatch):
-    """A batch stops near BATCH_VALUES values: a row group of very long rows is read a few rows
+    """A batch stops near READ_VALUES values: a row group of very long rows is read a few rows
     at a time (from its average row), and the rows come out the same."""
     import seqprep.dataset as dataset
 
@@ -96,17 +96,16 @@ def test_rows_too_long_for_a_batch_are_read_in_smaller_batches(tmp_path, monkeyp
     shard = src / "part-00000.parquet"
     assert [b.num_rows for b in dataset.file_batches(shard, "parquet", 4096)] == [8]
     truncate(str(src), str(tmp_path / "before"), length=3)
-    monkeypatch.setattr(dataset, "BATCH_VALUES", 100)
+    monkeypatch.setattr(dataset, "READ_VALUES", 100)
     assert [b.num_rows for b in dataset.file_batches(shard, "parquet", 4096)] == [2, 2, 2, 2]  # 100 * 8 // 306
-    monkeypatch.setattr(dataset, "BATCH_VALUES", 10)
+    monkeypatch.setattr(dataset, "READ_VALUES", 10)
     assert [b.num_rows for b in dataset.file_batches(shard, "parquet", 4096)] == [1] * 8
     truncate(str(src), str(tmp_path / "after"), length=3)
     assert canonical(tmp_path / "after") == canonical(tmp_path / "before")
 
 
-def test_a_large_shard_is_read_row_group_by_row_group(tmp_path, monkeypatch):
-    """A shard past PREBUFFER_BYTES is not read ahead whole (Arrow's scanner would hold all its
-    column chunks): row group by row group, the same batches and rows."""
+def test_a_shard_is_read_row_group_by_row_group(tmp_path):
+    """A batch never spans two row groups, and the rows come out as written."""
     import pyarrow.parquet as pq
 
     import seqprep.dataset as dataset
@@ -115,11 +114,8 @@ def test_a_large_shard_is_read_row_group_by_row_group(tmp_path, monkeypatch):
     src = make_dataset(tmp_path / "src", rows, seq_type=pa.int32())
     shard = tmp_path / "groups.parquet"
     pq.write_table(pq.read_table(src / "part-00000.parquet"), shard, row_group_size=4)
-    ahead = [b.to_pylist() for b in dataset.file_batches(shard, "parquet", 3)]
-    monkeypatch.setattr(dataset, "PREBUFFER_BYTES", 0)
     by_group = list(dataset.file_batches(shard, "parquet", 3))
-    assert [b.num_rows for b in by_group] == [3, 1, 3, 1, 2]  # a batch never spans two row groups
-    assert [r for b in by_group for r in b.to_pylist()] == [r for b in ahead for r in b]
+    assert [b.num_rows for b in by_group] == [3, 1, 3, 1, 2]
     assert [r["seq"] for b in by_group for r in b.to_pylist()] == rows
 
 

@@ -107,6 +107,27 @@ def test_npy_many_shards_and_empty_dataset(tmp_path):
     assert np.load(tmp_path / "npy0" / "X.npy").shape == (0, 5)
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_npy_labels_seen_in_any_order_across_shards(tmp_path, workers):
+    """y.npy holds each row's class in natural order, whichever shard (or worker) saw a label
+    first; a null label is -1; ids, lengths and y are the bytes np.save writes."""
+    labels = ["b", None, "10", "b", "a", "2", None, "a", "10"]
+    src = make_dataset(tmp_path / "raw", [[i] * (i % 3) for i in range(9)], labels=labels, seq_type=pa.int32(),
+                       shard_rows=2)
+    d = tmp_path / "npy"
+    meta = truncate(str(src), str(d), length=2, format="npy", workers=workers)
+    assert meta["classes"] == ["10", "2", "a", "b"]  # as text: not every label is a number
+    y = np.load(d / "y.npy")
+    assert y.tolist() == [3, -1, 0, 3, 2, 1, -1, 2, 0]
+    assert np.load(d / "lengths.npy").tolist() == [0, 1, 2, 0, 1, 2, 0, 1, 2]
+    for name, expected in (("y.npy", y), ("ids.npy", np.arange(9, dtype=np.int64)),
+                           ("lengths.npy", np.array([0, 1, 2] * 3, dtype=np.int32))):
+        buf = io.BytesIO()
+        np.save(buf, expected)
+        assert (d / name).read_bytes() == buf.getvalue()
+    assert sorted(p.name for p in d.iterdir()) == ["X.npy", "ids.npy", "lengths.npy", "meta.json", "y.npy"]
+
+
 @pytest.mark.parametrize("kwargs, error, message", [
     ({"length": 0}, UsageError, "length=0 must be positive"),
     ({"length": 3, "keep": "both", "head": 3}, UsageError, "head=3 must be at least 0 and below length 3"),
