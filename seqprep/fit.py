@@ -53,7 +53,12 @@ class TokenCounts:
     def add_table(self, table: pa.Table) -> None:
         """Counts made elsewhere (another shard's), as a table of token, count."""
         self.parts.append(table)
-        if len(self.parts) >= 64:  # keep memory bounded by the vocabulary, not the data
+        # Memory bounded by the vocabulary, not the data: merged once the counts waiting pass
+        # 2**18 rows and those already merged (each count is merged O(log) times). Merging at
+        # 64 parts only held up to 64 shards' vocabularies: fit's peak RSS on 10x the bench
+        # data was 1.22x that on 1x, 1.05x this way.
+        waiting = sum(len(part) for part in self.parts[1:])
+        if len(self.parts) >= 64 or waiting > max(1 << 18, len(self.parts[0])):
             self.parts = [self.merged()]
 
     def merged(self) -> pa.Table:
