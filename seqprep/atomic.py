@@ -230,6 +230,10 @@ KIND_NAMES = {"dataset": "a seqprep dataset", "npy": "an NPY export", "run": "a 
 # The commit
 
 
+# The outputs this process has committed, for an interrupt's message: a signal that lands
+# after a commit must not say that nothing was.
+COMMITTED: list[str] = []
+
 class AtomicDir:
     """A directory built under a temporary name beside ``out`` and put into place by ``commit``."""
 
@@ -263,6 +267,7 @@ class AtomicDir:
                 _remove(old)
         else:
             self.tmp.rename(self.out)
+        COMMITTED.append(str(self.out))
         self._release()
 
     def put(self, name: str, data: bytes) -> None:

@@ -35,7 +35,7 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import storage
+from . import atomic, storage
 from .atomic import (DATA_KINDS, KIND_NAMES, MANIFEST_LIMIT, MANIFESTS, NPY_FILES, SHARD, TMP_MARK, AtomicDir,
                      _dir_kind, _names)
 from .errors import OutputError, SeqprepError
@@ -192,6 +192,7 @@ class RemoteDir:
                 for name in names:
                     storage.copy(self.tmp / name, self.out / name)
                 storage.copy(self.tmp / last, self.out / last)  # the commit
+                atomic.COMMITTED.append(storage.shown(self.out))
             except Exception as e:  # noqa: BLE001 - said in one line, with what is where now
                 raise OutputError(f"{self.out}: the commit stopped after the old output was removed "
                                   f"({str(e).rstrip('.')}); it is no dataset now, and the new output is whole under "

@@ -498,3 +498,26 @@ def test_infinite_readings_are_refused_at_ingest(cli, tmp_path, name, text, mess
 def test_summarize_refuses_an_infinite_reading(cli, tmp_path):
     src = make_dataset(tmp_path / "r", [[1.0, float("inf"), 3.0]], seq_type=pa.float32())
     one_line(cli("summarize", src, tmp_path / "out", "--paa", "2"), 1, "holds inf, not a finite reading")
+
+
+def test_a_signal_after_the_commit_says_the_output_is_complete(cli, tmp_path, monkeypatch):
+    """Ctrl-C landing after OUT was committed, before the command returned: exit 130, and the
+    message says OUT is complete (not that nothing was committed)."""
+    from seqprep import atomic
+
+    src = make_dataset(tmp_path / "src", [[1, 2, 3]], seq_type=pa.int32())
+    commit = atomic.AtomicDir.commit
+
+    def commit_then_interrupted(self):
+        commit(self)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(atomic.AtomicDir, "commit", commit_then_interrupted)
+    result = cli("truncate", src, tmp_path / "out", "--length", "2")
+    assert result.exit_code == 130
+    assert result.stderr.strip() == (f"Error: interrupted by SIGINT after {tmp_path / 'out'} was committed: complete, "
+                                     "nothing else was written")
+    assert read_table(tmp_path / "out").column("seq").to_pylist() == [[2, 3]]
+    monkeypatch.setattr(atomic.AtomicDir, "commit", commit)
+    result = cli("truncate", src, tmp_path / "out2", "--length", "2")  # a later run starts with none committed
+    assert result.exit_code == 0 and atomic.COMMITTED == [str(tmp_path / "out2")]

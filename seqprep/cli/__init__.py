@@ -71,12 +71,15 @@ class SeqprepGroup(typer.core.TyperGroup):
 
 
     def invoke(self, ctx):
+        from .. import atomic
+
+        atomic.COMMITTED.clear()
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
             # Raised by Ctrl-C or SIGTERM (see main) wherever the work was; the sinks have
-            # removed their temporaries on the way out.
-            raise Interrupted(_signal_seen[0]) from None
+            # removed their temporaries on the way out, and say what they had committed.
+            raise Interrupted(_signal_seen[0], list(atomic.COMMITTED)) from None
         except BrokenPipeError:
             # The reader went away (`| head`): say so once, and keep Python from failing again at exit.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -138,8 +141,11 @@ app = typer.Typer(
 class Interrupted(SeqprepError):
     """Stopped by a signal; exit code 128 + the signal's number, as a shell reports it."""
 
-    def __init__(self, signum: int):
-        super().__init__(f"interrupted by {signal.Signals(signum).name}; no output was committed")
+    def __init__(self, signum: int, committed: list[str] | None = None):
+        name = signal.Signals(signum).name
+        super().__init__(f"interrupted by {name} after {' and '.join(committed)} "
+                         f"{'were' if len(committed) > 1 else 'was'} committed: complete, nothing else was written"
+                         if committed else f"interrupted by {name}; no output was committed")
         self.exit_code = 128 + signum
 
 
