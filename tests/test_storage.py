@@ -103,6 +103,19 @@ def test_a_dataset_round_trips_through_s3_to_the_same_bytes(s3, prefix, src, tmp
     assert [p for p in objects(s3, "s3://bucket") if "seqprep-tmp" in p] == []  # no temporary prefix left
 
 
+def test_a_large_object_is_streamed_not_fetched_whole(s3, prefix, src, tmp_path, monkeypatch):
+    """Past REMOTE_WHOLE_BYTES a shard is read through the store's file as it is decoded: the
+    same rows as fetched whole."""
+    import seqprep.dataset as dataset
+
+    truncate(str(src), f"{prefix}/in", length=1000, keep="end", padding=_no_pad())
+    truncate(f"{prefix}/in", str(tmp_path / "whole"), length=7)
+    monkeypatch.setattr(dataset, "REMOTE_WHOLE_BYTES", 0)
+    monkeypatch.setattr(dataset.pa, "BufferReader", None)  # the whole-object path would fail
+    truncate(f"{prefix}/in", str(tmp_path / "streamed"), length=7)
+    assert local_files(tmp_path / "streamed") == local_files(tmp_path / "whole")
+
+
 def _no_pad():
     from seqprep.steps import Padding
 
