@@ -43,7 +43,8 @@ _DONE = object()
 class Ahead:
     """``items``, produced by a background thread of its own (started at once) up to ``depth``
     ahead, in the same order; an error in the producer is raised in the consumer. ``close``
-    stops the thread (after the item it is producing)."""
+    stops the thread (after the item it is producing). Parquet decoding releases the GIL, so
+    the next batches are read while this one is transformed and written."""
 
     def __init__(self, items: Iterator, depth: int = 2):
         self.q: queue.Queue = queue.Queue(maxsize=depth)
@@ -81,19 +82,6 @@ class Ahead:
     def close(self) -> None:
         self.stop.set()
         self.thread.join()
-
-
-def prefetch(items: Iterator, depth: int = 2) -> Iterator:
-    """``items``, produced by a background thread up to ``depth`` ahead, in the same order.
-
-    Parquet decoding releases the GIL, so the next batch is read while this one is
-    transformed and written. An error in the producer is raised here, in the consumer.
-    """
-    ahead = Ahead(items, depth)
-    try:
-        yield from ahead
-    finally:
-        ahead.close()
 
 
 class Writer:
@@ -174,8 +162,9 @@ def run(source: Source, sink: Sink, transform: Transform, *, batch_rows: int = B
 
 
 def _run_here(source: Source, sink: Sink, transform: Transform, batch_rows: int, progress: Progress | None) -> None:
-    # Three stages overlap: the next batch is read (prefetch), this one transformed, the last
-    # one written (Writer). Each stage keeps the order, so the output is the same as serial.
+    # Three stages overlap: the next batches are read (Ahead, two shards at once), this one
+    # transformed, the last one written (Writer). Each stage keeps the order, so the output is
+    # the same as serial.
     with Writer() as writer:
         for name, batches in _read_ahead(source, batch_rows):
             for (out, counts), rows_in in _outputs(name, batches, transform, source.schema):
@@ -195,8 +184,8 @@ def _read_ahead(source: Source, batch_rows: int) -> Iterator[tuple[str, Iterator
     next shard's started with this one's: two shards are decoded at once (Parquet decoding of
     one shard keeps about one core busy; the bench data's shards were read in 0.74 s this way
     against 1.31 s one after another), and the reader does not wait at each shard's end for the
-    consumer, nor the consumer at each shard's start for the reader. Each holds ``prefetch``'s
-    few batches. An error in a shard is raised when the consumer reaches it."""
+    consumer, nor the consumer at each shard's start for the reader. Each holds a couple of
+    batches ahead. An error in a shard is raised when the consumer reaches it."""
     shards = iter(source.shard_batches(batch_rows))
     started: collections.deque = collections.deque()
 

@@ -2,22 +2,22 @@ import threading
 
 import pytest
 
-from seqprep.engine import prefetch
+from seqprep.engine import Ahead
 
 
-def test_prefetch_keeps_order():
-    assert list(prefetch(iter(range(100)), depth=2)) == list(range(100))
-    assert list(prefetch(iter([]))) == []
+def test_ahead_keeps_order():
+    assert list(Ahead(iter(range(100)), depth=2)) == list(range(100))
+    assert list(Ahead(iter([]))) == []
 
 
-def test_prefetch_raises_the_producers_error_in_the_consumer():
+def test_ahead_raises_the_producers_error_in_the_consumer():
     def items():
         yield 1
         raise ValueError("bad shard")
 
     got = []
     with pytest.raises(ValueError, match="bad shard"):
-        for x in prefetch(items()):
+        for x in Ahead(items()):
             got.append(x)
     assert got == [1]
 
@@ -30,9 +30,9 @@ def test_consumer_stopping_early_does_not_hang_the_producer():
             produced.append(i)
             yield i
 
-    it = prefetch(items(), depth=2)
-    assert next(it) == 0
-    it.close()  # the consumer leaves with the queue full
+    ahead = Ahead(items(), depth=2)
+    assert next(iter(ahead)) == 0
+    ahead.close()  # the consumer leaves with the queue full
     assert not any(t.name == "seqprep-prefetch" for t in threading.enumerate())
     assert len(produced) < 10
 
