@@ -2,9 +2,15 @@
 
 import gc
 import os
+import signal
+import sys
 
 # Where OpenBLAS reads its thread count from; a user's own setting is kept.
 _BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")
+
+
+def _interrupted(signum, frame) -> None:
+    raise KeyboardInterrupt(signum)
 
 
 def main() -> None:
@@ -13,6 +19,9 @@ def main() -> None:
     # each worker process's). seqprep's data commands do no BLAS work; train uses PyTorch's.
     if not any(name in os.environ for name in _BLAS_THREADS):
         os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    # Ctrl-C or SIGTERM while the imports run, before the CLI sets its own handlers: one line
+    # and 128 + the signal, no traceback, as later.
+    signal.signal(signal.SIGTERM, _interrupted)
     # The imports make ~10^5 objects and no garbage; the collector running through them as they
     # are made cost ~40 ms of every start. They live as long as the process: freeze them.
     gc.disable()
@@ -21,6 +30,10 @@ def main() -> None:
 
         memory.before_arrow()
         from .cli import main as cli_main
+    except KeyboardInterrupt as e:
+        signum = e.args[0] if e.args else signal.SIGINT
+        sys.stderr.write(f"Error: interrupted by {signal.Signals(signum).name}; no output was committed\n")
+        sys.exit(128 + signum)
     finally:
         gc.freeze()
         gc.enable()

@@ -521,3 +521,42 @@ def test_a_signal_after_the_commit_says_the_output_is_complete(cli, tmp_path, mo
     monkeypatch.setattr(atomic.AtomicDir, "commit", commit)
     result = cli("truncate", src, tmp_path / "out2", "--length", "2")  # a later run starts with none committed
     assert result.exit_code == 0 and atomic.COMMITTED == [str(tmp_path / "out2")]
+
+
+def test_a_signal_while_options_are_parsed_is_its_own_code_and_one_line(cli, monkeypatch):
+    """Typer turns a KeyboardInterrupt outside the command into exit 130, silently, whatever
+    the signal: SIGTERM there is still 143 and one line."""
+    import seqprep.cli as cli_module
+
+    def interrupted(self, ctx, name):
+        cli_module._on_signal(signal.SIGTERM, None)
+
+    monkeypatch.setattr(cli_module.SeqprepGroup, "get_command", interrupted)
+    result = cli("truncate", "in", "out", "--length", "2")
+    assert result.exit_code == 143
+    assert result.stderr.strip() == "Error: interrupted by SIGTERM; no output was committed"
+
+
+def test_ctrl_c_while_seqprep_imports_is_one_line(tmp_path):
+    """A signal before the CLI's handlers are set (the imports) ends the same way: a fresh
+    process whose first import is held up until the signal comes."""
+    import subprocess
+    import sys
+
+    held = tmp_path / "held"
+    (tmp_path / "sitecustomize.py").write_text(
+        "import builtins, time\n_real = builtins.__import__\n"
+        "def slow(name, *a, **k):\n"
+        f"    if name == 'numpy':\n        open({str(held)!r}, 'w').close()\n        time.sleep(30)\n"
+        "    return _real(name, *a, **k)\nbuiltins.__import__ = slow\n")
+    proc = subprocess.Popen([sys.executable, "-c", "from seqprep.__main__ import main; main()", "--help"],
+                            env={**os.environ, "PYTHONPATH": str(tmp_path)}, stderr=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL)
+    for _ in range(600):
+        if held.exists():
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert err.decode().strip() == "Error: interrupted by SIGINT; no output was committed"

@@ -51,9 +51,16 @@ class SeqprepGroup(typer.core.TyperGroup):
         return command
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        _signalled.clear()
         try:
             _no_empty_values(sys.argv[1:] if args is None else list(args))
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            if _signalled and rv == 130:
+                # A signal outside the command (while options were parsed): Typer turns it
+                # into exit 130, silently, whichever signal it was.
+                raise Interrupted(_signal_seen[0])
+        except KeyboardInterrupt:
+            code = _fail(Interrupted(_signal_seen[0]).cli_message, 128 + _signal_seen[0])
         except ClickException as e:
             if type(e).__name__ == "NoArgsIsHelpError":  # bare `seqprep`: the help is the answer
                 return _exit(0, standalone_mode)
@@ -150,10 +157,12 @@ class Interrupted(SeqprepError):
 
 
 _signal_seen = [signal.SIGINT]
+_signalled: list[int] = []  # the signals this run was sent (see SeqprepGroup.main)
 
 
 def _on_signal(signum, frame) -> None:
     _signal_seen[0] = signum
+    _signalled.append(signum)
     raise KeyboardInterrupt
 
 
