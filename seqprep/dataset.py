@@ -219,19 +219,24 @@ def check_seq_lengths(where, batch: pa.RecordBatch) -> None:
 def parquet_batches(path: Path, batch_rows: int) -> Iterator[pa.RecordBatch]:
     """Each row group in batches of at most ``batch_rows`` rows and about READ_VALUES values
     of ``seq`` (fewer rows where rows are long, down to one; a batch never spans two row
-    groups), its pages streamed from the file as they are decoded (see _parquet_batches)."""
-    pf = pq.ParquetFile(_opened(path))
+    groups), its pages streamed from the file as they are decoded (see _parquet_batches). An
+    object in a store up to REMOTE_WHOLE_BYTES is fetched whole, in one request (as Arrow's
+    scanner did: a request costs more than the memory), and read from memory."""
+    source = _opened(path)
+    if isinstance(path, Uri) and source.size() <= REMOTE_WHOLE_BYTES:
+        source = pa.BufferReader(source.read())
+    pf = pq.ParquetFile(source)
     md = pf.metadata
     check_row_groups(path, md)
     seq = [i for i in range(md.num_columns) if md.schema.column(i).path.split(".")[0] == "seq"]
     text = _text_leaf(pf, seq)
     if text is None:
-        yield from _parquet_batches(path, md, seq, batch_rows, [])
+        yield from _parquet_batches(source, md, seq, batch_rows, [])
         return
     # String tokens are read dictionary-encoded and sized before they are decoded: a few
     # stored bytes can name one huge string many times (see _decoded_text).
     seq_type = pf.schema_arrow.field("seq").type
-    for batch in _parquet_batches(path, md, seq, batch_rows, [text]):
+    for batch in _parquet_batches(source, md, seq, batch_rows, [text]):
         yield _decoded_text(path, batch, seq_type)
 
 
@@ -278,15 +283,12 @@ STREAM_BUFFER = 1 << 20  # bytes read from a local file at a time as its pages a
 REMOTE_WHOLE_BYTES = 64 << 20  # an object up to this size is fetched whole, in one request
 
 
-def _parquet_batches(path: Path, md, seq: list[int], batch_rows: int, dictionary: list) -> Iterator[pa.RecordBatch]:
+def _parquet_batches(source, md, seq: list[int], batch_rows: int, dictionary: list) -> Iterator[pa.RecordBatch]:
     # Not pre-buffered: Arrow then reads a row group's column chunks whole before decoding
-    # (7.4 GiB peak for a 5.5 GiB shard), where a buffered stream holds a buffer a column. An
-    # object is fetched whole when small, as Arrow's scanner did (a request costs more than
-    # the memory: streamed, s3:// -> local took 4.98 s on the bench data against 3.96 s).
-    source = _opened(path)
-    if isinstance(path, Uri) and source.size() <= REMOTE_WHOLE_BYTES:
-        source = pa.BufferReader(source.read())
-    pf = pq.ParquetFile(source, read_dictionary=dictionary or None, pre_buffer=False, buffer_size=STREAM_BUFFER)
+    # (7.4 GiB peak for a 5.5 GiB shard), where a buffered stream holds a buffer a column.
+    # The footer read once (``md``), by parquet_batches.
+    pf = pq.ParquetFile(source, metadata=md, read_dictionary=dictionary or None, pre_buffer=False,
+                        buffer_size=STREAM_BUFFER)
     # A string token decoded holds its offset and its characters, about twice a number's bytes:
     # half the values. `encode` of the bench's string tokens peaked at 220-223 MiB, 187-192 MiB
     # so, and took 7.6-9.1 s against 7.2-7.8 s (its vocabulary lookup is paid per batch).

@@ -8,7 +8,6 @@ on how the work is scheduled. Memory stays bounded by the batch size (per worker
 from __future__ import annotations
 
 import collections
-import itertools
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -190,8 +189,9 @@ def _read_ahead(source: Source, batch_rows: int) -> Iterator[tuple[str, Iterator
     started: collections.deque = collections.deque()
 
     def start() -> None:
-        for name, batches in itertools.islice(shards, 1):
-            started.append((name, Ahead(batches)))
+        shard = next(shards, None)
+        if shard is not None:
+            started.append((shard[0], Ahead(shard[1])))
 
     try:
         for _ in range(SHARDS_AHEAD):
