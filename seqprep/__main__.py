@@ -31,9 +31,11 @@ def main() -> None:
         memory.before_arrow()
         from .cli import main as cli_main
     except KeyboardInterrupt as e:
-        signum = e.args[0] if e.args else signal.SIGINT
-        sys.stderr.write(f"Error: interrupted by {signal.Signals(signum).name}; no output was committed\n")
-        sys.exit(128 + signum)
+        from .errors import Interrupted
+
+        error = Interrupted(e.args[0] if e.args else signal.SIGINT)
+        sys.stderr.write(f"Error: {error.cli_message}\n")
+        sys.exit(error.exit_code)
     finally:
         gc.freeze()
         gc.enable()

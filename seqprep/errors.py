@@ -11,6 +11,7 @@ the library raises it (``str(e)``: ``length=0 must be positive``), and the CLI p
 """
 
 import re
+import signal
 
 
 class SeqprepError(Exception):
@@ -68,3 +69,14 @@ class OutputError(SeqprepError, OSError):
     """The output cannot be written where asked (exists, unwritable, same as the input). An
     ``OSError``, as Python's own errors about paths are; its message is the whole line
     (``errno`` and ``filename`` are None)."""
+
+
+class Interrupted(SeqprepError):
+    """Stopped by a signal; exit code 128 + the signal's number, as a shell reports it."""
+
+    def __init__(self, signum: int, committed: list[str] | None = None):
+        name = signal.Signals(signum).name
+        super().__init__(f"interrupted by {name} after {' and '.join(committed)} "
+                         f"{'were' if len(committed) > 1 else 'was'} committed: complete, nothing else was written"
+                         if committed else f"interrupted by {name}; no output was committed")
+        self.exit_code = 128 + signum

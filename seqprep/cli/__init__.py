@@ -17,7 +17,7 @@ from rich.console import Console
 
 from .. import options
 from .. import __version__, memory
-from ..errors import OutputError, SeqprepError, UsageError
+from ..errors import Interrupted, OutputError, SeqprepError, UsageError
 from ..storage import shown
 
 # Click's base class for usage errors; Typer may vendor Click, so reach it through a public subclass.
@@ -60,7 +60,8 @@ class SeqprepGroup(typer.core.TyperGroup):
                 # into exit 130, silently, whichever signal it was.
                 raise Interrupted(_signal_seen[0])
         except KeyboardInterrupt:
-            code = _fail(Interrupted(_signal_seen[0]).cli_message, 128 + _signal_seen[0])
+            error = Interrupted(_signal_seen[0])
+            code = _fail(error.cli_message, error.exit_code)
         except ClickException as e:
             if type(e).__name__ == "NoArgsIsHelpError":  # bare `seqprep`: the help is the answer
                 return _exit(0, standalone_mode)
@@ -143,17 +144,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-
-
-class Interrupted(SeqprepError):
-    """Stopped by a signal; exit code 128 + the signal's number, as a shell reports it."""
-
-    def __init__(self, signum: int, committed: list[str] | None = None):
-        name = signal.Signals(signum).name
-        super().__init__(f"interrupted by {name} after {' and '.join(committed)} "
-                         f"{'were' if len(committed) > 1 else 'was'} committed: complete, nothing else was written"
-                         if committed else f"interrupted by {name}; no output was committed")
-        self.exit_code = 128 + signum
 
 
 _signal_seen = [signal.SIGINT]
