@@ -63,7 +63,7 @@ PredictOverwriteOpt = Annotated[bool, typer.Option("--overwrite", help="Replace 
 def train(
     src: InArg,
     run: RunArg,
-    val: Annotated[Optional[str], typer.Option(help="A validation split: early stopping keeps the best epoch.")] = None,
+    val: Annotated[Optional[str], typer.Option(help="A validation split: early stopping keeps the best epoch (without --val or --val-fraction, the last).")] = None,
     model: Annotated[Model, typer.Option(help="lstm: one LSTM over the sequence; segments: one shared LSTM per segment.")] = Model.lstm,
     segments: Annotated[int, typer.Option(help="--model segments: how many segments.")] = 2,
     chunk: Annotated[int, typer.Option(help="--model autoencoder: steps per chunk, each squeezed into one code.")] = 16,
