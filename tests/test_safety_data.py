@@ -551,7 +551,10 @@ def test_ctrl_c_while_seqprep_imports_is_one_line(tmp_path):
         "    return _real(name, *a, **k)\nbuiltins.__import__ = slow\n")
     proc = subprocess.Popen([sys.executable, "-c", "from seqprep.__main__ import main; main()", "--help"],
                             env={**os.environ, "PYTHONPATH": str(tmp_path)}, stderr=subprocess.PIPE,
-                            stdout=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL,
+                            # A suite started in the background (`nohup pytest &`) passes SIGINT on
+                            # ignored, and Python then installs no handler of its own: as a terminal's.
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     for _ in range(600):
         if held.exists():
             break
