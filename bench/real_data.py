@@ -313,6 +313,7 @@ def run_summary(run: Path, test: Path) -> dict:
 # (the last step's output, a constant learning rate, no weight decay, no clipping); the others
 # are the defaults with a pooling and, for "conv", a convolutional front-end whose stride brings
 # the sequence to about 150 steps.
+WINDOWS = ["--pool", "concat", "--hidden", "128", "--lr", "0.005", "--epochs", "12"]
 RECIPES = {
     "before": ["--pool", "last", "--schedule", "constant", "--weight-decay", "0", "--clip", "0"],
     "last": ["--pool", "last"],
@@ -320,10 +321,10 @@ RECIPES = {
     "conv+concat": ["--pool", "concat", "--conv", "{kernel}", "--conv-stride", "{stride}"],
     # Text only: every document cut into windows of 256 tokens every 128 (`seqprep split`),
     # each a training row; a test document is scored by its windows' mean probabilities.
-    "windows": ["--pool", "concat", "--hidden", "128", "--lr", "0.005", "--epochs", "12"],
+    "windows": WINDOWS,
     # The same on all of TRAIN: no validation carved (a fifth more documents to learn from), the
     # schedule's last epoch kept; TEST is still scored once.
-    "windows-all": ["--pool", "concat", "--hidden", "128", "--lr", "0.005", "--epochs", "12"],
+    "windows-all": WINDOWS,
 }
 UNVALIDATED = {"windows-all"}  # recipes trained on all of TRAIN (no --val-fraction)
 WINDOWED = {"windows", "windows-all"}  # recipes trained and scored on 256-token windows
