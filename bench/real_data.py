@@ -399,8 +399,9 @@ def main(argv=None) -> None:
     m.add_argument("outdir")
     m.add_argument("work")
     m.add_argument("--sets", nargs="*", help="default: every set in OUTDIR")
-    m.add_argument("--epochs", type=int, default=40)
-    m.add_argument("--seeds", type=int, default=3)
+    m.add_argument("--epochs", type=int, default=40,
+                   help="train --epochs (default 40); the windows recipes set their own 12")
+    m.add_argument("--seeds", type=int, default=3, help="runs per recipe, seeds 0..N-1 (default 3)")
     m.add_argument("--recipes", nargs="*", help="default: every recipe (%s)" % ", ".join(RECIPES))
     m.add_argument("--text-length", type=int, default=1000, help="encode --length for text")
     m.add_argument("--train-args", type=shlex.split, default=[],
