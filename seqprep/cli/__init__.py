@@ -58,9 +58,9 @@ class SeqprepGroup(typer.core.TyperGroup):
             if _signalled and rv == 130:
                 # A signal outside the command (while options were parsed): Typer turns it
                 # into exit 130, silently, whichever signal it was.
-                raise Interrupted(_signal_seen[0])
+                raise Interrupted(_last_signal())
         except KeyboardInterrupt:
-            error = Interrupted(_signal_seen[0])
+            error = Interrupted(_last_signal())
             code = _fail(error.cli_message, error.exit_code)
         except ClickException as e:
             if type(e).__name__ == "NoArgsIsHelpError":  # bare `seqprep`: the help is the answer
@@ -87,7 +87,7 @@ class SeqprepGroup(typer.core.TyperGroup):
         except KeyboardInterrupt:
             # Raised by Ctrl-C or SIGTERM (see main) wherever the work was; the sinks have
             # removed their temporaries on the way out, and say what they had committed.
-            raise Interrupted(_signal_seen[0], list(atomic.COMMITTED)) from None
+            raise Interrupted(_last_signal(), list(atomic.COMMITTED)) from None
         except BrokenPipeError:
             # The reader went away (`| head`): say so once, and keep Python from failing again at exit.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -146,14 +146,17 @@ app = typer.Typer(
 )
 
 
-_signal_seen = [signal.SIGINT]
 _signalled: list[int] = []  # the signals this run was sent (see SeqprepGroup.main)
 
 
 def _on_signal(signum, frame) -> None:
-    _signal_seen[0] = signum
     _signalled.append(signum)
     raise KeyboardInterrupt
+
+
+def _last_signal() -> int:
+    """The signal that stopped this run: the last one sent, or SIGINT (Python's own Ctrl-C)."""
+    return _signalled[-1] if _signalled else signal.SIGINT
 
 
 def _show_notes() -> None:
